@@ -1,0 +1,321 @@
+//! Durable pull consumers with exactly-once effects (DESIGN.md "State").
+//!
+//! For every message the runner opens a transaction, records the event id in
+//! `processed_events` and calls the [`Handler`] in the same transaction. It
+//! commits, and only then acknowledges. A redelivered event finds its id
+//! already recorded and is acknowledged without running the handler again.
+//!
+//! Every message ends explicitly: `Ack` after commit; `Nak(delay)` with a
+//! growing delay for a transient failure; and for an event that can never
+//! succeed (it does not decode, it breaks a rule, or it kept failing for
+//! `max_deliver` attempts) a copy goes to the dead-letter subject
+//! `deadletter.v1.<service>` with the reason, and the original is `Term`ed so
+//! it never blocks its stream.
+
+use crate::config::Subjects;
+use crate::outbox::OutboxWaker;
+use crate::shutdown::Shutdown;
+use async_nats::jetstream::{self, consumer::pull, message::PublishMessage, AckKind};
+use bytes::Bytes;
+use futures::StreamExt;
+use sqlx::{PgConnection, PgPool};
+use std::future::Future;
+use std::time::Duration;
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// Stream that keeps the dead letters of every service.
+pub const DEAD_LETTER_STREAM: &str = "DEADLETTER";
+
+/// Why a handler did not take an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// Worth trying again later (a database hiccup, a service not up yet).
+    #[error("transient failure: {0:#}")]
+    Retry(#[source] anyhow::Error),
+    /// Can never succeed (undecodable, or breaks a rule); dead-lettered.
+    #[error("rejected: {0}")]
+    Reject(String),
+}
+
+impl From<sqlx::Error> for HandleError {
+    fn from(err: sqlx::Error) -> Self {
+        HandleError::Retry(err.into())
+    }
+}
+
+impl HandleError {
+    /// An event that does not decode as the expected protobuf message.
+    pub fn undecodable(err: prost::DecodeError) -> Self {
+        HandleError::Reject(format!("payload does not decode: {err}"))
+    }
+}
+
+/// One delivered event.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The event id (`Nats-Msg-Id`).
+    pub event_id: Uuid,
+    /// Subject without the deployment prefix, e.g. `intake.v1.case_registered`.
+    pub subject: String,
+    pub payload: Bytes,
+    /// How many times this message has been delivered (1 the first time).
+    pub delivered: i64,
+}
+
+/// The effect of an event, applied inside the runner's transaction.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(
+        &self,
+        tx: &mut PgConnection,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Result<(), HandleError>> + Send;
+}
+
+/// What a consumer reads.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    /// Stream base name, e.g. `INTAKE` (the prefix is added).
+    pub stream: &'static str,
+    /// Durable consumer name, shared by every replica of the service.
+    pub durable: &'static str,
+    /// Subject filter without prefix, e.g. `intake.v1.>`.
+    pub filter: &'static str,
+    /// Deliveries before an event is dead-lettered.
+    pub max_deliver: i64,
+    /// How long the server waits for an ack before redelivering.
+    pub ack_wait: Duration,
+}
+
+impl ConsumerSpec {
+    pub const fn new(stream: &'static str, durable: &'static str, filter: &'static str) -> Self {
+        Self {
+            stream,
+            durable,
+            filter,
+            max_deliver: 20,
+            ack_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Runs one durable consumer until shutdown.
+pub struct Consumer<H> {
+    pub spec: ConsumerSpec,
+    /// The service name, for the dead-letter subject and logs.
+    pub service: &'static str,
+    pub js: jetstream::Context,
+    pub pool: PgPool,
+    pub subjects: Subjects,
+    pub handler: H,
+    /// Woken after each commit, when the handler writes to the outbox.
+    pub outbox: Option<OutboxWaker>,
+}
+
+/// Declares the stream that keeps dead letters (`deadletter.v1.>`).
+pub async fn ensure_dead_letter_stream(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+) -> Result<(), crate::nats::NatsError> {
+    crate::nats::ensure_stream(
+        js,
+        &subjects.stream(DEAD_LETTER_STREAM),
+        vec![subjects.subject("deadletter.v1.>")],
+    )
+    .await
+    .map(|_| ())
+}
+
+impl<H: Handler> Consumer<H> {
+    pub async fn run(self, shutdown: Shutdown) {
+        let name = self.spec.durable;
+        loop {
+            let result = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                r = self.consume(&shutdown) => r,
+            };
+            match result {
+                Ok(()) => break,
+                Err(err) => {
+                    tracing::warn!(consumer = name, error = %err, "consumer interrupted, reconnecting");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!(consumer = name, "consumer stopped");
+    }
+
+    async fn consume(&self, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let stream_name = self.subjects.stream(self.spec.stream);
+        let stream = self.js.get_stream(&stream_name).await?;
+        let consumer = stream
+            .get_or_create_consumer(
+                self.spec.durable,
+                pull::Config {
+                    durable_name: Some(self.spec.durable.to_owned()),
+                    filter_subject: self.subjects.subject(self.spec.filter),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: self.spec.ack_wait,
+                    max_deliver: self.spec.max_deliver,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut messages = consumer.messages().await?;
+        tracing::info!(consumer = self.spec.durable, stream = %stream_name, "consuming");
+        loop {
+            // Between messages only: a message being handled is finished
+            // before the consumer stops.
+            let next = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                next = messages.next() => next,
+            };
+            let Some(message) = next else {
+                anyhow::bail!("message stream ended");
+            };
+            self.process(message?).await;
+        }
+    }
+
+    async fn process(&self, message: jetstream::Message) {
+        let subject = self.subjects.base(message.subject.as_str()).to_owned();
+        let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+        let headers = message.headers.as_ref();
+        let traceparent = headers
+            .and_then(|h| h.get(crate::nats::TRACEPARENT_HEADER))
+            .map(|v| v.as_str().to_owned());
+        let event_id = headers
+            .and_then(|h| h.get(crate::nats::MSG_ID_HEADER))
+            .and_then(|v| Uuid::parse_str(v.as_str()).ok());
+        let span = tracing::info_span!(
+            "consume",
+            consumer = self.spec.durable,
+            subject = %subject,
+            event_id = tracing::field::Empty,
+            delivered,
+        );
+        crate::telemetry::adopt_traceparent_on(&span, traceparent.as_deref());
+        async {
+            let Some(event_id) = event_id else {
+                self.dead_letter(&message, "no valid Nats-Msg-Id header (event id)").await;
+                return;
+            };
+            tracing::Span::current().record("event_id", tracing::field::display(event_id));
+            let delivery = Delivery {
+                event_id,
+                subject,
+                payload: message.payload.clone(),
+                delivered,
+            };
+            match self.apply(&delivery).await {
+                Ok(applied) => {
+                    if applied {
+                        if let Some(waker) = &self.outbox {
+                            waker.wake();
+                        }
+                    } else {
+                        tracing::debug!("event already handled, acknowledging again");
+                    }
+                    if let Err(err) = message.ack().await {
+                        // Redelivered later and found in processed_events.
+                        tracing::warn!(error = %err, "ack failed");
+                    }
+                }
+                Err(HandleError::Reject(reason)) => self.dead_letter(&message, &reason).await,
+                Err(HandleError::Retry(err)) if delivered >= self.spec.max_deliver => {
+                    let reason = format!("still failing after {delivered} deliveries: {err:#}");
+                    self.dead_letter(&message, &reason).await;
+                }
+                Err(HandleError::Retry(err)) => {
+                    let delay = retry_delay(delivered);
+                    tracing::warn!(error = %err, ?delay, "handling failed, will retry");
+                    if let Err(err) = message.ack_with(AckKind::Nak(Some(delay))).await {
+                        tracing::warn!(error = %err, "nak failed");
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Runs the handler exactly once per event id. Returns false when the
+    /// event had been handled before.
+    async fn apply(&self, delivery: &Delivery) -> Result<bool, HandleError> {
+        let mut tx = self.pool.begin().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(self.spec.durable)
+        .bind(delivery.event_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            return Ok(false);
+        }
+        self.handler.handle(&mut tx, delivery).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn dead_letter(&self, message: &jetstream::Message, reason: &str) {
+        tracing::error!(reason, "event dead-lettered");
+        let id = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(crate::nats::MSG_ID_HEADER))
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_else(|| {
+                message
+                    .info()
+                    .map(|i| format!("seq-{}", i.stream_sequence))
+                    .unwrap_or_default()
+            });
+        let publish = PublishMessage::build()
+            .payload(message.payload.clone())
+            .message_id(format!("{id}:{}", self.spec.durable))
+            .header("Mesh-Dead-Reason", reason)
+            .header("Mesh-Original-Subject", message.subject.as_str())
+            .header("Mesh-Consumer", self.spec.durable);
+        let subject = self.subjects.dead_letter(self.service);
+        let parked = match self.js.send_publish(subject, publish).await {
+            Ok(ack) => ack.await.is_ok(),
+            Err(_) => false,
+        };
+        let kind = if parked {
+            AckKind::Term
+        } else {
+            // Could not park it: leave it to be redelivered rather than lose it.
+            AckKind::Nak(Some(Duration::from_secs(5)))
+        };
+        if let Err(err) = message.ack_with(kind).await {
+            tracing::warn!(error = %err, "term failed");
+        }
+    }
+}
+
+/// Delay before the next attempt: 1 s, 2 s, 4 s, … up to a minute.
+pub fn retry_delay(delivered: i64) -> Duration {
+    let exp = delivered.clamp(1, 7) as u32 - 1;
+    Duration::from_secs((1u64 << exp).min(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn retry_delay_grows_and_is_capped() {
+        assert_eq!(retry_delay(1), Duration::from_secs(1));
+        assert_eq!(retry_delay(2), Duration::from_secs(2));
+        assert_eq!(retry_delay(4), Duration::from_secs(8));
+        assert_eq!(retry_delay(50), Duration::from_secs(60));
+    }
+}

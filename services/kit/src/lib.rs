@@ -1,0 +1,32 @@
+//! What every service of the complaint-routing mesh shares.
+//!
+//! # Layout
+//!
+//! - [`config`]: command-line / environment settings common to all services,
+//!   and the subject and stream names derived from them.
+//! - [`telemetry`]: one `init` for logs and traces, W3C trace context carried
+//!   in NATS headers and gRPC metadata.
+//! - [`db`]: Postgres pools bound to one schema, and migrations per schema.
+//! - [`nats`]: connecting to NATS, declaring streams.
+//! - [`outbox`]: the transactional outbox and its relay to JetStream.
+//! - [`consumer`]: durable pull consumers with exactly-once effects
+//!   (idempotent handling in the same transaction as the effect).
+//! - [`grpc`]: serving a tonic router with health and reflection.
+//! - [`network`]: the department tree and regions, parsed from the network
+//!   file.
+//! - [`shutdown`]: one shutdown signal fanned out to every task.
+//! - [`time`]: conversions between protobuf timestamps and chrono.
+
+pub mod config;
+pub mod consumer;
+pub mod db;
+pub mod grpc;
+pub mod nats;
+pub mod network;
+pub mod outbox;
+pub mod shutdown;
+pub mod telemetry;
+pub mod time;
+
+pub use config::{CommonArgs, Subjects};
+pub use shutdown::Shutdown;

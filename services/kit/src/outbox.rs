@@ -1,0 +1,191 @@
+//! The transactional outbox (DESIGN.md "State").
+//!
+//! A service writes its state change and the event it announces in one
+//! Postgres transaction ([`enqueue`]). The [`Relay`] reads unsent rows in id
+//! order, publishes them to JetStream with the event id as `Nats-Msg-Id`,
+//! waits for every server ack and only then marks them sent. A crash between
+//! publish and mark re-publishes the row later; JetStream's duplicate window
+//! drops the copy. Several replicas may relay at once: `FOR UPDATE SKIP
+//! LOCKED` gives each row to one of them.
+//!
+//! Sent rows are kept for [`RelaySettings::keep_sent`] before they are
+//! deleted, so they can be published again if the broker loses its latest
+//! writes.
+
+use crate::shutdown::Shutdown;
+use async_nats::jetstream::{self, message::PublishMessage};
+use prost::Message;
+use sqlx::{PgConnection, PgPool};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// Errors of the relay; each is retried after a pause.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("outbox query failed: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("publishing to JetStream failed: {0}")]
+    Publish(#[from] jetstream::context::PublishError),
+}
+
+/// Writes an event to the outbox inside the caller's transaction. The
+/// current span's trace context goes with it.
+pub async fn enqueue(
+    tx: &mut PgConnection,
+    subject: &str,
+    event_id: Uuid,
+    event: &impl Message,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (event_id, subject, payload, traceparent) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(event_id)
+    .bind(subject)
+    .bind(event.encode_to_vec())
+    .bind(crate::telemetry::current_traceparent())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Tuning of the relay.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// Rows published per transaction.
+    pub batch_size: i64,
+    /// How often to look for rows when nobody wakes the relay (rows left by
+    /// a crashed replica, or written by another replica).
+    pub poll_interval: Duration,
+    /// How long sent rows are kept before deletion.
+    pub keep_sent: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 256,
+            poll_interval: Duration::from_millis(500),
+            keep_sent: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Publishes the outbox of one schema to JetStream.
+#[derive(Clone)]
+pub struct Relay {
+    pool: PgPool,
+    js: jetstream::Context,
+    settings: RelaySettings,
+    wake: Arc<Notify>,
+}
+
+impl Relay {
+    pub fn new(pool: PgPool, js: jetstream::Context, settings: RelaySettings) -> Self {
+        Self {
+            pool,
+            js,
+            settings,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// A handle that wakes the relay; call it after committing a
+    /// transaction that enqueued events, so they leave at once.
+    pub fn waker(&self) -> OutboxWaker {
+        OutboxWaker(self.wake.clone())
+    }
+
+    /// Runs until shutdown, then sends what is left and returns.
+    pub async fn run(self, shutdown: Shutdown) {
+        let mut purge = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = purge.tick() => self.purge_sent().await,
+            }
+            self.drain().await;
+        }
+        // Last pass: what was committed before shutdown still goes out.
+        self.drain().await;
+        tracing::info!("outbox relay stopped");
+    }
+
+    /// Publishes batches until the outbox is empty or an error occurs.
+    async fn drain(&self) {
+        loop {
+            match self.relay_batch().await {
+                Ok(n) if n < self.settings.batch_size as usize => return,
+                Ok(_) => continue,
+                Err(err) => {
+                    tracing::warn!(error = %err, "outbox relay failed, will retry");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Publishes one batch; returns how many rows it sent.
+    async fn relay_batch(&self) -> Result<usize, RelayError> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(i64, Uuid, String, Vec<u8>, Option<String>)> = sqlx::query_as(
+            "SELECT id, event_id, subject, payload, traceparent FROM outbox \
+             WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.settings.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut acks = Vec::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        for (id, event_id, subject, payload, traceparent) in rows {
+            let mut publish = PublishMessage::build()
+                .payload(payload.into())
+                .message_id(event_id.to_string());
+            if let Some(tp) = traceparent {
+                publish = publish.header(crate::nats::TRACEPARENT_HEADER, tp.as_str());
+            }
+            acks.push(self.js.send_publish(subject, publish).await?);
+            ids.push(id);
+        }
+        for ack in acks {
+            ack.await?;
+        }
+        sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::debug!(count = ids.len(), "outbox batch published");
+        Ok(ids.len())
+    }
+
+    async fn purge_sent(&self) {
+        let keep = self.settings.keep_sent.as_secs_f64();
+        let result = sqlx::query(
+            "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)",
+        )
+        .bind(keep)
+        .execute(&self.pool)
+        .await;
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "purging sent outbox rows failed");
+        }
+    }
+}
+
+/// Wakes the relay after a commit.
+#[derive(Clone)]
+pub struct OutboxWaker(Arc<Notify>);
+
+impl OutboxWaker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
