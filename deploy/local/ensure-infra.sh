@@ -85,12 +85,9 @@ pkg_installed() {
 # non-root PATH does not include.
 find_sbin() {
     local p
-    if p=$(command -v "$1" 2>/dev/null); then
-        printf '%s\n' "$p"
-        return 0
-    fi
-    for p in "/usr/sbin/$1" "/sbin/$1" "/usr/local/sbin/$1" "/usr/bin/$1"; do
-        if [[ -x $p ]]; then
+    for p in "$(command -v "$1" 2>/dev/null || true)" \
+        "/usr/sbin/$1" "/sbin/$1" "/usr/local/sbin/$1" "/usr/bin/$1"; do
+        if [[ -n $p && -f $p && -x $p ]]; then
             printf '%s\n' "$p"
             return 0
         fi
@@ -235,6 +232,7 @@ admin_psql() {
 
 ensure_postgres() {
     STARTED_PG_VERSION=
+    parse_db_url
     if port_open "$PG_HOST" "$PG_PORT"; then
         log "reusing the PostgreSQL already listening on $PG_HOST:$PG_PORT"
     else
@@ -252,7 +250,6 @@ ensure_postgres() {
     log "PostgreSQL is accepting connections on $PG_HOST:$PG_PORT"
 
     ensure_psql
-    parse_db_url
 
     local err
     if ! err=$(admin_psql -c 'SELECT 1' 2>&1 >/dev/null); then
@@ -265,7 +262,7 @@ ensure_postgres() {
             err=$(admin_psql -c 'SELECT 1' 2>&1 >/dev/null) && err=
         fi
         if [[ -n $err ]]; then
-            printf '%s\n' "$err" | sed 's/^/ensure-infra:   psql: /' >&2
+            printf '%s\n' "$err" | sed 's/^/ensure-infra:   /' >&2
             die "cannot connect to the 'postgres' database on the server in MESH__DATABASE__URL as role '${DB_USER:-<none>}' (wrong user or password?). Set MESH__DATABASE__URL=postgres://USER:PASSWORD@127.0.0.1:5432/complaints with a role that may create databases, and run again"
         fi
     fi

@@ -8,18 +8,21 @@
 //!   in NATS headers and gRPC metadata.
 //! - [`db`]: Postgres pools bound to one schema, and migrations per schema.
 //! - [`nats`]: connecting to NATS, declaring streams.
+//! - [`events`]: stream and subject names of every event.
 //! - [`outbox`]: the transactional outbox and its relay to JetStream.
 //! - [`consumer`]: durable pull consumers with exactly-once effects
 //!   (idempotent handling in the same transaction as the effect).
 //! - [`grpc`]: serving a tonic router with health and reflection.
 //! - [`network`]: the department tree and regions, parsed from the network
 //!   file.
-//! - [`shutdown`]: one shutdown signal fanned out to every task.
+//! - [`shutdown`]: one shutdown signal fanned out to every task, and the
+//!   task set a service runs until it stops.
 //! - [`time`]: conversions between protobuf timestamps and chrono.
 
 pub mod config;
 pub mod consumer;
 pub mod db;
+pub mod events;
 pub mod grpc;
 pub mod nats;
 pub mod network;

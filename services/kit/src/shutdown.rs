@@ -58,3 +58,47 @@ impl Shutdown {
         self.trigger();
     }
 }
+
+/// A service's long-running tasks (gRPC server, relay, consumers). The first
+/// task to fail triggers shutdown for the others; [`Tasks::join`] waits for
+/// all of them.
+#[derive(Default)]
+pub struct Tasks {
+    set: tokio::task::JoinSet<(&'static str, anyhow::Result<()>)>,
+}
+
+impl Tasks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs `task` under `name` (for logs).
+    pub fn spawn<F>(&mut self, name: &'static str, task: F)
+    where
+        F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.set.spawn(async move { (name, task.await) });
+    }
+
+    /// Waits for every task; returns the first error. A task that fails or
+    /// panics triggers `shutdown` so the others stop too.
+    pub async fn join(mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(joined) = self.set.join_next().await {
+            let failure = match joined {
+                Ok((name, Ok(()))) => {
+                    tracing::debug!(task = name, "task finished");
+                    None
+                }
+                Ok((name, Err(err))) => Some(err.context(format!("task {name} failed"))),
+                Err(err) => Some(anyhow::anyhow!("task panicked: {err}")),
+            };
+            if let Some(err) = failure {
+                tracing::error!(error = %format!("{err:#}"), "stopping the service");
+                shutdown.trigger();
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}

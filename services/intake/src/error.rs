@@ -1,0 +1,32 @@
+//! intake's errors, and the one place they become gRPC statuses.
+
+use tonic::Status;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The request breaks a rule; the message names the field and the rule.
+    #[error("{field}: {rule}")]
+    InvalidField { field: &'static str, rule: String },
+    #[error("no case numbered {0}")]
+    CaseNotFound(String),
+    #[error("the query code does not match case {0}")]
+    WrongQueryCode(String),
+    #[error("storage error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<IntakeError> for Status {
+    fn from(err: IntakeError) -> Self {
+        match &err {
+            IntakeError::InvalidField { .. } => Status::invalid_argument(err.to_string()),
+            IntakeError::CaseNotFound(_) => Status::not_found(err.to_string()),
+            IntakeError::WrongQueryCode(_) => Status::permission_denied(err.to_string()),
+            IntakeError::Db(db) => {
+                tracing::error!(error = %db, "storage error");
+                // Nothing was registered: the caller may retry with the same
+                // idempotency key.
+                Status::unavailable("case storage is unavailable; retry with the same idempotency key")
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The `complaints.v1.Intake` gRPC service: registering complaints and
+//! answering status queries.
+
+use crate::case_number;
+use crate::complaint::NewComplaint;
+use crate::error::IntakeError;
+use crate::mask;
+use crate::store::{self, Registered};
+use chrono::Utc;
+use complaints_proto::v1::intake_server::Intake;
+use complaints_proto::v1::{
+    Case, CaseRegistered, Complainant, EventHeader, GetCaseRequest, SubmitComplaintRequest,
+    SubmitComplaintResponse, TimelineEntry,
+};
+use mesh_kit::events;
+use mesh_kit::network::Network;
+use mesh_kit::outbox::{self, OutboxWaker};
+use mesh_kit::time::to_proto;
+use mesh_kit::Subjects;
+use sqlx::PgPool;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+/// State shared by the gRPC handlers.
+#[derive(Clone)]
+pub struct IntakeService {
+    pub pool: PgPool,
+    pub network: Arc<Network>,
+    pub subjects: Subjects,
+    pub outbox: OutboxWaker,
+}
+
+impl IntakeService {
+    /// Registers a complaint: the case, the complainant and the
+    /// `CaseRegistered` event in one transaction. A known idempotency key
+    /// returns the case it registered before (`replayed`).
+    #[tracing::instrument(skip_all, fields(case_number = tracing::field::Empty), err)]
+    pub async fn register(&self, complaint: NewComplaint) -> Result<(Registered, bool), IntakeError> {
+        if let Some(earlier) = store::find_by_key(&self.pool, &complaint.idempotency_key).await? {
+            return Ok((earlier, true));
+        }
+        let received_at = Utc::now();
+        let case = Registered {
+            case_id: Uuid::now_v7(),
+            case_number: case_number::next(&self.pool, received_at, self.network.offset).await?,
+            query_code: case_number::new_query_code(),
+        };
+        tracing::Span::current().record("case_number", case.case_number.as_str());
+
+        let who = &complaint.complainant;
+        let summary = |text: &str| mask::redact(text, &who.name, &who.phone, &who.email);
+        let event_id = Uuid::now_v7();
+        let event = CaseRegistered {
+            header: Some(EventHeader {
+                event_id: event_id.to_string(),
+                case_id: case.case_id.to_string(),
+                case_number: case.case_number.clone(),
+                at: Some(to_proto(received_at)),
+            }),
+            channel: complaint.channel as i32,
+            received_at: Some(to_proto(received_at)),
+            matter_at: complaint.matter_at.map(to_proto),
+            region: complaint.region.clone(),
+            category_hint: complaint.category_hint.clone(),
+            respondent: summary(&complaint.respondent),
+            summary: summary(&complaint.facts),
+            request: summary(&complaint.request),
+            anonymous: who.anonymous,
+        };
+
+        let mut tx = self.pool.begin().await?;
+        match store::insert(&mut tx, &case, &complaint, received_at).await {
+            Ok(()) => {}
+            Err(err) if store::is_duplicate_key(&err) => {
+                // A concurrent submission with the same key won.
+                drop(tx);
+                let earlier = store::find_by_key(&self.pool, &complaint.idempotency_key)
+                    .await?
+                    .ok_or(IntakeError::Db(err))?;
+                return Ok((earlier, true));
+            }
+            Err(err) => return Err(err.into()),
+        }
+        let subject = self.subjects.subject(events::intake::CASE_REGISTERED);
+        outbox::enqueue(&mut tx, &subject, event_id, &event).await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        tracing::info!(case_id = %case.case_id, "case registered");
+        Ok((case, false))
+    }
+
+    /// A case with its timeline; the complainant is shown in full only to
+    /// a caller holding the query code.
+    #[tracing::instrument(skip_all, fields(case_number = %req.case_number), err)]
+    pub async fn case(&self, req: GetCaseRequest) -> Result<Case, IntakeError> {
+        let number = req.case_number.trim();
+        if !case_number::is_case_number(number) {
+            return Err(IntakeError::InvalidField {
+                field: "case_number",
+                rule: "must look like 2026-11-000123".into(),
+            });
+        }
+        let row = store::load_case(&self.pool, number)
+            .await?
+            .ok_or_else(|| IntakeError::CaseNotFound(number.to_owned()))?;
+        let query_code = req.query_code.trim();
+        let holder = match query_code {
+            "" => false,
+            code if code.eq_ignore_ascii_case(&row.query_code) => true,
+            _ => return Err(IntakeError::WrongQueryCode(number.to_owned())),
+        };
+        let timeline = store::load_timeline(&self.pool, row.case_id).await?;
+        let complainant = if holder {
+            Complainant {
+                anonymous: row.anonymous,
+                name: row.name,
+                phone: row.phone,
+                email: row.email,
+            }
+        } else {
+            Complainant {
+                anonymous: row.anonymous,
+                name: mask::mask_name(&row.name),
+                phone: mask::mask_phone(&row.phone),
+                email: mask::mask_email(&row.email),
+            }
+        };
+        Ok(Case {
+            case_id: row.case_id.to_string(),
+            case_number: row.case_number,
+            status: row.status,
+            channel: row.channel,
+            received_at: Some(to_proto(row.received_at)),
+            matter_at: row.matter_at.map(to_proto),
+            region: row.region,
+            category_hint: row.category_hint,
+            respondent: row.respondent,
+            facts: row.facts,
+            request: row.request,
+            complainant: Some(complainant),
+            timeline: timeline
+                .into_iter()
+                .map(|t| TimelineEntry {
+                    at: Some(to_proto(t.at)),
+                    source: t.source,
+                    event: t.event,
+                    detail: t.detail,
+                })
+                .collect(),
+            category: row.category,
+            kind: row.kind,
+            severity: row.severity,
+            department: row.department,
+            mode: row.mode,
+            due_at: row.due_at.map(to_proto),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl Intake for IntakeService {
+    async fn submit_complaint(
+        &self,
+        request: Request<SubmitComplaintRequest>,
+    ) -> Result<Response<SubmitComplaintResponse>, Status> {
+        mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
+        let complaint = NewComplaint::parse(request.into_inner(), &self.network, Utc::now())?;
+        let (case, replayed) = self.register(complaint).await?;
+        Ok(Response::new(SubmitComplaintResponse {
+            case_number: case.case_number,
+            query_code: case.query_code,
+            case_id: case.case_id.to_string(),
+            replayed,
+        }))
+    }
+
+    async fn get_case(&self, request: Request<GetCaseRequest>) -> Result<Response<Case>, Status> {
+        mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
+        Ok(Response::new(self.case(request.into_inner()).await?))
+    }
+}

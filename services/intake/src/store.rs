@@ -1,0 +1,231 @@
+//! intake's tables: cases, complainants and the timeline.
+
+use crate::complaint::NewComplaint;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// A registered case as returned to the submitter.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub query_code: String,
+}
+
+/// The case that an idempotency key registered, if any.
+pub async fn find_by_key(pool: &PgPool, key: &str) -> Result<Option<Registered>, sqlx::Error> {
+    let row: Option<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT case_id, case_number, query_code FROM cases WHERE idempotency_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(case_id, case_number, query_code)| Registered {
+        case_id,
+        case_number,
+        query_code,
+    }))
+}
+
+/// Whether an insert failed because the idempotency key was taken by a
+/// concurrent submission.
+pub fn is_duplicate_key(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.constraint() == Some("cases_idempotency_key_key"))
+}
+
+/// Inserts the case, its complainant and the first timeline entry.
+pub async fn insert(
+    tx: &mut PgConnection,
+    case: &Registered,
+    complaint: &NewComplaint,
+    received_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO cases (case_id, case_number, query_code, idempotency_key, channel, \
+         received_at, matter_at, region, category_hint, respondent, facts, request, anonymous) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(case.case_id)
+    .bind(&case.case_number)
+    .bind(&case.query_code)
+    .bind(&complaint.idempotency_key)
+    .bind(complaint.channel as i32)
+    .bind(received_at)
+    .bind(complaint.matter_at)
+    .bind(&complaint.region)
+    .bind(&complaint.category_hint)
+    .bind(&complaint.respondent)
+    .bind(&complaint.facts)
+    .bind(&complaint.request)
+    .bind(complaint.complainant.anonymous)
+    .execute(&mut *tx)
+    .await?;
+    let who = &complaint.complainant;
+    sqlx::query("INSERT INTO complainants (case_id, name, phone, email) VALUES ($1, $2, $3, $4)")
+        .bind(case.case_id)
+        .bind(&who.name)
+        .bind(&who.phone)
+        .bind(&who.email)
+        .execute(&mut *tx)
+        .await?;
+    append_timeline(
+        tx,
+        case.case_id,
+        received_at,
+        "intake",
+        "registered",
+        &format!("registered as {}", case.case_number),
+    )
+    .await
+}
+
+/// Adds an entry to a case's timeline.
+pub async fn append_timeline(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    at: DateTime<Utc>,
+    source: &str,
+    event: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO timeline (case_id, at, source, event, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(case_id)
+        .bind(at)
+        .bind(source)
+        .bind(event)
+        .bind(detail)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Case status as reported by the mesh; a later stage never goes back to an
+/// earlier one, whatever order the events arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Registered = 1,
+    Routed = 2,
+    Dispatched = 3,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Registered => "registered",
+            Status::Routed => "routed",
+            Status::Dispatched => "dispatched",
+        }
+    }
+}
+
+/// Moves a case forward to `status` (never back). Returns false if no such
+/// case exists.
+pub async fn advance(tx: &mut PgConnection, case_id: Uuid, status: Status) -> Result<bool, sqlx::Error> {
+    let exists: Option<i32> = sqlx::query_scalar(
+        "UPDATE cases SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END, \
+         status_rank = GREATEST(status_rank, $2) WHERE case_id = $1 RETURNING status_rank",
+    )
+    .bind(case_id)
+    .bind(status as i32)
+    .bind(status.as_str())
+    .fetch_optional(tx)
+    .await?;
+    Ok(exists.is_some())
+}
+
+/// Records triage's classification and routing decision.
+pub async fn record_routing(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    kind: i32,
+    category: &str,
+    severity: i32,
+    department: &str,
+    mode: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE cases SET kind = $2, category = $3, severity = $4, department = $5, mode = $6 \
+         WHERE case_id = $1",
+    )
+    .bind(case_id)
+    .bind(kind)
+    .bind(category)
+    .bind(severity)
+    .bind(department)
+    .bind(mode)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records the work order's department and conclusion deadline.
+pub async fn record_dispatch(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    department: &str,
+    due_at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cases SET department = $2, due_at = $3 WHERE case_id = $1")
+        .bind(case_id)
+        .bind(department)
+        .bind(due_at)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// A case as stored, with its complainant.
+#[derive(Debug, sqlx::FromRow)]
+pub struct CaseRow {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub query_code: String,
+    pub status: String,
+    pub channel: i32,
+    pub received_at: DateTime<Utc>,
+    pub matter_at: Option<DateTime<Utc>>,
+    pub region: String,
+    pub category_hint: String,
+    pub respondent: String,
+    pub facts: String,
+    pub request: String,
+    pub anonymous: bool,
+    pub kind: i32,
+    pub category: String,
+    pub severity: i32,
+    pub department: String,
+    pub mode: i32,
+    pub due_at: Option<DateTime<Utc>>,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+pub async fn load_case(pool: &PgPool, case_number: &str) -> Result<Option<CaseRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.case_id, c.case_number, c.query_code, c.status, c.channel, c.received_at, \
+         c.matter_at, c.region, c.category_hint, c.respondent, c.facts, c.request, c.anonymous, \
+         c.kind, c.category, c.severity, c.department, c.mode, c.due_at, \
+         p.name, p.phone, p.email \
+         FROM cases c JOIN complainants p USING (case_id) WHERE c.case_number = $1",
+    )
+    .bind(case_number)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct TimelineRow {
+    pub at: DateTime<Utc>,
+    pub source: String,
+    pub event: String,
+    pub detail: String,
+}
+
+pub async fn load_timeline(pool: &PgPool, case_id: Uuid) -> Result<Vec<TimelineRow>, sqlx::Error> {
+    sqlx::query_as("SELECT at, source, event, detail FROM timeline WHERE case_id = $1 ORDER BY at, id")
+        .bind(case_id)
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,94 @@
+//! What the rest of the mesh reports about a case, written to its timeline
+//! and status: triage's routing decision, dispatch's work order, the
+//! deadline-watcher's deadline. One handler, one durable consumer per
+//! upstream stream (JetStream 2.9 allows one filter subject per consumer).
+
+use crate::store::{self, Status};
+use chrono::{DateTime, FixedOffset, Utc};
+use complaints_proto::v1::{CaseRouted, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder};
+use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
+use mesh_kit::events;
+use mesh_kit::time::from_proto_opt;
+use prost::Message;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The consumers that feed the timeline.
+pub const CONSUMERS: [ConsumerSpec; 3] = [
+    ConsumerSpec::new(events::triage::STREAM, "intake-timeline", events::triage::SUBJECTS),
+    ConsumerSpec::new(events::dispatch::STREAM, "intake-timeline", events::dispatch::ORDERS),
+    ConsumerSpec::new(events::deadline::STREAM, "intake-timeline", events::deadline::SUBJECTS),
+];
+
+/// Writes upstream events to the case timeline.
+#[derive(Clone)]
+pub struct TimelineHandler {
+    /// Local time of the jurisdiction, for readable details.
+    pub offset: FixedOffset,
+}
+
+fn case_of(header: Option<&EventHeader>) -> Result<(Uuid, DateTime<Utc>), HandleError> {
+    let header = header.ok_or_else(|| HandleError::Reject("event has no header".into()))?;
+    let case_id = Uuid::parse_str(&header.case_id)
+        .map_err(|_| HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id)))?;
+    let at = from_proto_opt(header.at.as_ref()).unwrap_or_else(Utc::now);
+    Ok((case_id, at))
+}
+
+fn name_of<E: TryFrom<i32>>(value: i32, name: impl Fn(E) -> &'static str) -> &'static str {
+    E::try_from(value).map(name).unwrap_or("unknown")
+}
+
+impl TimelineHandler {
+    fn local(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.offset).format("%Y-%m-%d %H:%M %:z").to_string()
+    }
+
+    async fn advance(&self, tx: &mut PgConnection, case_id: Uuid, status: Status) -> Result<(), HandleError> {
+        if store::advance(tx, case_id, status).await? {
+            Ok(())
+        } else {
+            Err(HandleError::Reject(format!("no case {case_id} in intake")))
+        }
+    }
+}
+
+impl Handler for TimelineHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let subject = delivery.subject.as_str();
+        if subject == events::triage::CASE_ROUTED {
+            let e = CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let (case_id, at) = case_of(e.header.as_ref())?;
+            self.advance(tx, case_id, Status::Routed).await?;
+            store::record_routing(tx, case_id, e.kind, &e.category, e.severity, &e.department, e.mode).await?;
+            let detail = format!(
+                "{} / {} / {} → {} ({})",
+                name_of(e.kind, |k: Kind| k.as_str_name()),
+                e.category,
+                name_of(e.severity, |s: Severity| s.as_str_name()),
+                e.department,
+                name_of(e.mode, |m: HandlingMode| m.as_str_name()),
+            );
+            store::append_timeline(tx, case_id, at, "triage", "routed", &detail).await?;
+        } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
+            let e = WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let (case_id, at) = case_of(e.header.as_ref())?;
+            let due_at = from_proto_opt(e.due_at.as_ref());
+            self.advance(tx, case_id, Status::Dispatched).await?;
+            store::record_dispatch(tx, case_id, &e.department, due_at).await?;
+            let due = due_at.map(|d| self.local(d)).unwrap_or_else(|| "not set".into());
+            let detail = format!("work order {} queued for {}; due {due} ({})", e.order_id, e.department, e.deadline_rule);
+            store::append_timeline(tx, case_id, at, "dispatch", "dispatched", &detail).await?;
+        } else if subject == events::deadline::DEADLINE_REGISTERED {
+            let e = DeadlineRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let (case_id, at) = case_of(e.header.as_ref())?;
+            let due = from_proto_opt(e.due_at.as_ref()).map(|d| self.local(d)).unwrap_or_default();
+            let detail = format!("deadline for work order {} at {}: {due} ({})", e.order_id, e.department, e.rule);
+            store::append_timeline(tx, case_id, at, "deadline-watcher", "deadline", &detail).await?;
+        } else {
+            // Events intake does not show (yet) are skipped, not rejected.
+            tracing::debug!(subject, "event not shown on the timeline");
+        }
+        Ok(())
+    }
+}
