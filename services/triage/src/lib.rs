@@ -1,1 +1,21 @@
+//! triage (分类): turns a registered case into a routing decision.
+//!
+//! For each `CaseRegistered` it decides the kind (咨询, 投诉, …), the
+//! category of the taxonomy, the severity (轻微/一般/重大), the responsible
+//! department by category × region, and the handling mode (直办, 交办,
+//! 转办); it stores the decision with its reasons and announces
+//! `CaseRouted`. The rules are data, in the network file.
+//!
+//! # Layout
+//!
+//! - [`app`]: settings and `Application::build` / `run_until_stopped`.
+//! - [`rules`]: the rules file, checked against the network.
+//! - [`decide`]: classification and routing of one case (pure).
+//! - [`handler`]: the consumer of `CaseRegistered`.
 
+pub mod app;
+pub mod decide;
+pub mod handler;
+pub mod rules;
+
+pub use app::{Application, Settings};

@@ -1,0 +1,214 @@
+//! The triage decision for one case: kind, category, severity, and where it
+//! goes (department and handling mode), with the reasons for each, so the
+//! timeline and an auditor can see why.
+
+use crate::rules::Rules;
+use complaints_proto::v1::{CaseRegistered, HandlingMode, Kind, Severity};
+use mesh_kit::network::Network;
+
+/// What triage decided about a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub kind: Kind,
+    pub category: String,
+    pub severity: Severity,
+    pub department: String,
+    pub mode: HandlingMode,
+    pub reasons: Vec<String>,
+}
+
+/// Classifies and routes a registered case.
+pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decision {
+    let text = format!("{}\n{}\n{}", case.summary, case.request, case.respondent);
+    let mut reasons = Vec::new();
+
+    let kind = rules
+        .kinds
+        .iter()
+        .find_map(|rule| {
+            rule.keywords
+                .iter()
+                .find(|k| text.contains(k.as_str()))
+                .map(|k| (Kind::from(rule.kind), k))
+        })
+        .map(|(kind, word)| {
+            reasons.push(format!("kind {}: keyword {word:?}", kind.as_str_name()));
+            kind
+        })
+        .unwrap_or_else(|| {
+            reasons.push("kind KIND_COMPLAINT: no kind keyword".into());
+            Kind::Complaint
+        });
+
+    let category = if !case.category_hint.is_empty() && rules.has_category(&case.category_hint) {
+        reasons.push(format!("category {}: operator's hint", case.category_hint));
+        case.category_hint.clone()
+    } else {
+        if !case.category_hint.is_empty() {
+            reasons.push(format!("category hint {:?} is not in the taxonomy; ignored", case.category_hint));
+        }
+        // Most keyword hits wins; ties go to the category listed first.
+        let best = rules
+            .categories
+            .iter()
+            .map(|c| (c, c.keywords.iter().filter(|k| text.contains(k.as_str())).count()))
+            .filter(|(_, hits)| *hits > 0)
+            .fold(None::<(&crate::rules::Category, usize)>, |best, (c, hits)| match best {
+                Some((_, top)) if top >= hits => best,
+                _ => Some((c, hits)),
+            });
+        match best {
+            Some((c, hits)) => {
+                reasons.push(format!("category {}: {hits} keyword(s)", c.code));
+                c.code.clone()
+            }
+            None => {
+                reasons.push(format!("category {}: no category keyword", rules.fallback_category));
+                rules.fallback_category.clone()
+            }
+        }
+    };
+
+    let severity = if let Some(word) = rules.severity.major_keywords.iter().find(|k| text.contains(k.as_str())) {
+        reasons.push(format!("severity major: keyword {word:?}"));
+        Severity::Major
+    } else if let Some(amount) = largest_amount(&text).filter(|a| *a > rules.severity.major_amount) {
+        reasons.push(format!("severity major: amount {amount} yuan over {}", rules.severity.major_amount));
+        Severity::Major
+    } else if let Some(word) = rules.severity.minor_keywords.iter().find(|k| text.contains(k.as_str())) {
+        reasons.push(format!("severity minor: keyword {word:?}"));
+        Severity::Minor
+    } else {
+        Severity::General
+    };
+
+    let (department, mut mode) = match rules.route(&category, &case.region) {
+        Some(route) => {
+            reasons.push(format!(
+                "route {} × {} → {} ({:?})",
+                route.category, route.region, route.department, route.mode
+            ));
+            (route.department.clone(), HandlingMode::from(route.mode))
+        }
+        None => {
+            let centre = network.centre().code.clone();
+            reasons.push(format!("no route for {category} × {}: the centre handles it", case.region));
+            (centre, HandlingMode::Direct)
+        }
+    };
+    // Serious cases are assigned (交办), not merely transferred (DOMAIN.md §4).
+    if severity == Severity::Major && mode == HandlingMode::Transferred {
+        mode = HandlingMode::Assigned;
+        reasons.push("major case: assigned (交办) rather than transferred".into());
+    }
+
+    Decision {
+        kind,
+        category,
+        severity,
+        department,
+        mode,
+        reasons,
+    }
+}
+
+/// The largest money amount in the text, in yuan: digits followed by 元 or
+/// 块, or by 万 (ten thousand).
+pub fn largest_amount(text: &str) -> Option<u64> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut best = None;
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',') {
+            i += 1;
+        }
+        let number: String = chars[start..i].iter().filter(|c| **c != ',').collect();
+        let Ok(value) = number.parse::<f64>() else { continue };
+        let yuan = match chars.get(i) {
+            Some('万') => Some(value * 10_000.0),
+            Some('元' | '块') => Some(value),
+            _ => None,
+        };
+        if let Some(yuan) = yuan {
+            let yuan = yuan as u64;
+            best = Some(best.map_or(yuan, |b: u64| b.max(yuan)));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::tests::{network, rules};
+
+    fn case(summary: &str, region: &str, hint: &str) -> CaseRegistered {
+        CaseRegistered {
+            summary: summary.into(),
+            region: region.into(),
+            category_hint: hint.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn heating_in_the_east_goes_to_the_heating_unit() {
+        let d = decide(&rules(), &network(), &case("家里暖气不热已经三天", "east", ""));
+        assert_eq!(d.category, "heating");
+        assert_eq!(d.kind, Kind::Complaint);
+        assert_eq!(d.severity, Severity::General);
+        assert_eq!(d.department, "east-heat");
+        assert_eq!(d.mode, HandlingMode::Transferred);
+    }
+
+    #[test]
+    fn the_hint_wins_over_keywords_when_it_is_a_category() {
+        let d = decide(&rules(), &network(), &case("暖气不热", "east", "water"));
+        assert_eq!(d.category, "water");
+        assert_eq!(d.department, "water");
+        let d = decide(&rules(), &network(), &case("暖气不热", "east", "gas"));
+        assert_eq!(d.category, "heating");
+        assert!(d.reasons.iter().any(|r| r.contains("not in the taxonomy")));
+    }
+
+    #[test]
+    fn kinds_come_from_keywords_in_rule_order() {
+        assert_eq!(decide(&rules(), &network(), &case("请问停水到几点", "east", "")).kind, Kind::Inquiry);
+        assert_eq!(decide(&rules(), &network(), &case("建议增加公交", "east", "")).kind, Kind::Suggestion);
+    }
+
+    #[test]
+    fn major_cases_are_assigned() {
+        let d = decide(&rules(), &network(), &case("楼道煤气泄漏，暖气也不热", "east", ""));
+        assert_eq!(d.severity, Severity::Major);
+        assert_eq!(d.mode, HandlingMode::Assigned);
+        let d = decide(&rules(), &network(), &case("停水导致损失6万元", "east", ""));
+        assert_eq!(d.severity, Severity::Major);
+        let d = decide(&rules(), &network(), &case("停水导致损失3000元", "east", ""));
+        assert_eq!(d.severity, Severity::General);
+        let d = decide(&rules(), &network(), &case("客服态度不好", "east", ""));
+        assert_eq!(d.severity, Severity::Minor);
+    }
+
+    #[test]
+    fn region_and_fallback_routes_apply() {
+        let d = decide(&rules(), &network(), &case("暖气不热", "west", ""));
+        assert_eq!((d.department.as_str(), d.mode), ("west-office", HandlingMode::Assigned));
+        let d = decide(&rules(), &network(), &case("路灯坏了", "east", ""));
+        assert_eq!(d.category, "other");
+        assert_eq!((d.department.as_str(), d.mode), ("centre", HandlingMode::Direct));
+    }
+
+    #[test]
+    fn amounts_are_read_in_yuan() {
+        assert_eq!(largest_amount("损失5万元，另有300元"), Some(50_000));
+        assert_eq!(largest_amount("损失1,200,000元"), Some(1_200_000));
+        assert_eq!(largest_amount("3号楼201室"), None);
+        assert_eq!(largest_amount("2.5万"), Some(25_000));
+    }
+}

@@ -1,0 +1,83 @@
+//! Consumes `CaseRegistered`, decides, stores the decision and announces
+//! `CaseRouted` through the outbox, all in the consumer's transaction.
+
+use crate::decide::decide;
+use crate::rules::Rules;
+use complaints_proto::v1::{CaseRegistered, CaseRouted, EventHeader};
+use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
+use mesh_kit::network::Network;
+use mesh_kit::{events, outbox, Subjects};
+use prost::Message;
+use sqlx::PgConnection;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// triage reads every registered case.
+pub const CONSUMER: ConsumerSpec =
+    ConsumerSpec::new(events::intake::STREAM, "triage", events::intake::CASE_REGISTERED);
+
+#[derive(Clone)]
+pub struct TriageHandler {
+    pub rules: Arc<Rules>,
+    pub network: Arc<Network>,
+    pub subjects: Subjects,
+}
+
+impl Handler for TriageHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let case = CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+        let header = case
+            .header
+            .clone()
+            .ok_or_else(|| HandleError::Reject("CaseRegistered has no header".into()))?;
+        let case_id = Uuid::parse_str(&header.case_id)
+            .map_err(|_| HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id)))?;
+        let d = decide(&self.rules, &self.network, &case);
+        tracing::info!(
+            case_number = %header.case_number,
+            category = %d.category,
+            department = %d.department,
+            mode = d.mode.as_str_name(),
+            "case routed"
+        );
+        sqlx::query(
+            "INSERT INTO decisions (case_id, case_number, kind, category, severity, region, department, mode, reasons) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(case_id)
+        .bind(&header.case_number)
+        .bind(d.kind as i32)
+        .bind(&d.category)
+        .bind(d.severity as i32)
+        .bind(&case.region)
+        .bind(&d.department)
+        .bind(d.mode as i32)
+        .bind(&d.reasons)
+        .execute(&mut *tx)
+        .await?;
+        let event_id = Uuid::now_v7();
+        let routed = CaseRouted {
+            header: Some(EventHeader {
+                event_id: event_id.to_string(),
+                case_id: header.case_id,
+                case_number: header.case_number,
+                at: Some(mesh_kit::time::to_proto(chrono::Utc::now())),
+            }),
+            channel: case.channel,
+            received_at: case.received_at,
+            kind: d.kind as i32,
+            category: d.category,
+            severity: d.severity as i32,
+            region: case.region,
+            department: d.department,
+            mode: d.mode as i32,
+            reasons: d.reasons,
+            summary: case.summary,
+            request: case.request,
+            respondent: case.respondent,
+        };
+        let subject = self.subjects.subject(events::triage::CASE_ROUTED);
+        outbox::enqueue(tx, &subject, event_id, &routed).await?;
+        Ok(())
+    }
+}
