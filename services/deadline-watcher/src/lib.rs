@@ -1,1 +1,25 @@
+//! deadline-watcher (时限监控): owns the deadline policy, the working-day
+//! calendar and a timer for every deadline of every open work order.
+//!
+//! dispatch asks it (gRPC `ComputeDeadline`) for a work order's conclusion
+//! deadline before queueing the order, so the department sees its due time;
+//! when the order is published, the watcher registers the timer in its
+//! schema and announces `DeadlineRegistered`.
+//!
+//! # Layout
+//!
+//! - [`app`]: settings and `Application::build` / `run_until_stopped`.
+//! - [`calendar`]: working days: weekends, holidays, make-up days (调休).
+//! - [`policy`]: which rule applies and the instant it gives.
+//! - [`deadlines`]: policy + calendar + local time, in one value.
+//! - [`orders`]: the consumer that registers a timer per work order.
+//! - [`service`]: the `complaints.v1.Deadlines` gRPC service.
 
+pub mod app;
+pub mod calendar;
+pub mod deadlines;
+pub mod orders;
+pub mod policy;
+pub mod service;
+
+pub use app::{Application, Settings};

@@ -342,3 +342,20 @@ pub(crate) mod tests {
         assert!(error_of(&text).contains("fallback_category"));
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_sample_network_and_its_rules_load() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/network/sample-city.toml");
+        let network = Network::load(&path).expect("sample network is valid");
+        let rules = Rules::load(&path, &network).expect("sample rules are valid");
+        assert!(network.departments().count() >= 10);
+        assert!(network.departments().any(|d| d.tier == 4), "sub-units exist");
+        assert!(rules.categories.len() >= 10);
+        assert_eq!(network.regions().count(), 3);
+    }
+}

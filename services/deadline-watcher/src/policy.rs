@@ -1,0 +1,306 @@
+//! Deadline policy (时限) as data: which rule applies to a work order, and
+//! the instant it gives from a start and the working-day calendar.
+//!
+//! Day-based deadlines count from the day after the start (自受理之次日起)
+//! and end at 23:59:59 local time of the last day. Hour-based deadlines are
+//! clock time; `working_hours` count only office hours of working days.
+
+use crate::calendar::WorkCalendar;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use complaints_proto::v1::{HandlingMode, Kind, Severity};
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("policy {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// How a deadline's amount is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Minutes,
+    Hours,
+    WorkingHours,
+    CalendarDays,
+    WorkingDays,
+}
+
+impl Unit {
+    fn words(self) -> &'static str {
+        match self {
+            Unit::Minutes => "minutes",
+            Unit::Hours => "hours",
+            Unit::WorkingHours => "working hours",
+            Unit::CalendarDays => "calendar days",
+            Unit::WorkingDays => "working days",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RuleEntry {
+    kind: Option<String>,
+    mode: Option<String>,
+    severity: Option<String>,
+    amount: u32,
+    unit: Unit,
+    #[serde(default)]
+    source: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct OfficeHours {
+    start: String,
+    end: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyFile {
+    office_hours: OfficeHours,
+    conclusion: Vec<RuleEntry>,
+}
+
+/// One rule of the policy; `None` filters match anything.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub kind: Option<Kind>,
+    pub mode: Option<HandlingMode>,
+    pub severity: Option<Severity>,
+    pub amount: u32,
+    pub unit: Unit,
+    /// Where the value comes from (seed, article).
+    pub source: String,
+}
+
+impl Rule {
+    fn matches(&self, kind: Kind, mode: HandlingMode, severity: Severity) -> bool {
+        self.kind.is_none_or(|k| k == kind)
+            && self.mode.is_none_or(|m| m == mode)
+            && self.severity.is_none_or(|s| s == severity)
+    }
+
+    /// e.g. `transferred: 10 working days`.
+    pub fn describe(&self) -> String {
+        let filters: Vec<String> = [
+            self.kind.map(|k| short(k.as_str_name(), "KIND_")),
+            self.mode.map(|m| short(m.as_str_name(), "HANDLING_MODE_")),
+            self.severity.map(|s| short(s.as_str_name(), "SEVERITY_")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let who = if filters.is_empty() { "default".to_owned() } else { filters.join(", ") };
+        format!("{who}: {} {}", self.amount, self.unit.words())
+    }
+}
+
+fn short(name: &str, prefix: &str) -> String {
+    name.trim_start_matches(prefix).to_lowercase()
+}
+
+/// The deadline policy of a jurisdiction.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub office_start: NaiveTime,
+    pub office_end: NaiveTime,
+    pub conclusion: Vec<Rule>,
+}
+
+fn parse_enum<T>(value: &Option<String>, prefix: &str, from: impl Fn(&str) -> Option<T>, what: &str) -> Result<Option<T>, String> {
+    match value {
+        None => Ok(None),
+        Some(v) => from(&format!("{prefix}{}", v.to_uppercase()))
+            .map(Some)
+            .ok_or_else(|| format!("{what} {v:?} is not known")),
+    }
+}
+
+impl Policy {
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| PolicyError::Invalid {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("office hour {s:?} is not HH:MM"));
+        let (office_start, office_end) = (time(&file.office_hours.start)?, time(&file.office_hours.end)?);
+        if office_end <= office_start {
+            return Err("office_hours.end must be after office_hours.start".into());
+        }
+        let mut conclusion = Vec::new();
+        for (i, r) in file.conclusion.iter().enumerate() {
+            let at = |e: String| format!("conclusion rule #{}: {e}", i + 1);
+            if r.amount == 0 {
+                return Err(at("amount must be at least 1".into()));
+            }
+            conclusion.push(Rule {
+                kind: parse_enum(&r.kind, "KIND_", Kind::from_str_name, "kind").map_err(at)?,
+                mode: parse_enum(&r.mode, "HANDLING_MODE_", HandlingMode::from_str_name, "mode").map_err(at)?,
+                severity: parse_enum(&r.severity, "SEVERITY_", Severity::from_str_name, "severity").map_err(at)?,
+                amount: r.amount,
+                unit: r.unit,
+                source: r.source.clone(),
+            });
+        }
+        match conclusion.last() {
+            Some(last) if last.kind.is_none() && last.mode.is_none() && last.severity.is_none() => {}
+            _ => return Err("the last conclusion rule must have no filters, so every order gets a deadline".into()),
+        }
+        Ok(Policy { office_start, office_end, conclusion })
+    }
+
+    /// The conclusion rule for a work order: the first that matches.
+    pub fn conclusion_rule(&self, kind: Kind, mode: HandlingMode, severity: Severity) -> &Rule {
+        self.conclusion
+            .iter()
+            .find(|r| r.matches(kind, mode, severity))
+            .unwrap_or_else(|| &self.conclusion[self.conclusion.len() - 1])
+    }
+
+    /// The instant a rule's time runs out, for a start instant.
+    pub fn due(&self, rule: &Rule, start: DateTime<Utc>, calendar: &WorkCalendar, offset: FixedOffset) -> DateTime<Utc> {
+        let local = start.with_timezone(&offset);
+        let n = rule.amount;
+        match rule.unit {
+            Unit::Minutes => start + Duration::minutes(n.into()),
+            Unit::Hours => start + Duration::hours(n.into()),
+            Unit::CalendarDays => end_of_day(local.date_naive() + Duration::days(n.into()), offset),
+            Unit::WorkingDays => end_of_day(calendar.add_working_days(local.date_naive(), n), offset),
+            Unit::WorkingHours => self.add_working_minutes(local.naive_local(), i64::from(n) * 60, calendar, offset),
+        }
+    }
+
+    fn add_working_minutes(
+        &self,
+        mut at: chrono::NaiveDateTime,
+        mut minutes: i64,
+        calendar: &WorkCalendar,
+        offset: FixedOffset,
+    ) -> DateTime<Utc> {
+        loop {
+            let day = at.date();
+            let open = day.and_time(self.office_start);
+            let close = day.and_time(self.office_end);
+            if !calendar.is_working_day(day) || at >= close {
+                let next = calendar.next_working_day_from(day + Duration::days(1));
+                at = next.and_time(self.office_start);
+                continue;
+            }
+            if at < open {
+                at = open;
+            }
+            let available = (close - at).num_minutes();
+            if minutes <= available {
+                return to_utc(at + Duration::minutes(minutes), offset);
+            }
+            minutes -= available;
+            at = close;
+        }
+    }
+}
+
+fn to_utc(local: chrono::NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
+    offset
+        .from_local_datetime(&local)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&(local - Duration::seconds(offset.local_minus_utc().into()))))
+}
+
+fn end_of_day(day: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
+    let last_second = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
+    to_utc(day.and_time(last_second), offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::tests::cn;
+
+    fn shipped() -> Policy {
+        Policy::parse(include_str!("../../../deploy/policy/deadlines.toml")).expect("shipped policy parses")
+    }
+
+    fn beijing() -> FixedOffset {
+        FixedOffset::east_opt(8 * 3600).expect("offset")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn rules_are_chosen_by_kind_then_mode() {
+        let p = shipped();
+        assert_eq!(p.conclusion_rule(Kind::Inquiry, HandlingMode::Transferred, Severity::General).describe(), "inquiry: 24 hours");
+        assert_eq!(p.conclusion_rule(Kind::Complaint, HandlingMode::Transferred, Severity::General).describe(), "transferred: 10 working days");
+        assert_eq!(p.conclusion_rule(Kind::Complaint, HandlingMode::Assigned, Severity::Major).describe(), "assigned: 15 working days");
+        assert_eq!(p.conclusion_rule(Kind::Complaint, HandlingMode::Direct, Severity::General).describe(), "direct: 15 working days");
+    }
+
+    #[test]
+    fn a_transferred_case_before_the_golden_week_is_due_on_21_october() {
+        let p = shipped();
+        let rule = p.conclusion_rule(Kind::Complaint, HandlingMode::Transferred, Severity::General);
+        let due = p.due(rule, at("2025-09-30T10:00:00+08:00"), &cn(), beijing());
+        assert_eq!(due, at("2025-10-21T23:59:59+08:00"));
+    }
+
+    #[test]
+    fn the_start_day_is_taken_in_local_time() {
+        // 2025-09-30 20:00 UTC is already 1 October in Beijing: a holiday,
+        // so counting starts after it as well.
+        let p = shipped();
+        let rule = p.conclusion_rule(Kind::Complaint, HandlingMode::Transferred, Severity::General);
+        let due = p.due(rule, at("2025-09-30T20:00:00Z"), &cn(), beijing());
+        assert_eq!(due, at("2025-10-21T23:59:59+08:00"));
+        let due = p.due(rule, at("2025-09-29T20:00:00Z"), &cn(), beijing());
+        assert_eq!(due, at("2025-10-21T23:59:59+08:00"), "30 Sep local, same as above");
+        let due = p.due(rule, at("2025-09-28T20:00:00Z"), &cn(), beijing());
+        assert_eq!(due, at("2025-10-20T23:59:59+08:00"), "29 Sep local, one working day earlier");
+    }
+
+    #[test]
+    fn inquiries_are_due_in_24_clock_hours() {
+        let p = shipped();
+        let rule = p.conclusion_rule(Kind::Inquiry, HandlingMode::Direct, Severity::General);
+        assert_eq!(p.due(rule, at("2025-10-01T09:00:00+08:00"), &cn(), beijing()), at("2025-10-02T09:00:00+08:00"));
+    }
+
+    #[test]
+    fn working_hours_skip_nights_weekends_and_holidays() {
+        let p = shipped();
+        let rule = Rule { kind: None, mode: None, severity: None, amount: 4, unit: Unit::WorkingHours, source: String::new() };
+        // Tuesday 30 Sep 2025 16:30: one hour left that day, then the
+        // Golden Week; the other three hours on Thursday 9 October.
+        assert_eq!(p.due(&rule, at("2025-09-30T16:30:00+08:00"), &cn(), beijing()), at("2025-10-09T11:30:00+08:00"));
+        // Before opening time counts from opening.
+        assert_eq!(p.due(&rule, at("2025-09-29T06:00:00+08:00"), &cn(), beijing()), at("2025-09-29T12:30:00+08:00"));
+        // The make-up Saturday 11 October is a working day.
+        assert_eq!(p.due(&rule, at("2025-10-10T17:00:00+08:00"), &cn(), beijing()), at("2025-10-11T12:00:00+08:00"));
+    }
+
+    #[test]
+    fn policies_need_a_catch_all_and_known_names() {
+        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n";
+        assert!(Policy::parse(no_default).unwrap_err().contains("last conclusion rule"));
+        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n";
+        assert!(Policy::parse(bad_mode).unwrap_err().contains("\"sideways\""));
+    }
+}
