@@ -1,0 +1,46 @@
+//! Counting: which dimensions each event adds to, and the rollup table.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+
+/// The dimensions cases are counted by.
+pub const DIMENSIONS: [&str; 7] = ["total", "channel", "category", "kind", "region", "severity", "department"];
+
+/// The local day of an instant.
+pub fn local_day(at: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
+    at.with_timezone(&offset).date_naive()
+}
+
+/// Adds one to the count of `key` in `dimension` on `day`.
+pub async fn bump(tx: &mut PgConnection, day: NaiveDate, dimension: &str, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO daily_counts (day, dimension, key, count) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (day, dimension, key) DO UPDATE SET count = daily_counts.count + 1",
+    )
+    .bind(day)
+    .bind(dimension)
+    .bind(key)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Summed counts over `from..=to` for the given dimensions, largest first
+/// within each dimension.
+pub async fn sum(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    dimensions: &[String],
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT dimension, key, SUM(count)::BIGINT FROM daily_counts \
+         WHERE day BETWEEN $1 AND $2 AND dimension = ANY($3) \
+         GROUP BY dimension, key ORDER BY dimension, 3 DESC, key",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(dimensions)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,57 @@
+//! Consumers that feed the rollups: intake's registrations (total,
+//! channel), triage's decisions (category, kind, region, severity) and
+//! dispatch's work orders (department). One handler, one durable consumer
+//! per stream (JetStream 2.9 allows one filter subject per consumer).
+
+use crate::counts::{bump, local_day};
+use chrono::{FixedOffset, Utc};
+use complaints_proto::v1::{CaseRegistered, CaseRouted, Channel, Kind, Severity, WorkOrder};
+use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
+use mesh_kit::events;
+use mesh_kit::time::from_proto_opt;
+use prost::Message;
+use sqlx::PgConnection;
+
+pub const CONSUMERS: [ConsumerSpec; 3] = [
+    ConsumerSpec::new(events::intake::STREAM, "reporting", events::intake::CASE_REGISTERED),
+    ConsumerSpec::new(events::triage::STREAM, "reporting", events::triage::CASE_ROUTED),
+    ConsumerSpec::new(events::dispatch::STREAM, "reporting", events::dispatch::ORDERS),
+];
+
+#[derive(Clone)]
+pub struct CountHandler {
+    pub offset: FixedOffset,
+}
+
+/// `CHANNEL_PHONE` → `phone`.
+fn short(name: &str, prefix: &str) -> String {
+    name.trim_start_matches(prefix).to_lowercase()
+}
+
+impl Handler for CountHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let subject = delivery.subject.as_str();
+        // Every count is filed under the day the case was received.
+        let day_of = |ts: Option<&prost_types::Timestamp>| local_day(from_proto_opt(ts).unwrap_or_else(Utc::now), self.offset);
+        if subject == events::intake::CASE_REGISTERED {
+            let e = CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let day = day_of(e.received_at.as_ref());
+            let channel = Channel::try_from(e.channel).map(|c| short(c.as_str_name(), "CHANNEL_")).unwrap_or_else(|_| "unknown".into());
+            bump(tx, day, "total", "all").await?;
+            bump(tx, day, "channel", &channel).await?;
+        } else if subject == events::triage::CASE_ROUTED {
+            let e = CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let day = day_of(e.received_at.as_ref());
+            let kind = Kind::try_from(e.kind).map(|k| short(k.as_str_name(), "KIND_")).unwrap_or_else(|_| "unknown".into());
+            let severity = Severity::try_from(e.severity).map(|s| short(s.as_str_name(), "SEVERITY_")).unwrap_or_else(|_| "unknown".into());
+            bump(tx, day, "category", &e.category).await?;
+            bump(tx, day, "kind", &kind).await?;
+            bump(tx, day, "region", &e.region).await?;
+            bump(tx, day, "severity", &severity).await?;
+        } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
+            let e = WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            bump(tx, day_of(e.received_at.as_ref()), "department", &e.department).await?;
+        }
+        Ok(())
+    }
+}
