@@ -1,0 +1,44 @@
+# The complaint-routing mesh. `make run` starts it, `make test` tests it.
+# Builds go to a target directory outside the clone, so CI and later clones
+# reuse earlier builds.
+
+CARGO_TARGET_DIR ?= $(HOME)/.cache/complaint-mesh/target
+export CARGO_TARGET_DIR
+BIN_DIR := $(CARGO_TARGET_DIR)/debug
+CARGO ?= cargo
+
+.PHONY: help run stop build test test-unit test-e2e infra lint fmt check-cargo
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+check-cargo:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs), then run make again" >&2; exit 1; }
+
+build: check-cargo ## build every service and complaintctl
+	$(CARGO) build --workspace --bins
+
+infra: ## make sure Postgres and NATS JetStream run on loopback (installs them if missing)
+	deploy/local/ensure-infra.sh
+
+run: build ## run the whole mesh on this machine with the sample network (Ctrl-C stops it)
+	BIN_DIR=$(BIN_DIR) deploy/local/run.sh
+
+stop: ## stop services left running by `make run`
+	deploy/local/stop.sh
+
+test: infra build ## every test: unit tests and end-to-end tests against real Postgres and NATS
+	$(CARGO) test --workspace --no-fail-fast
+
+test-unit: check-cargo ## unit tests only (no Postgres or NATS needed)
+	$(CARGO) test --workspace --lib --bins
+
+test-e2e: infra build ## end-to-end tests only
+	$(CARGO) test -p mesh-e2e --no-fail-fast
+
+lint: check-cargo ## formatting and clippy
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: check-cargo ## format the code
+	$(CARGO) fmt --all

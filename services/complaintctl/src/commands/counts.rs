@@ -1,0 +1,23 @@
+use crate::cli::CountsArgs;
+use crate::connect;
+use complaints_proto::v1::reporting_client::ReportingClient;
+use complaints_proto::v1::GetCountsRequest;
+
+pub async fn run(url: &str, args: CountsArgs) -> anyhow::Result<()> {
+    let mut client = ReportingClient::new(connect::channel("reporting", url).await?);
+    let reply = client
+        .get_counts(GetCountsRequest { from_day: args.from, to_day: args.to, dimensions: args.dimensions })
+        .await
+        .map_err(|s| connect::status("reporting", s))?
+        .into_inner();
+    println!("cases received {} … {}: {}", reply.from_day, reply.to_day, reply.total);
+    let mut current = "";
+    for row in &reply.rows {
+        if row.dimension != current {
+            println!("{}:", row.dimension);
+            current = &row.dimension;
+        }
+        println!("  {:<24} {:>8}", row.key, row.count);
+    }
+    Ok(())
+}
