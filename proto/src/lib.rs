@@ -11,3 +11,49 @@ pub mod v1 {
 /// Encoded `FileDescriptorSet` of every `.proto` file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/complaints_descriptor.bin"));
+
+/// Short, lowercase names of the enums, for people, logs and reports:
+/// `KIND_FAULT_REPORT` → `fault_report`, `HANDLING_MODE_ASSIGNED` →
+/// `assigned`. Rules files use the same names.
+pub trait Label {
+    fn label(&self) -> String;
+}
+
+macro_rules! label {
+    ($($t:ty => $prefix:literal),* $(,)?) => {
+        $(impl Label for $t {
+            fn label(&self) -> String {
+                self.as_str_name().trim_start_matches($prefix).to_lowercase()
+            }
+        })*
+    };
+}
+
+label!(
+    v1::Channel => "CHANNEL_",
+    v1::Kind => "KIND_",
+    v1::Severity => "SEVERITY_",
+    v1::HandlingMode => "HANDLING_MODE_",
+    v1::DeadlineKind => "DEADLINE_KIND_",
+);
+
+/// The label of an enum field's raw value, `unknown(7)` for a value this
+/// build does not know.
+pub fn label_of<E: Label + TryFrom<i32>>(value: i32) -> String {
+    E::try_from(value)
+        .map(|e| e.label())
+        .unwrap_or_else(|_| format!("unknown({value})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_drop_the_prefix() {
+        assert_eq!(v1::Kind::FaultReport.label(), "fault_report");
+        assert_eq!(v1::HandlingMode::Assigned.label(), "assigned");
+        assert_eq!(label_of::<v1::Channel>(6), "walk_in");
+        assert_eq!(label_of::<v1::Severity>(42), "unknown(42)");
+    }
+}

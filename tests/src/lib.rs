@@ -1,1 +1,346 @@
+//! The end-to-end test harness: starts the five services as real processes
+//! against the real Postgres and NATS of the machine, in a world of the
+//! test's own.
+//!
+//! Each [`TestMesh`] gets its own database (`mesh_e2e_<id>`) and its own
+//! NATS prefix (`e2e<id>`: subjects `e2e<id>.intake.v1.…`, streams
+//! `e2e<id>_INTAKE`), so tests run in parallel and twice over without
+//! seeing each other. [`TestMesh::stop`] kills the services and removes the
+//! database and the streams; worlds left behind by a crashed run are removed
+//! by the next run once they are two hours old (the id starts with the
+//! creation time).
+//!
+//! The binaries must be built first (`cargo build --workspace --bins`;
+//! `make test` does it).
 
+use anyhow::{bail, Context};
+use async_nats::jetstream;
+use futures::StreamExt;
+use sqlx::{Connection, PgConnection};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::process::{Child, Command};
+use tonic::transport::Channel;
+
+/// Where the machine's Postgres is; the test's own database is made on it.
+pub fn admin_url() -> String {
+    std::env::var("MESH_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn nats_url() -> String {
+    std::env::var("MESH_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// Worlds older than this are a crashed run's leftovers.
+const STALE_AFTER_SECS: u64 = 2 * 3600;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Directory of the built service binaries: beside the test binary's `deps/`.
+pub fn bin_dir() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("test binary has no parent directory")?
+        .to_path_buf();
+    Ok(dir)
+}
+
+/// The five services, in start order, with the env var of their gRPC address.
+pub const SERVICES: [(&str, &str); 5] = [
+    ("deadline-watcher", "DEADLINE_WATCHER__GRPC__ADDR"),
+    ("intake", "INTAKE__GRPC__ADDR"),
+    ("triage", "TRIAGE__GRPC__ADDR"),
+    ("dispatch", "DISPATCH__GRPC__ADDR"),
+    ("reporting", "REPORTING__GRPC__ADDR"),
+];
+
+/// One running mesh with a world of its own.
+pub struct TestMesh {
+    pub id: String,
+    /// NATS subject prefix of this mesh.
+    pub prefix: String,
+    pub database: String,
+    pub database_url: String,
+    pub js: jetstream::Context,
+    ports: Vec<(&'static str, u16)>,
+    children: Vec<(&'static str, Child)>,
+    log_dir: PathBuf,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl TestMesh {
+    /// Makes a fresh world and starts the five services in it.
+    pub async fn start() -> anyhow::Result<Self> {
+        let bins = bin_dir()?;
+        for (name, _) in SERVICES {
+            if !bins.join(name).exists() {
+                bail!(
+                    "service binary {} is missing: run `cargo build --workspace --bins` first (make test does)",
+                    bins.join(name).display()
+                );
+            }
+        }
+        let id = format!("{}{:04x}", unix_now(), rand::random::<u16>());
+        let prefix = format!("e2e{id}");
+        let database = format!("mesh_e2e_{id}");
+        let client = async_nats::connect(nats_url()).await.context("connecting to NATS")?;
+        let js = jetstream::new(client);
+        remove_stale_worlds(&js).await;
+
+        let mut admin = PgConnection::connect(&admin_url()).await.context("connecting to Postgres")?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+            .execute(&mut admin)
+            .await?;
+        let base = admin_url();
+        let database_url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{database}"),
+            None => bail!("MESH_TEST_DATABASE_URL has no database part"),
+        };
+
+        let log_dir = std::env::temp_dir().join(format!("mesh-e2e-{id}"));
+        std::fs::create_dir_all(&log_dir)?;
+        let mut ports = Vec::new();
+        for (name, _) in SERVICES {
+            ports.push((name, free_port()?));
+        }
+        let mut mesh = TestMesh {
+            id,
+            prefix,
+            database,
+            database_url,
+            js,
+            ports,
+            children: Vec::new(),
+            log_dir,
+        };
+        let root = repo_root();
+        for (name, addr_var) in SERVICES {
+            let log = std::fs::File::create(mesh.log_dir.join(format!("{name}.log")))?;
+            let child = Command::new(bins.join(name))
+                .current_dir(&root)
+                .env("MESH__DATABASE__URL", &mesh.database_url)
+                .env("MESH__DATABASE__MAX_CONNECTIONS", "4")
+                .env("MESH__NATS__URL", nats_url())
+                .env("MESH__NATS__PREFIX", &mesh.prefix)
+                .env("MESH__NETWORK__FILE", root.join("deploy/network/sample-city.toml"))
+                .env("DEADLINE_WATCHER__POLICY__FILE", root.join("deploy/policy/deadlines.toml"))
+                .env("DEADLINE_WATCHER__CALENDAR__FILE", root.join("deploy/calendar/cn.toml"))
+                .env("DISPATCH__DEADLINES__URL", mesh.url("deadline-watcher"))
+                .env(addr_var, format!("127.0.0.1:{}", mesh.port(name)))
+                .env("RUST_LOG", std::env::var("MESH_TEST_LOG").unwrap_or_else(|_| "info".into()))
+                .stdout(Stdio::from(log.try_clone()?))
+                .stderr(Stdio::from(log))
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("starting {name}"))?;
+            mesh.children.push((name, child));
+        }
+        mesh.wait_until_serving().await?;
+        Ok(mesh)
+    }
+
+    fn port(&self, service: &str) -> u16 {
+        self.ports.iter().find(|(n, _)| *n == service).map_or(0, |(_, p)| *p)
+    }
+
+    /// The gRPC URL of a service.
+    pub fn url(&self, service: &str) -> String {
+        format!("http://127.0.0.1:{}", self.port(service))
+    }
+
+    /// A gRPC channel to a service.
+    pub async fn channel(&self, service: &str) -> anyhow::Result<Channel> {
+        Ok(Channel::from_shared(self.url(service))?.connect().await?)
+    }
+
+    /// The full subject of a base subject in this mesh.
+    pub fn subject(&self, base: &str) -> String {
+        format!("{}.{base}", self.prefix)
+    }
+
+    /// The full name of a stream in this mesh.
+    pub fn stream(&self, base: &str) -> String {
+        format!("{}_{base}", self.prefix)
+    }
+
+    /// A service's log so far, to explain a failure.
+    pub fn log(&self, service: &str) -> String {
+        std::fs::read_to_string(self.log_dir.join(format!("{service}.log"))).unwrap_or_default()
+    }
+
+    /// The last lines of every log.
+    pub fn logs_tail(&self) -> String {
+        SERVICES
+            .iter()
+            .map(|(name, _)| {
+                let log = self.log(name);
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+                format!("---- {name} ----\n{tail}\n")
+            })
+            .collect()
+    }
+
+    async fn wait_until_serving(&mut self) -> anyhow::Result<()> {
+        use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        for (name, _) in SERVICES {
+            loop {
+                let mut exited = None;
+                for (child_name, child) in &mut self.children {
+                    if let Some(status) = child.try_wait()? {
+                        exited = Some((*child_name, status));
+                    }
+                }
+                if let Some((child_name, status)) = exited {
+                    bail!("{child_name} exited early ({status}):\n{}", self.log(child_name));
+                }
+                let ready = match Channel::from_shared(self.url(name))?.connect().await {
+                    Ok(channel) => HealthClient::new(channel)
+                        .check(HealthCheckRequest { service: String::new() })
+                        .await
+                        .is_ok(),
+                    Err(_) => false,
+                };
+                if ready {
+                    break;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    bail!("{name} did not start serving within 60 s:\n{}", self.log(name));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until a stream of this mesh exists (its owner creates it at
+    /// start-up).
+    pub async fn stream_ready(&self, base: &str) -> anyhow::Result<jetstream::stream::Stream> {
+        let name = self.stream(base);
+        for _ in 0..100 {
+            if let Ok(stream) = self.js.get_stream(&name).await {
+                return Ok(stream);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("stream {name} was never created")
+    }
+
+    /// Every message stored in one of this mesh's streams: (subject, payload).
+    pub async fn stream_messages(&self, base: &str) -> anyhow::Result<Vec<(String, bytes::Bytes)>> {
+        let stream = self.stream_ready(base).await?;
+        let total = stream.get_info().await?.state.messages as usize;
+        let mut out = Vec::with_capacity(total);
+        if total == 0 {
+            return Ok(out);
+        }
+        let consumer = stream
+            .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
+            .await?;
+        let mut messages = consumer.messages().await?;
+        while out.len() < total {
+            let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+                .await
+                .context("reading a stream timed out")?
+                .context("stream ended")??;
+            out.push((message.subject.to_string(), message.payload.clone()));
+        }
+        Ok(out)
+    }
+
+    /// Kills the services and removes the database and the streams.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        for (_, child) in &mut self.children {
+            let _ = child.kill().await;
+        }
+        remove_world(&self.js, &self.prefix, &self.database).await?;
+        let _ = std::fs::remove_dir_all(&self.log_dir);
+        Ok(())
+    }
+}
+
+async fn remove_world(js: &jetstream::Context, prefix: &str, database: &str) -> anyhow::Result<()> {
+    let mut names = js.stream_names();
+    let mut mine = Vec::new();
+    while let Some(name) = names.next().await {
+        let name = name?;
+        if name.starts_with(&format!("{prefix}_")) {
+            mine.push(name);
+        }
+    }
+    for name in mine {
+        js.delete_stream(&name).await?;
+    }
+    let mut admin = PgConnection::connect(&admin_url()).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await?;
+    Ok(())
+}
+
+/// Removes worlds of runs that crashed more than two hours ago.
+async fn remove_stale_worlds(js: &jetstream::Context) {
+    let Ok(mut admin) = PgConnection::connect(&admin_url()).await else { return };
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'mesh\\_e2e\\_%'")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap_or_default();
+    let now = unix_now();
+    for database in names {
+        let id = database.trim_start_matches("mesh_e2e_");
+        let created: u64 = id.get(..10).and_then(|s| s.parse().ok()).unwrap_or(now);
+        if now.saturating_sub(created) > STALE_AFTER_SECS {
+            let _ = remove_world(js, &format!("e2e{id}"), &database).await;
+        }
+    }
+}
+
+/// A throw-away database of its own, for tests that need only Postgres.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create(label: &str) -> anyhow::Result<Self> {
+        let name = format!("mesh_e2e_{}{:04x}_{label}", unix_now(), rand::random::<u16>());
+        let mut admin = PgConnection::connect(&admin_url()).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await?;
+        let url = match admin_url().rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => bail!("MESH_TEST_DATABASE_URL has no database part"),
+        };
+        Ok(Self { name, url })
+    }
+
+    pub async fn drop_it(self) -> anyhow::Result<()> {
+        let mut admin = PgConnection::connect(&admin_url()).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut admin)
+            .await?;
+        Ok(())
+    }
+}

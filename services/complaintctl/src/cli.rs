@@ -28,6 +28,14 @@ pub struct Endpoints {
     /// reporting's gRPC endpoint.
     #[arg(long, global = true, env = "COMPLAINTCTL__REPORTING__URL", default_value = "http://127.0.0.1:50055")]
     pub reporting: String,
+    /// Times are shown in this offset: the jurisdiction's local time.
+    #[arg(long, global = true, env = "COMPLAINTCTL__UTC_OFFSET", default_value = "+08:00", value_parser = parse_offset)]
+    pub utc_offset: chrono::FixedOffset,
+}
+
+fn parse_offset(s: &str) -> Result<chrono::FixedOffset, String> {
+    s.parse::<chrono::FixedOffset>()
+        .map_err(|_| format!("{s:?} is not a UTC offset such as +08:00"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,45 +1,57 @@
-//! Printing for people: local times, enum names without prefixes.
+//! Printing for people: times in the jurisdiction's local time, enum names
+//! without prefixes, and output that ends quietly when its reader goes
+//! away (`complaintctl show … | head`).
 
-use chrono::{DateTime, Local, TimeZone};
+use chrono::{FixedOffset, TimeZone};
+use std::io::Write;
+use complaints_proto::label_of;
 use complaints_proto::v1::{Channel, HandlingMode, Kind, Severity, WorkOrder};
 
-pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
-    ts.and_then(|t| Local.timestamp_opt(t.seconds, t.nanos.max(0) as u32).single())
-        .map(|t: DateTime<Local>| t.format("%Y-%m-%d %H:%M:%S %:z").to_string())
+/// Writes `text` to stdout. A closed pipe ends the program quietly.
+pub fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write output: {err}");
+        std::process::exit(1);
+    }
+}
+
+/// An instant in local time of the jurisdiction.
+pub fn time(ts: Option<&prost_types::Timestamp>, offset: FixedOffset) -> String {
+    ts.and_then(|t| offset.timestamp_opt(t.seconds, t.nanos.max(0) as u32).single())
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S %:z").to_string())
         .unwrap_or_else(|| "-".into())
 }
 
-fn short<E: TryFrom<i32>>(value: i32, name: impl Fn(E) -> &'static str, prefix: &str) -> String {
-    E::try_from(value)
-        .map(|e| name(e).trim_start_matches(prefix).to_lowercase())
-        .unwrap_or_else(|_| value.to_string())
-}
-
 pub fn kind(v: i32) -> String {
-    short(v, |k: Kind| k.as_str_name(), "KIND_")
+    label_of::<Kind>(v)
 }
 pub fn severity(v: i32) -> String {
-    short(v, |s: Severity| s.as_str_name(), "SEVERITY_")
+    label_of::<Severity>(v)
 }
 pub fn mode(v: i32) -> String {
-    short(v, |m: HandlingMode| m.as_str_name(), "HANDLING_MODE_")
+    label_of::<HandlingMode>(v)
 }
 pub fn channel(v: i32) -> String {
-    short(v, |c: Channel| c.as_str_name(), "CHANNEL_")
+    label_of::<Channel>(v)
 }
 
-pub fn order(o: &WorkOrder) {
+/// One work order, two lines.
+pub fn order(o: &WorkOrder, offset: FixedOffset) -> String {
     let case = o.header.as_ref().map(|h| h.case_number.as_str()).unwrap_or("-");
-    println!(
-        "{case}  order {}  → {}  {} / {} / {} / {}  due {}  ({})",
+    format!(
+        "{case}  order {}  → {}  {} / {} / {} / {}  due {}  ({})\n    {}\n",
         o.order_id,
         o.department,
         kind(o.kind),
         o.category,
         severity(o.severity),
         mode(o.mode),
-        time(o.due_at.as_ref()),
+        time(o.due_at.as_ref(), offset),
         o.deadline_rule,
-    );
-    println!("    {}", o.summary.replace('\n', " "));
+        o.summary.replace('\n', " "),
+    )
 }

@@ -8,6 +8,7 @@
 use crate::calendar::WorkCalendar;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use complaints_proto::v1::{HandlingMode, Kind, Severity};
+use complaints_proto::Label;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -91,9 +92,9 @@ impl Rule {
     /// e.g. `transferred: 10 working days`.
     pub fn describe(&self) -> String {
         let filters: Vec<String> = [
-            self.kind.map(|k| short(k.as_str_name(), "KIND_")),
-            self.mode.map(|m| short(m.as_str_name(), "HANDLING_MODE_")),
-            self.severity.map(|s| short(s.as_str_name(), "SEVERITY_")),
+            self.kind.map(|k| k.label()),
+            self.mode.map(|m| m.label()),
+            self.severity.map(|s| s.label()),
         ]
         .into_iter()
         .flatten()
@@ -101,10 +102,6 @@ impl Rule {
         let who = if filters.is_empty() { "default".to_owned() } else { filters.join(", ") };
         format!("{who}: {} {}", self.amount, self.unit.words())
     }
-}
-
-fn short(name: &str, prefix: &str) -> String {
-    name.trim_start_matches(prefix).to_lowercase()
 }
 
 /// The deadline policy of a jurisdiction.

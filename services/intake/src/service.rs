@@ -35,7 +35,7 @@ impl IntakeService {
     /// Registers a complaint: the case, the complainant and the
     /// `CaseRegistered` event in one transaction. A known idempotency key
     /// returns the case it registered before (`replayed`).
-    #[tracing::instrument(skip_all, fields(case_number = tracing::field::Empty), err)]
+    #[tracing::instrument(skip_all, fields(case_number = tracing::field::Empty))]
     pub async fn register(&self, complaint: NewComplaint) -> Result<(Registered, bool), IntakeError> {
         if let Some(earlier) = store::find_by_key(&self.pool, &complaint.idempotency_key).await? {
             return Ok((earlier, true));
@@ -92,7 +92,7 @@ impl IntakeService {
 
     /// A case with its timeline; the complainant is shown in full only to
     /// a caller holding the query code.
-    #[tracing::instrument(skip_all, fields(case_number = %req.case_number), err)]
+    #[tracing::instrument(skip_all, fields(case_number = %req.case_number))]
     pub async fn case(&self, req: GetCaseRequest) -> Result<Case, IntakeError> {
         let number = req.case_number.trim();
         if !case_number::is_case_number(number) {

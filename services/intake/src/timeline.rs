@@ -6,6 +6,7 @@
 use crate::store::{self, Status};
 use chrono::{DateTime, FixedOffset, Utc};
 use complaints_proto::v1::{CaseRouted, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder};
+use complaints_proto::label_of;
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::time::from_proto_opt;
@@ -35,10 +36,6 @@ fn case_of(header: Option<&EventHeader>) -> Result<(Uuid, DateTime<Utc>), Handle
     Ok((case_id, at))
 }
 
-fn name_of<E: TryFrom<i32>>(value: i32, name: impl Fn(E) -> &'static str) -> &'static str {
-    E::try_from(value).map(name).unwrap_or("unknown")
-}
-
 impl TimelineHandler {
     fn local(&self, at: DateTime<Utc>) -> String {
         at.with_timezone(&self.offset).format("%Y-%m-%d %H:%M %:z").to_string()
@@ -63,11 +60,11 @@ impl Handler for TimelineHandler {
             store::record_routing(tx, case_id, e.kind, &e.category, e.severity, &e.department, e.mode).await?;
             let detail = format!(
                 "{} / {} / {} → {} ({})",
-                name_of(e.kind, |k: Kind| k.as_str_name()),
+                label_of::<Kind>(e.kind),
                 e.category,
-                name_of(e.severity, |s: Severity| s.as_str_name()),
+                label_of::<Severity>(e.severity),
                 e.department,
-                name_of(e.mode, |m: HandlingMode| m.as_str_name()),
+                label_of::<HandlingMode>(e.mode),
             );
             store::append_timeline(tx, case_id, at, "triage", "routed", &detail).await?;
         } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {

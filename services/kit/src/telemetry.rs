@@ -8,6 +8,7 @@
 //! made and propagated, and appear in the logs, but nothing is exported.
 
 use opentelemetry::propagation::{Extractor, Injector};
+use std::io::IsTerminal;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{global, Context};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -60,7 +61,11 @@ pub fn init(service: &'static str, format: LogFormat) -> anyhow::Result<Telemetr
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     match format {
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_target(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_target(false)
+                    .with_ansi(std::io::stdout().is_terminal()),
+            )
             .try_init()?,
         LogFormat::Json => registry
             .with(tracing_subscriber::fmt::layer().json().with_current_span(true))

@@ -6,6 +6,7 @@
 use crate::counts::{bump, local_day};
 use chrono::{FixedOffset, Utc};
 use complaints_proto::v1::{CaseRegistered, CaseRouted, Channel, Kind, Severity, WorkOrder};
+use complaints_proto::label_of;
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::time::from_proto_opt;
@@ -23,11 +24,6 @@ pub struct CountHandler {
     pub offset: FixedOffset,
 }
 
-/// `CHANNEL_PHONE` → `phone`.
-fn short(name: &str, prefix: &str) -> String {
-    name.trim_start_matches(prefix).to_lowercase()
-}
-
 impl Handler for CountHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
         let subject = delivery.subject.as_str();
@@ -36,14 +32,14 @@ impl Handler for CountHandler {
         if subject == events::intake::CASE_REGISTERED {
             let e = CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
             let day = day_of(e.received_at.as_ref());
-            let channel = Channel::try_from(e.channel).map(|c| short(c.as_str_name(), "CHANNEL_")).unwrap_or_else(|_| "unknown".into());
+            let channel = label_of::<Channel>(e.channel);
             bump(tx, day, "total", "all").await?;
             bump(tx, day, "channel", &channel).await?;
         } else if subject == events::triage::CASE_ROUTED {
             let e = CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
             let day = day_of(e.received_at.as_ref());
-            let kind = Kind::try_from(e.kind).map(|k| short(k.as_str_name(), "KIND_")).unwrap_or_else(|_| "unknown".into());
-            let severity = Severity::try_from(e.severity).map(|s| short(s.as_str_name(), "SEVERITY_")).unwrap_or_else(|_| "unknown".into());
+            let kind = label_of::<Kind>(e.kind);
+            let severity = label_of::<Severity>(e.severity);
             bump(tx, day, "category", &e.category).await?;
             bump(tx, day, "kind", &kind).await?;
             bump(tx, day, "region", &e.region).await?;

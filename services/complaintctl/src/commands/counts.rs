@@ -10,14 +10,15 @@ pub async fn run(url: &str, args: CountsArgs) -> anyhow::Result<()> {
         .await
         .map_err(|s| connect::status("reporting", s))?
         .into_inner();
-    println!("cases received {} … {}: {}", reply.from_day, reply.to_day, reply.total);
+    let mut out = format!("cases received {} … {}: {}\n", reply.from_day, reply.to_day, reply.total);
     let mut current = "";
     for row in &reply.rows {
         if row.dimension != current {
-            println!("{}:", row.dimension);
+            out += &format!("{}:\n", row.dimension);
             current = &row.dimension;
         }
-        println!("  {:<24} {:>8}", row.key, row.count);
+        out += &format!("  {:<24} {:>8}\n", row.key, row.count);
     }
+    crate::print::emit(&out);
     Ok(())
 }

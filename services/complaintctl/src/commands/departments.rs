@@ -10,12 +10,14 @@ pub async fn run(url: &str) -> anyhow::Result<()> {
         .map_err(|s| connect::status("dispatch", s))?
         .into_inner()
         .departments;
-    fn walk(all: &[Department], parent: &str, depth: usize) {
+    fn walk(all: &[Department], parent: &str, depth: usize, out: &mut String) {
         for d in all.iter().filter(|d| d.parent == parent) {
-            println!("{}{:<24} tier {}  {}", "  ".repeat(depth), d.code, d.tier, d.name);
-            walk(all, &d.code, depth + 1);
+            out.push_str(&format!("{}{:<24} tier {}  {}\n", "  ".repeat(depth), d.code, d.tier, d.name));
+            walk(all, &d.code, depth + 1, out);
         }
     }
-    walk(&departments, "", 0);
+    let mut out = String::new();
+    walk(&departments, "", 0, &mut out);
+    crate::print::emit(&out);
     Ok(())
 }

@@ -12,8 +12,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let e = &cli.endpoints;
     match cli.command {
         Command::Submit(args) => submit::run(&e.intake, args).await,
-        Command::Show(args) => show::run(&e.intake, args).await,
-        Command::Queue(args) => queue::run(&e.dispatch, args).await,
+        Command::Show(args) => show::run(&e.intake, args, e.utc_offset).await,
+        Command::Queue(args) => queue::run(&e.dispatch, args, e.utc_offset).await,
         Command::Counts(args) => counts::run(&e.reporting, args).await,
         Command::Departments => departments::run(&e.dispatch).await,
     }

@@ -3,7 +3,7 @@ use crate::{connect, print};
 use complaints_proto::v1::dispatch_client::DispatchClient;
 use complaints_proto::v1::WatchQueueRequest;
 
-pub async fn run(url: &str, args: QueueArgs) -> anyhow::Result<()> {
+pub async fn run(url: &str, args: QueueArgs, offset: chrono::FixedOffset) -> anyhow::Result<()> {
     let mut client = DispatchClient::new(connect::channel("dispatch", url).await?);
     let mut stream = client
         .watch_queue(WatchQueueRequest { department: args.department.clone(), from_start: !args.new })
@@ -13,7 +13,7 @@ pub async fn run(url: &str, args: QueueArgs) -> anyhow::Result<()> {
     eprintln!("watching the queue of {} (Ctrl-C to stop)", args.department);
     let mut seen = 0;
     while let Some(order) = stream.message().await.map_err(|s| connect::status("dispatch", s))? {
-        print::order(&order);
+        print::emit(&print::order(&order, offset));
         seen += 1;
         if args.count.is_some_and(|n| seen >= n) {
             break;

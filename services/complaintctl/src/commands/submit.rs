@@ -50,7 +50,9 @@ pub async fn run(url: &str, args: SubmitArgs) -> anyhow::Result<()> {
         .map_err(|s| connect::status("intake", s))?
         .into_inner();
     let again = if reply.replayed { " (already registered with this key)" } else { "" };
-    println!("case number: {}{again}", reply.case_number);
-    println!("query code:  {}", reply.query_code);
+    crate::print::emit(&format!(
+        "case number: {}{again}\nquery code:  {}\n",
+        reply.case_number, reply.query_code
+    ));
     Ok(())
 }
