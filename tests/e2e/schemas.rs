@@ -30,15 +30,25 @@ async fn two_services_migrate_one_database_side_by_side() -> anyhow::Result<()> 
         .await?;
         let has = |schema: &str, table: &str| tables.iter().any(|(s, t)| s == schema && t == table);
         for schema in ["intake", "reporting"] {
-            assert!(has(schema, "_sqlx_migrations"), "{schema} keeps its own migrations table");
-            assert!(has(schema, "outbox") && has(schema, "processed_events"), "kit tables in {schema}");
+            assert!(
+                has(schema, "_sqlx_migrations"),
+                "{schema} keeps its own migrations table"
+            );
+            assert!(
+                has(schema, "outbox") && has(schema, "processed_events"),
+                "kit tables in {schema}"
+            );
         }
         assert!(has("intake", "cases") && !has("reporting", "cases"));
         assert!(has("reporting", "daily_counts") && !has("intake", "daily_counts"));
-        assert!(!tables.iter().any(|(s, _)| s == "public"), "nothing lands in public");
-        let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM intake._sqlx_migrations ORDER BY version")
-            .fetch_all(&a)
-            .await?;
+        assert!(
+            !tables.iter().any(|(s, _)| s == "public"),
+            "nothing lands in public"
+        );
+        let versions: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM intake._sqlx_migrations ORDER BY version")
+                .fetch_all(&a)
+                .await?;
         assert_eq!(versions, vec![1, 2, 100]);
         anyhow::Ok(())
     }

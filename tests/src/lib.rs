@@ -78,7 +78,10 @@ pub struct TestMesh {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A port that was free a moment ago.
@@ -102,11 +105,15 @@ impl TestMesh {
         let id = format!("{}{:04x}", unix_now(), rand::random::<u16>());
         let prefix = format!("e2e{id}");
         let database = format!("mesh_e2e_{id}");
-        let client = async_nats::connect(nats_url()).await.context("connecting to NATS")?;
+        let client = async_nats::connect(nats_url())
+            .await
+            .context("connecting to NATS")?;
         let js = jetstream::new(client);
         remove_stale_worlds(&js).await;
 
-        let mut admin = PgConnection::connect(&admin_url()).await.context("connecting to Postgres")?;
+        let mut admin = PgConnection::connect(&admin_url())
+            .await
+            .context("connecting to Postgres")?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
             .execute(&mut admin)
             .await?;
@@ -141,12 +148,24 @@ impl TestMesh {
                 .env("MESH__DATABASE__MAX_CONNECTIONS", "4")
                 .env("MESH__NATS__URL", nats_url())
                 .env("MESH__NATS__PREFIX", &mesh.prefix)
-                .env("MESH__NETWORK__FILE", root.join("deploy/network/sample-city.toml"))
-                .env("DEADLINE_WATCHER__POLICY__FILE", root.join("deploy/policy/deadlines.toml"))
-                .env("DEADLINE_WATCHER__CALENDAR__FILE", root.join("deploy/calendar/cn.toml"))
+                .env(
+                    "MESH__NETWORK__FILE",
+                    root.join("deploy/network/sample-city.toml"),
+                )
+                .env(
+                    "DEADLINE_WATCHER__POLICY__FILE",
+                    root.join("deploy/policy/deadlines.toml"),
+                )
+                .env(
+                    "DEADLINE_WATCHER__CALENDAR__FILE",
+                    root.join("deploy/calendar/cn.toml"),
+                )
                 .env("DISPATCH__DEADLINES__URL", mesh.url("deadline-watcher"))
                 .env(addr_var, format!("127.0.0.1:{}", mesh.port(name)))
-                .env("RUST_LOG", std::env::var("MESH_TEST_LOG").unwrap_or_else(|_| "info".into()))
+                .env(
+                    "RUST_LOG",
+                    std::env::var("MESH_TEST_LOG").unwrap_or_else(|_| "info".into()),
+                )
                 .stdout(Stdio::from(log.try_clone()?))
                 .stderr(Stdio::from(log))
                 .kill_on_drop(true)
@@ -159,7 +178,10 @@ impl TestMesh {
     }
 
     fn port(&self, service: &str) -> u16 {
-        self.ports.iter().find(|(n, _)| *n == service).map_or(0, |(_, p)| *p)
+        self.ports
+            .iter()
+            .find(|(n, _)| *n == service)
+            .map_or(0, |(_, p)| *p)
     }
 
     /// The gRPC URL of a service.
@@ -212,11 +234,16 @@ impl TestMesh {
                     }
                 }
                 if let Some((child_name, status)) = exited {
-                    bail!("{child_name} exited early ({status}):\n{}", self.log(child_name));
+                    bail!(
+                        "{child_name} exited early ({status}):\n{}",
+                        self.log(child_name)
+                    );
                 }
                 let ready = match Channel::from_shared(self.url(name))?.connect().await {
                     Ok(channel) => HealthClient::new(channel)
-                        .check(HealthCheckRequest { service: String::new() })
+                        .check(HealthCheckRequest {
+                            service: String::new(),
+                        })
                         .await
                         .is_ok(),
                     Err(_) => false,
@@ -225,7 +252,10 @@ impl TestMesh {
                     break;
                 }
                 if tokio::time::Instant::now() > deadline {
-                    bail!("{name} did not start serving within 60 s:\n{}", self.log(name));
+                    bail!(
+                        "{name} did not start serving within 60 s:\n{}",
+                        self.log(name)
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -292,15 +322,19 @@ async fn remove_world(js: &jetstream::Context, prefix: &str, database: &str) -> 
         js.delete_stream(&name).await?;
     }
     let mut admin = PgConnection::connect(&admin_url()).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
     Ok(())
 }
 
 /// Removes worlds of runs that crashed more than two hours ago.
 async fn remove_stale_worlds(js: &jetstream::Context) {
-    let Ok(mut admin) = PgConnection::connect(&admin_url()).await else { return };
+    let Ok(mut admin) = PgConnection::connect(&admin_url()).await else {
+        return;
+    };
     let names: Vec<String> =
         sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'mesh\\_e2e\\_%'")
             .fetch_all(&mut admin)
@@ -324,7 +358,11 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn create(label: &str) -> anyhow::Result<Self> {
-        let name = format!("mesh_e2e_{}{:04x}_{label}", unix_now(), rand::random::<u16>());
+        let name = format!(
+            "mesh_e2e_{}{:04x}_{label}",
+            unix_now(),
+            rand::random::<u16>()
+        );
         let mut admin = PgConnection::connect(&admin_url()).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
@@ -338,9 +376,12 @@ impl TestDatabase {
 
     pub async fn drop_it(self) -> anyhow::Result<()> {
         let mut admin = PgConnection::connect(&admin_url()).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-            .execute(&mut admin)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut admin)
+        .await?;
         Ok(())
     }
 }

@@ -20,13 +20,28 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Endpoints {
     /// intake's gRPC endpoint.
-    #[arg(long, global = true, env = "COMPLAINTCTL__INTAKE__URL", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLAINTCTL__INTAKE__URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
     pub intake: String,
     /// dispatch's gRPC endpoint.
-    #[arg(long, global = true, env = "COMPLAINTCTL__DISPATCH__URL", default_value = "http://127.0.0.1:50053")]
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLAINTCTL__DISPATCH__URL",
+        default_value = "http://127.0.0.1:50053"
+    )]
     pub dispatch: String,
     /// reporting's gRPC endpoint.
-    #[arg(long, global = true, env = "COMPLAINTCTL__REPORTING__URL", default_value = "http://127.0.0.1:50055")]
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLAINTCTL__REPORTING__URL",
+        default_value = "http://127.0.0.1:50055"
+    )]
     pub reporting: String,
     /// Times are shown in this offset: the jurisdiction's local time.
     #[arg(long, global = true, env = "COMPLAINTCTL__UTC_OFFSET", default_value = "+08:00", value_parser = parse_offset)]

@@ -10,10 +10,16 @@ pub async fn channel(service: &str, url: &str) -> anyhow::Result<Channel> {
         .connect_timeout(std::time::Duration::from_secs(3))
         .connect()
         .await
-        .with_context(|| format!("cannot reach {service} at {url}; is the mesh running (make run)?"))
+        .with_context(|| {
+            format!("cannot reach {service} at {url}; is the mesh running (make run)?")
+        })
 }
 
 /// Turns a gRPC status into an error a person can act on.
 pub fn status(service: &str, status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{service} answered {:?}: {}", status.code(), status.message())
+    anyhow::anyhow!(
+        "{service} answered {:?}: {}",
+        status.code(),
+        status.message()
+    )
 }

@@ -3,9 +3,9 @@
 //! away (`complaintctl show … | head`).
 
 use chrono::{FixedOffset, TimeZone};
-use std::io::Write;
 use complaints_proto::label_of;
 use complaints_proto::v1::{Channel, HandlingMode, Kind, Severity, WorkOrder};
+use std::io::Write;
 
 /// Writes `text` to stdout. A closed pipe ends the program quietly.
 pub fn emit(text: &str) {
@@ -21,9 +21,13 @@ pub fn emit(text: &str) {
 
 /// An instant in local time of the jurisdiction.
 pub fn time(ts: Option<&prost_types::Timestamp>, offset: FixedOffset) -> String {
-    ts.and_then(|t| offset.timestamp_opt(t.seconds, t.nanos.max(0) as u32).single())
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S %:z").to_string())
-        .unwrap_or_else(|| "-".into())
+    ts.and_then(|t| {
+        offset
+            .timestamp_opt(t.seconds, t.nanos.max(0) as u32)
+            .single()
+    })
+    .map(|t| t.format("%Y-%m-%d %H:%M:%S %:z").to_string())
+    .unwrap_or_else(|| "-".into())
 }
 
 pub fn kind(v: i32) -> String {
@@ -41,7 +45,11 @@ pub fn channel(v: i32) -> String {
 
 /// One work order, two lines.
 pub fn order(o: &WorkOrder, offset: FixedOffset) -> String {
-    let case = o.header.as_ref().map(|h| h.case_number.as_str()).unwrap_or("-");
+    let case = o
+        .header
+        .as_ref()
+        .map(|h| h.case_number.as_str())
+        .unwrap_or("-");
     format!(
         "{case}  order {}  → {}  {} / {} / {} / {}  due {}  ({})\n    {}\n",
         o.order_id,

@@ -22,18 +22,34 @@ pub const SCHEMA: &str = "deadline_watcher";
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "deadline-watcher", version, about = "deadline-watcher: deadline policy, working-day calendar and the timers of every work order")]
+#[command(
+    name = "deadline-watcher",
+    version,
+    about = "deadline-watcher: deadline policy, working-day calendar and the timers of every work order"
+)]
 pub struct Settings {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Address of the gRPC server.
-    #[arg(long, env = "DEADLINE_WATCHER__GRPC__ADDR", default_value = "127.0.0.1:50054")]
+    #[arg(
+        long,
+        env = "DEADLINE_WATCHER__GRPC__ADDR",
+        default_value = "127.0.0.1:50054"
+    )]
     pub grpc_addr: String,
     /// The deadline policy file.
-    #[arg(long, env = "DEADLINE_WATCHER__POLICY__FILE", default_value = "deploy/policy/deadlines.toml")]
+    #[arg(
+        long,
+        env = "DEADLINE_WATCHER__POLICY__FILE",
+        default_value = "deploy/policy/deadlines.toml"
+    )]
     pub policy_file: PathBuf,
     /// The working-day calendar file.
-    #[arg(long, env = "DEADLINE_WATCHER__CALENDAR__FILE", default_value = "deploy/calendar/cn.toml")]
+    #[arg(
+        long,
+        env = "DEADLINE_WATCHER__CALENDAR__FILE",
+        default_value = "deploy/calendar/cn.toml"
+    )]
     pub calendar_file: PathBuf,
 }
 
@@ -53,10 +69,17 @@ impl Application {
             calendar: WorkCalendar::load(&settings.calendar_file)?,
             offset: network.offset,
         });
-        let pool = mesh_kit::db::connect(&common.database_url, SCHEMA, common.database_max_connections).await?;
+        let pool = mesh_kit::db::connect(
+            &common.database_url,
+            SCHEMA,
+            common.database_max_connections,
+        )
+        .await?;
         mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
         let subjects = Subjects::new(common.nats_prefix.clone());
-        let js = async_nats::jetstream::new(mesh_kit::nats::connect(&common.nats_url, "deadline-watcher").await?);
+        let js = async_nats::jetstream::new(
+            mesh_kit::nats::connect(&common.nats_url, "deadline-watcher").await?,
+        );
         mesh_kit::nats::ensure_stream(
             &js,
             &subjects.stream(events::deadline::STREAM),
@@ -71,11 +94,19 @@ impl Application {
             js,
             pool: pool.clone(),
             subjects: subjects.clone(),
-            handler: OrderHandler { deadlines: deadlines.clone(), subjects },
+            handler: OrderHandler {
+                deadlines: deadlines.clone(),
+                subjects,
+            },
             outbox: Some(relay.waker()),
         };
         let listener = mesh_kit::grpc::bind(&settings.grpc_addr).await?;
-        Ok(Self { listener, service: DeadlineService { pool, deadlines }, relay, consumer })
+        Ok(Self {
+            listener,
+            service: DeadlineService { pool, deadlines },
+            relay,
+            consumer,
+        })
     }
 
     pub fn grpc_port(&self) -> u16 {
@@ -88,7 +119,10 @@ impl Application {
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Deadlines"])
             .await?
             .add_service(DeadlinesServer::new(self.service));
-        tasks.spawn("grpc", mesh_kit::grpc::serve(router, self.listener, shutdown.clone()));
+        tasks.spawn(
+            "grpc",
+            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
+        );
         let s = shutdown.clone();
         tasks.spawn("outbox-relay", async move {
             self.relay.run(s).await;

@@ -59,7 +59,8 @@ fn weekday(name: &str) -> Option<Weekday> {
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
 }
 
 impl WorkCalendar {
@@ -78,14 +79,18 @@ impl WorkCalendar {
         let file: CalendarFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut weekend = BTreeSet::new();
         for day in &file.weekend {
-            let wd = weekday(day).ok_or_else(|| format!("weekend day {day:?} is not a weekday name"))?;
+            let wd =
+                weekday(day).ok_or_else(|| format!("weekend day {day:?} is not a weekday name"))?;
             weekend.insert(wd.num_days_from_monday());
         }
         let mut holidays = BTreeMap::new();
         for h in &file.holidays {
             let (from, to) = (date(&h.from)?, date(&h.to)?);
             if to < from {
-                return Err(format!("holiday {} ends ({to}) before it starts ({from})", h.name));
+                return Err(format!(
+                    "holiday {} ends ({to}) before it starts ({from})",
+                    h.name
+                ));
             }
             for day in from.iter_days().take_while(|d| *d <= to) {
                 holidays.insert(day, h.name.clone());
@@ -95,7 +100,9 @@ impl WorkCalendar {
         for w in &file.workdays {
             let day = date(&w.date)?;
             if let Some(holiday) = holidays.get(&day) {
-                return Err(format!("{day} is both a holiday ({holiday}) and a make-up working day"));
+                return Err(format!(
+                    "{day} is both a holiday ({holiday}) and a make-up working day"
+                ));
             }
             workdays.insert(day, w.name.clone());
         }
@@ -117,7 +124,8 @@ impl WorkCalendar {
         if self.workdays.contains_key(&day) {
             return true;
         }
-        !self.holidays.contains_key(&day) && !self.weekend.contains(&day.weekday().num_days_from_monday())
+        !self.holidays.contains_key(&day)
+            && !self.weekend.contains(&day.weekday().num_days_from_monday())
     }
 
     /// The `n`th working day after `day` (`day` itself is not counted).
@@ -149,7 +157,8 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn cn() -> WorkCalendar {
-        WorkCalendar::parse(include_str!("../../../deploy/calendar/cn.toml")).expect("shipped calendar parses")
+        WorkCalendar::parse(include_str!("../../../deploy/calendar/cn.toml"))
+            .expect("shipped calendar parses")
     }
 
     fn d(s: &str) -> NaiveDate {
@@ -161,11 +170,17 @@ pub(crate) mod tests {
         let c = cn();
         assert!(c.is_working_day(d("2025-09-30")), "an ordinary Tuesday");
         assert!(!c.is_working_day(d("2025-10-01")), "National Day");
-        assert!(!c.is_working_day(d("2025-10-08")), "last day of the Golden Week");
+        assert!(
+            !c.is_working_day(d("2025-10-08")),
+            "last day of the Golden Week"
+        );
         assert!(c.is_working_day(d("2025-10-11")), "make-up Saturday");
         assert!(c.is_working_day(d("2025-09-28")), "make-up Sunday");
         assert!(!c.is_working_day(d("2025-10-12")), "an ordinary Sunday");
-        assert!(c.is_working_day(d("2026-02-14")), "Spring Festival make-up Saturday");
+        assert!(
+            c.is_working_day(d("2026-02-14")),
+            "Spring Festival make-up Saturday"
+        );
         assert!(!c.is_working_day(d("2026-02-23")), "Spring Festival");
     }
 
@@ -196,8 +211,12 @@ pub(crate) mod tests {
         let text = "name='x'\nweekend=['caturday']\ncovers=[]\n";
         assert!(WorkCalendar::parse(text).unwrap_err().contains("caturday"));
         let text = "name='x'\nweekend=[]\ncovers=[]\n[[holidays]]\nname='h'\nfrom='2025-01-02'\nto='2025-01-01'\n";
-        assert!(WorkCalendar::parse(text).unwrap_err().contains("before it starts"));
+        assert!(WorkCalendar::parse(text)
+            .unwrap_err()
+            .contains("before it starts"));
         let text = "name='x'\nweekend=[]\ncovers=[]\n[[holidays]]\nname='h'\nfrom='2025-01-01'\nto='2025-01-01'\n[[workdays]]\nname='w'\ndate='2025-01-01'\n";
-        assert!(WorkCalendar::parse(text).unwrap_err().contains("both a holiday"));
+        assert!(WorkCalendar::parse(text)
+            .unwrap_err()
+            .contains("both a holiday"));
     }
 }

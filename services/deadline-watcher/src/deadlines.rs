@@ -23,13 +23,22 @@ pub struct Deadlines {
 
 impl Deadlines {
     /// The conclusion deadline (办结时限) of a work order that started at `start`.
-    pub fn conclusion(&self, kind: Kind, mode: HandlingMode, severity: Severity, start: DateTime<Utc>) -> Due {
+    pub fn conclusion(
+        &self,
+        kind: Kind,
+        mode: HandlingMode,
+        severity: Severity,
+        start: DateTime<Utc>,
+    ) -> Due {
         let rule = self.policy.conclusion_rule(kind, mode, severity);
         let at = self.policy.due(rule, start, &self.calendar, self.offset);
         let year = at.with_timezone(&self.offset).year();
         if !self.calendar.covers(year) {
             tracing::warn!(year, calendar = %self.calendar.name, "calendar has no holidays for this year; counting weekends only");
         }
-        Due { at, rule: rule.describe() }
+        Due {
+            at,
+            rule: rule.describe(),
+        }
     }
 }

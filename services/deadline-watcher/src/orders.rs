@@ -2,7 +2,9 @@
 //! conclusion deadline as a timer, announcing `DeadlineRegistered`.
 
 use crate::deadlines::Deadlines;
-use complaints_proto::v1::{DeadlineKind, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder};
+use complaints_proto::v1::{
+    DeadlineKind, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder,
+};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::time::{from_proto_opt, to_proto};
 use mesh_kit::{events, outbox, Subjects};
@@ -11,8 +13,11 @@ use sqlx::PgConnection;
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub const CONSUMER: ConsumerSpec =
-    ConsumerSpec::new(events::dispatch::STREAM, "deadline-watcher", events::dispatch::ORDERS);
+pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
+    events::dispatch::STREAM,
+    "deadline-watcher",
+    events::dispatch::ORDERS,
+);
 
 #[derive(Clone)]
 pub struct OrderHandler {
@@ -21,12 +26,14 @@ pub struct OrderHandler {
 }
 
 fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value).map_err(|_| HandleError::Reject(format!("{field} {value:?} is not a UUID")))
+    Uuid::parse_str(value)
+        .map_err(|_| HandleError::Reject(format!("{field} {value:?} is not a UUID")))
 }
 
 impl Handler for OrderHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let order = WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+        let order =
+            WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
         let header = order
             .header
             .clone()
@@ -38,7 +45,8 @@ impl Handler for OrderHandler {
         let (due_at, rule) = match from_proto_opt(order.due_at.as_ref()) {
             Some(due_at) => (due_at, order.deadline_rule.clone()),
             None => {
-                let start = from_proto_opt(order.assigned_at.as_ref()).unwrap_or_else(chrono::Utc::now);
+                let start =
+                    from_proto_opt(order.assigned_at.as_ref()).unwrap_or_else(chrono::Utc::now);
                 let due = self.deadlines.conclusion(
                     Kind::try_from(order.kind).unwrap_or(Kind::Complaint),
                     HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred),

@@ -99,7 +99,11 @@ impl Rule {
         .into_iter()
         .flatten()
         .collect();
-        let who = if filters.is_empty() { "default".to_owned() } else { filters.join(", ") };
+        let who = if filters.is_empty() {
+            "default".to_owned()
+        } else {
+            filters.join(", ")
+        };
         format!("{who}: {} {}", self.amount, self.unit.words())
     }
 }
@@ -112,7 +116,12 @@ pub struct Policy {
     pub conclusion: Vec<Rule>,
 }
 
-fn parse_enum<T>(value: &Option<String>, prefix: &str, from: impl Fn(&str) -> Option<T>, what: &str) -> Result<Option<T>, String> {
+fn parse_enum<T>(
+    value: &Option<String>,
+    prefix: &str,
+    from: impl Fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<Option<T>, String> {
     match value {
         None => Ok(None),
         Some(v) => from(&format!("{prefix}{}", v.to_uppercase()))
@@ -135,8 +144,14 @@ impl Policy {
 
     pub fn parse(text: &str) -> Result<Self, String> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("office hour {s:?} is not HH:MM"));
-        let (office_start, office_end) = (time(&file.office_hours.start)?, time(&file.office_hours.end)?);
+        let time = |s: &str| {
+            NaiveTime::parse_from_str(s, "%H:%M")
+                .map_err(|_| format!("office hour {s:?} is not HH:MM"))
+        };
+        let (office_start, office_end) = (
+            time(&file.office_hours.start)?,
+            time(&file.office_hours.end)?,
+        );
         if office_end <= office_start {
             return Err("office_hours.end must be after office_hours.start".into());
         }
@@ -148,18 +163,40 @@ impl Policy {
             }
             conclusion.push(Rule {
                 kind: parse_enum(&r.kind, "KIND_", Kind::from_str_name, "kind").map_err(at)?,
-                mode: parse_enum(&r.mode, "HANDLING_MODE_", HandlingMode::from_str_name, "mode").map_err(at)?,
-                severity: parse_enum(&r.severity, "SEVERITY_", Severity::from_str_name, "severity").map_err(at)?,
+                mode: parse_enum(
+                    &r.mode,
+                    "HANDLING_MODE_",
+                    HandlingMode::from_str_name,
+                    "mode",
+                )
+                .map_err(at)?,
+                severity: parse_enum(
+                    &r.severity,
+                    "SEVERITY_",
+                    Severity::from_str_name,
+                    "severity",
+                )
+                .map_err(at)?,
                 amount: r.amount,
                 unit: r.unit,
                 source: r.source.clone(),
             });
         }
         match conclusion.last() {
-            Some(last) if last.kind.is_none() && last.mode.is_none() && last.severity.is_none() => {}
-            _ => return Err("the last conclusion rule must have no filters, so every order gets a deadline".into()),
+            Some(last) if last.kind.is_none() && last.mode.is_none() && last.severity.is_none() => {
+            }
+            _ => {
+                return Err(
+                    "the last conclusion rule must have no filters, so every order gets a deadline"
+                        .into(),
+                )
+            }
         }
-        Ok(Policy { office_start, office_end, conclusion })
+        Ok(Policy {
+            office_start,
+            office_end,
+            conclusion,
+        })
     }
 
     /// The conclusion rule for a work order: the first that matches.
@@ -171,15 +208,25 @@ impl Policy {
     }
 
     /// The instant a rule's time runs out, for a start instant.
-    pub fn due(&self, rule: &Rule, start: DateTime<Utc>, calendar: &WorkCalendar, offset: FixedOffset) -> DateTime<Utc> {
+    pub fn due(
+        &self,
+        rule: &Rule,
+        start: DateTime<Utc>,
+        calendar: &WorkCalendar,
+        offset: FixedOffset,
+    ) -> DateTime<Utc> {
         let local = start.with_timezone(&offset);
         let n = rule.amount;
         match rule.unit {
             Unit::Minutes => start + Duration::minutes(n.into()),
             Unit::Hours => start + Duration::hours(n.into()),
             Unit::CalendarDays => end_of_day(local.date_naive() + Duration::days(n.into()), offset),
-            Unit::WorkingDays => end_of_day(calendar.add_working_days(local.date_naive(), n), offset),
-            Unit::WorkingHours => self.add_working_minutes(local.naive_local(), i64::from(n) * 60, calendar, offset),
+            Unit::WorkingDays => {
+                end_of_day(calendar.add_working_days(local.date_naive(), n), offset)
+            }
+            Unit::WorkingHours => {
+                self.add_working_minutes(local.naive_local(), i64::from(n) * 60, calendar, offset)
+            }
         }
     }
 
@@ -217,7 +264,9 @@ fn to_utc(local: chrono::NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
         .from_local_datetime(&local)
         .single()
         .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&(local - Duration::seconds(offset.local_minus_utc().into()))))
+        .unwrap_or_else(|| {
+            Utc.from_utc_datetime(&(local - Duration::seconds(offset.local_minus_utc().into())))
+        })
 }
 
 fn end_of_day(day: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
@@ -231,7 +280,8 @@ mod tests {
     use crate::calendar::tests::cn;
 
     fn shipped() -> Policy {
-        Policy::parse(include_str!("../../../deploy/policy/deadlines.toml")).expect("shipped policy parses")
+        Policy::parse(include_str!("../../../deploy/policy/deadlines.toml"))
+            .expect("shipped policy parses")
     }
 
     fn beijing() -> FixedOffset {
@@ -239,22 +289,48 @@ mod tests {
     }
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn rules_are_chosen_by_kind_then_mode() {
         let p = shipped();
-        assert_eq!(p.conclusion_rule(Kind::Inquiry, HandlingMode::Transferred, Severity::General).describe(), "inquiry: 24 hours");
-        assert_eq!(p.conclusion_rule(Kind::Complaint, HandlingMode::Transferred, Severity::General).describe(), "transferred: 10 working days");
-        assert_eq!(p.conclusion_rule(Kind::Complaint, HandlingMode::Assigned, Severity::Major).describe(), "assigned: 15 working days");
-        assert_eq!(p.conclusion_rule(Kind::Complaint, HandlingMode::Direct, Severity::General).describe(), "direct: 15 working days");
+        assert_eq!(
+            p.conclusion_rule(Kind::Inquiry, HandlingMode::Transferred, Severity::General)
+                .describe(),
+            "inquiry: 24 hours"
+        );
+        assert_eq!(
+            p.conclusion_rule(
+                Kind::Complaint,
+                HandlingMode::Transferred,
+                Severity::General
+            )
+            .describe(),
+            "transferred: 10 working days"
+        );
+        assert_eq!(
+            p.conclusion_rule(Kind::Complaint, HandlingMode::Assigned, Severity::Major)
+                .describe(),
+            "assigned: 15 working days"
+        );
+        assert_eq!(
+            p.conclusion_rule(Kind::Complaint, HandlingMode::Direct, Severity::General)
+                .describe(),
+            "direct: 15 working days"
+        );
     }
 
     #[test]
     fn a_transferred_case_before_the_golden_week_is_due_on_21_october() {
         let p = shipped();
-        let rule = p.conclusion_rule(Kind::Complaint, HandlingMode::Transferred, Severity::General);
+        let rule = p.conclusion_rule(
+            Kind::Complaint,
+            HandlingMode::Transferred,
+            Severity::General,
+        );
         let due = p.due(rule, at("2025-09-30T10:00:00+08:00"), &cn(), beijing());
         assert_eq!(due, at("2025-10-21T23:59:59+08:00"));
     }
@@ -264,40 +340,75 @@ mod tests {
         // 2025-09-30 20:00 UTC is already 1 October in Beijing: a holiday,
         // so counting starts after it as well.
         let p = shipped();
-        let rule = p.conclusion_rule(Kind::Complaint, HandlingMode::Transferred, Severity::General);
+        let rule = p.conclusion_rule(
+            Kind::Complaint,
+            HandlingMode::Transferred,
+            Severity::General,
+        );
         let due = p.due(rule, at("2025-09-30T20:00:00Z"), &cn(), beijing());
         assert_eq!(due, at("2025-10-21T23:59:59+08:00"));
         let due = p.due(rule, at("2025-09-29T20:00:00Z"), &cn(), beijing());
-        assert_eq!(due, at("2025-10-21T23:59:59+08:00"), "30 Sep local, same as above");
+        assert_eq!(
+            due,
+            at("2025-10-21T23:59:59+08:00"),
+            "30 Sep local, same as above"
+        );
         let due = p.due(rule, at("2025-09-28T20:00:00Z"), &cn(), beijing());
-        assert_eq!(due, at("2025-10-20T23:59:59+08:00"), "29 Sep local, one working day earlier");
+        assert_eq!(
+            due,
+            at("2025-10-20T23:59:59+08:00"),
+            "29 Sep local, one working day earlier"
+        );
     }
 
     #[test]
     fn inquiries_are_due_in_24_clock_hours() {
         let p = shipped();
         let rule = p.conclusion_rule(Kind::Inquiry, HandlingMode::Direct, Severity::General);
-        assert_eq!(p.due(rule, at("2025-10-01T09:00:00+08:00"), &cn(), beijing()), at("2025-10-02T09:00:00+08:00"));
+        assert_eq!(
+            p.due(rule, at("2025-10-01T09:00:00+08:00"), &cn(), beijing()),
+            at("2025-10-02T09:00:00+08:00")
+        );
     }
 
     #[test]
     fn working_hours_skip_nights_weekends_and_holidays() {
         let p = shipped();
-        let rule = Rule { kind: None, mode: None, severity: None, amount: 4, unit: Unit::WorkingHours, source: String::new() };
+        let rule = Rule {
+            kind: None,
+            mode: None,
+            severity: None,
+            amount: 4,
+            unit: Unit::WorkingHours,
+            source: String::new(),
+        };
         // Tuesday 30 Sep 2025 16:30: one hour left that day, then the
         // Golden Week; the other three hours on Thursday 9 October.
-        assert_eq!(p.due(&rule, at("2025-09-30T16:30:00+08:00"), &cn(), beijing()), at("2025-10-09T11:30:00+08:00"));
+        assert_eq!(
+            p.due(&rule, at("2025-09-30T16:30:00+08:00"), &cn(), beijing()),
+            at("2025-10-09T11:30:00+08:00")
+        );
         // Before opening time counts from opening.
-        assert_eq!(p.due(&rule, at("2025-09-29T06:00:00+08:00"), &cn(), beijing()), at("2025-09-29T12:30:00+08:00"));
+        assert_eq!(
+            p.due(&rule, at("2025-09-29T06:00:00+08:00"), &cn(), beijing()),
+            at("2025-09-29T12:30:00+08:00")
+        );
         // The make-up Saturday 11 October is a working day.
-        assert_eq!(p.due(&rule, at("2025-10-10T17:00:00+08:00"), &cn(), beijing()), at("2025-10-11T12:00:00+08:00"));
+        assert_eq!(
+            p.due(&rule, at("2025-10-10T17:00:00+08:00"), &cn(), beijing()),
+            at("2025-10-11T12:00:00+08:00")
+        );
     }
 
     #[test]
     fn policies_need_a_catch_all_and_known_names() {
         let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n";
-        assert!(Policy::parse(no_default).unwrap_err().contains("last conclusion rule"));
+        assert!(Policy::parse(no_default)
+            .unwrap_err()
+            .contains("last conclusion rule"));
         let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n";
-        assert!(Policy::parse(bad_mode).unwrap_err().contains("\"sideways\""));
+        assert!(Policy::parse(bad_mode)
+            .unwrap_err()
+            .contains("\"sideways\""));
     }
 }

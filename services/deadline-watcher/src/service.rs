@@ -23,7 +23,8 @@ fn enum_field<T: TryFrom<i32>>(value: i32, field: &str, unspecified_ok: bool) ->
     if value == 0 && !unspecified_ok {
         return Err(Status::invalid_argument(format!("{field}: is required")));
     }
-    T::try_from(value).map_err(|_| Status::invalid_argument(format!("{field}: {value} is not a known value")))
+    T::try_from(value)
+        .map_err(|_| Status::invalid_argument(format!("{field}: {value} is not a known value")))
 }
 
 #[tonic::async_trait]
@@ -35,18 +36,35 @@ impl DeadlinesApi for DeadlineService {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
         let req = request.into_inner();
         let deadline_kind: DeadlineKind = enum_field(req.deadline_kind, "deadline_kind", true)?;
-        if !matches!(deadline_kind, DeadlineKind::Conclusion | DeadlineKind::Unspecified) {
-            return Err(Status::invalid_argument("deadline_kind: only DEADLINE_KIND_CONCLUSION is computed"));
+        if !matches!(
+            deadline_kind,
+            DeadlineKind::Conclusion | DeadlineKind::Unspecified
+        ) {
+            return Err(Status::invalid_argument(
+                "deadline_kind: only DEADLINE_KIND_CONCLUSION is computed",
+            ));
         }
         let mode: HandlingMode = enum_field(req.mode, "mode", false)?;
         let kind: Kind = enum_field::<Kind>(req.kind, "kind", true)?;
         let severity: Severity = enum_field::<Severity>(req.severity, "severity", true)?;
-        let start: DateTime<Utc> = from_proto_opt(req.start.as_ref())
-            .ok_or_else(|| Status::invalid_argument("start: is required and must be a valid timestamp"))?;
-        let kind = if kind == Kind::Unspecified { Kind::Complaint } else { kind };
-        let severity = if severity == Severity::Unspecified { Severity::General } else { severity };
+        let start: DateTime<Utc> = from_proto_opt(req.start.as_ref()).ok_or_else(|| {
+            Status::invalid_argument("start: is required and must be a valid timestamp")
+        })?;
+        let kind = if kind == Kind::Unspecified {
+            Kind::Complaint
+        } else {
+            kind
+        };
+        let severity = if severity == Severity::Unspecified {
+            Severity::General
+        } else {
+            severity
+        };
         let due = self.deadlines.conclusion(kind, mode, severity, start);
-        Ok(Response::new(ComputeDeadlineResponse { due_at: Some(to_proto(due.at)), rule: due.rule }))
+        Ok(Response::new(ComputeDeadlineResponse {
+            due_at: Some(to_proto(due.at)),
+            rule: due.rule,
+        }))
     }
 
     async fn list_deadlines(
@@ -70,15 +88,19 @@ impl DeadlinesApi for DeadlineService {
         Ok(Response::new(ListDeadlinesResponse {
             deadlines: rows
                 .into_iter()
-                .map(|(case_id, order_id, department, deadline_kind, due_at, rule, state)| Deadline {
-                    case_id: case_id.to_string(),
-                    order_id: order_id.to_string(),
-                    department,
-                    deadline_kind,
-                    due_at: Some(to_proto(due_at)),
-                    rule,
-                    state,
-                })
+                .map(
+                    |(case_id, order_id, department, deadline_kind, due_at, rule, state)| {
+                        Deadline {
+                            case_id: case_id.to_string(),
+                            order_id: order_id.to_string(),
+                            department,
+                            deadline_kind,
+                            due_at: Some(to_proto(due_at)),
+                            rule,
+                            state,
+                        }
+                    },
+                )
                 .collect(),
         }))
     }

@@ -20,7 +20,11 @@ pub const SCHEMA: &str = "dispatch";
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "dispatch", version, about = "dispatch: work orders and the department queues")]
+#[command(
+    name = "dispatch",
+    version,
+    about = "dispatch: work orders and the department queues"
+)]
 pub struct Settings {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -28,7 +32,11 @@ pub struct Settings {
     #[arg(long, env = "DISPATCH__GRPC__ADDR", default_value = "127.0.0.1:50053")]
     pub grpc_addr: String,
     /// The deadline-watcher's gRPC endpoint.
-    #[arg(long, env = "DISPATCH__DEADLINES__URL", default_value = "http://127.0.0.1:50054")]
+    #[arg(
+        long,
+        env = "DISPATCH__DEADLINES__URL",
+        default_value = "http://127.0.0.1:50054"
+    )]
     pub deadlines_url: String,
 }
 
@@ -43,10 +51,17 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
         let network = Arc::new(Network::load(&common.network_file)?);
-        let pool = mesh_kit::db::connect(&common.database_url, SCHEMA, common.database_max_connections).await?;
+        let pool = mesh_kit::db::connect(
+            &common.database_url,
+            SCHEMA,
+            common.database_max_connections,
+        )
+        .await?;
         mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
         let subjects = Subjects::new(common.nats_prefix.clone());
-        let js = async_nats::jetstream::new(mesh_kit::nats::connect(&common.nats_url, "dispatch").await?);
+        let js = async_nats::jetstream::new(
+            mesh_kit::nats::connect(&common.nats_url, "dispatch").await?,
+        );
         mesh_kit::nats::ensure_stream(
             &js,
             &subjects.stream(events::dispatch::STREAM),
@@ -76,7 +91,12 @@ impl Application {
         let listener = mesh_kit::grpc::bind(&settings.grpc_addr).await?;
         Ok(Self {
             listener,
-            service: DispatchService { pool, network, subjects, js },
+            service: DispatchService {
+                pool,
+                network,
+                subjects,
+                js,
+            },
             relay,
             consumer,
         })
@@ -92,7 +112,10 @@ impl Application {
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Dispatch"])
             .await?
             .add_service(DispatchServer::new(self.service));
-        tasks.spawn("grpc", mesh_kit::grpc::serve(router, self.listener, shutdown.clone()));
+        tasks.spawn(
+            "grpc",
+            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
+        );
         let s = shutdown.clone();
         tasks.spawn("outbox-relay", async move {
             self.relay.run(s).await;

@@ -86,7 +86,11 @@ pub async fn insert(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
 }
 
 /// A department's open orders, newest first.
-pub async fn open_for(pool: &PgPool, department: &str, limit: i64) -> Result<Vec<OrderRow>, sqlx::Error> {
+pub async fn open_for(
+    pool: &PgPool,
+    department: &str,
+    limit: i64,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT order_id, case_id, case_number, department, mode, kind, category, severity, region, \
          channel, summary, request, respondent, received_at, assigned_at, due_at, deadline_rule \

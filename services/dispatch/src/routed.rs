@@ -18,8 +18,11 @@ use std::time::Duration;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-pub const CONSUMER: ConsumerSpec =
-    ConsumerSpec::new(events::triage::STREAM, "dispatch", events::triage::CASE_ROUTED);
+pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
+    events::triage::STREAM,
+    "dispatch",
+    events::triage::CASE_ROUTED,
+);
 
 #[derive(Clone)]
 pub struct RoutedHandler {
@@ -30,13 +33,15 @@ pub struct RoutedHandler {
 
 impl Handler for RoutedHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let routed = CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+        let routed =
+            CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
         let header = routed
             .header
             .clone()
             .ok_or_else(|| HandleError::Reject("CaseRouted has no header".into()))?;
-        let case_id = Uuid::parse_str(&header.case_id)
-            .map_err(|_| HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id)))?;
+        let case_id = Uuid::parse_str(&header.case_id).map_err(|_| {
+            HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id))
+        })?;
         if self.network.department(&routed.department).is_none() {
             return Err(HandleError::Reject(format!(
                 "department {:?} is not in the network",
@@ -59,12 +64,15 @@ impl Handler for RoutedHandler {
             .compute_deadline(request)
             .await
             .map_err(|status| match status.code() {
-                tonic::Code::InvalidArgument => HandleError::Reject(format!("deadline refused: {}", status.message())),
+                tonic::Code::InvalidArgument => {
+                    HandleError::Reject(format!("deadline refused: {}", status.message()))
+                }
                 _ => HandleError::Retry(anyhow::anyhow!("deadline-watcher: {}", status.message())),
             })?
             .into_inner();
-        let due_at = from_proto_opt(due.due_at.as_ref())
-            .ok_or_else(|| HandleError::Retry(anyhow::anyhow!("deadline-watcher gave no due time")))?;
+        let due_at = from_proto_opt(due.due_at.as_ref()).ok_or_else(|| {
+            HandleError::Retry(anyhow::anyhow!("deadline-watcher gave no due time"))
+        })?;
 
         let order = OrderRow {
             order_id: Uuid::now_v7(),

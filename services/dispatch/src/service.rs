@@ -6,8 +6,8 @@ use crate::orders;
 use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
 use complaints_proto::v1::dispatch_server::Dispatch;
 use complaints_proto::v1::{
-    Department, ListDepartmentsRequest, ListDepartmentsResponse, ListOrdersRequest, ListOrdersResponse,
-    WatchQueueRequest, WorkOrder,
+    Department, ListDepartmentsRequest, ListDepartmentsResponse, ListOrdersRequest,
+    ListOrdersResponse, WatchQueueRequest, WorkOrder,
 };
 use futures::StreamExt;
 use mesh_kit::network::Network;
@@ -30,7 +30,10 @@ impl DispatchService {
     fn department(&self, code: &str) -> Result<(), DispatchError> {
         let code = code.trim();
         if code.is_empty() {
-            return Err(DispatchError::InvalidField { field: "department", rule: "is required".into() });
+            return Err(DispatchError::InvalidField {
+                field: "department",
+                rule: "is required".into(),
+            });
         }
         match self.network.department(code) {
             Some(_) => Ok(()),
@@ -48,7 +51,10 @@ impl Dispatch for DispatchService {
     /// Reads the department's queue subject with an ordered (ephemeral)
     /// JetStream consumer, so watching never moves the department's own
     /// durable consumer.
-    async fn watch_queue(&self, request: Request<WatchQueueRequest>) -> Result<Response<OrderStream>, Status> {
+    async fn watch_queue(
+        &self,
+        request: Request<WatchQueueRequest>,
+    ) -> Result<Response<OrderStream>, Status> {
         let req = request.into_inner();
         self.department(&req.department)?;
         let stream = self
@@ -59,27 +65,42 @@ impl Dispatch for DispatchService {
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
                 filter_subject: self.subjects.department_queue(req.department.trim()),
-                deliver_policy: if req.from_start { DeliverPolicy::All } else { DeliverPolicy::New },
+                deliver_policy: if req.from_start {
+                    DeliverPolicy::All
+                } else {
+                    DeliverPolicy::New
+                },
                 ..Default::default()
             })
             .await
             .map_err(|e| DispatchError::Queue(e.to_string()))?;
-        let messages = consumer.messages().await.map_err(|e| DispatchError::Queue(e.to_string()))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| DispatchError::Queue(e.to_string()))?;
         let orders = messages.map(|message| match message {
-            Ok(message) => WorkOrder::decode(message.payload.clone())
-                .map_err(|e| Status::data_loss(format!("a queued work order does not decode: {e}"))),
+            Ok(message) => WorkOrder::decode(message.payload.clone()).map_err(|e| {
+                Status::data_loss(format!("a queued work order does not decode: {e}"))
+            }),
             Err(e) => Err(Status::unavailable(format!("queue interrupted: {e}"))),
         });
         Ok(Response::new(Box::pin(orders)))
     }
 
-    async fn list_orders(&self, request: Request<ListOrdersRequest>) -> Result<Response<ListOrdersResponse>, Status> {
+    async fn list_orders(
+        &self,
+        request: Request<ListOrdersRequest>,
+    ) -> Result<Response<ListOrdersResponse>, Status> {
         let req = request.into_inner();
         self.department(&req.department)?;
         let limit = match req.limit {
             0 => 50,
             n if n > 500 => {
-                return Err(DispatchError::InvalidField { field: "limit", rule: "at most 500".into() }.into())
+                return Err(DispatchError::InvalidField {
+                    field: "limit",
+                    rule: "at most 500".into(),
+                }
+                .into())
             }
             n => i64::from(n),
         };

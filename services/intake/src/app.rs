@@ -20,7 +20,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// intake: registers complaints and answers status queries.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "intake", version, about = "intake: registers complaints, gives case numbers, answers status queries")]
+#[command(
+    name = "intake",
+    version,
+    about = "intake: registers complaints, gives case numbers, answers status queries"
+)]
 pub struct Settings {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -44,8 +48,12 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
         let network = Arc::new(Network::load(&common.network_file)?);
-        let pool: PgPool =
-            mesh_kit::db::connect(&common.database_url, SCHEMA, common.database_max_connections).await?;
+        let pool: PgPool = mesh_kit::db::connect(
+            &common.database_url,
+            SCHEMA,
+            common.database_max_connections,
+        )
+        .await?;
         mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
         let subjects = Subjects::new(common.nats_prefix.clone());
         let client = mesh_kit::nats::connect(&common.nats_url, "intake").await?;
@@ -69,7 +77,9 @@ impl Application {
             listener,
             relay,
             js,
-            timeline: TimelineHandler { offset: network.offset },
+            timeline: TimelineHandler {
+                offset: network.offset,
+            },
             service,
         })
     }
@@ -87,7 +97,10 @@ impl Application {
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Intake"])
             .await?
             .add_service(IntakeServer::new(self.service.clone()));
-        tasks.spawn("grpc", mesh_kit::grpc::serve(router, self.listener, shutdown.clone()));
+        tasks.spawn(
+            "grpc",
+            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
+        );
         let relay = self.relay.clone();
         let s = shutdown.clone();
         tasks.spawn("outbox-relay", async move {

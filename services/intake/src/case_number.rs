@@ -89,7 +89,10 @@ mod tests {
     fn month_is_taken_in_local_time() {
         let beijing = FixedOffset::east_opt(8 * 3600).expect("offset");
         // 2026-11-30 17:00 UTC is already 1 December in Beijing.
-        let at = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).single().expect("time");
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 30, 17, 0, 0)
+            .single()
+            .expect("time");
         assert_eq!(month_of(at, beijing), ("202612".into(), "2026-12".into()));
     }
 

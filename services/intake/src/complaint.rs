@@ -46,17 +46,31 @@ fn invalid(field: &'static str, rule: impl Into<String>) -> IntakeError {
 
 /// Checks length (in characters) and that there are no control characters
 /// other than line breaks and tabs. Returns the trimmed text.
-fn text(field: &'static str, value: &str, required: bool, max: usize) -> Result<String, IntakeError> {
+fn text(
+    field: &'static str,
+    value: &str,
+    required: bool,
+    max: usize,
+) -> Result<String, IntakeError> {
     let value = value.trim();
     if required && value.is_empty() {
         return Err(invalid(field, "is required"));
     }
     let len = value.chars().count();
     if len > max {
-        return Err(invalid(field, format!("is {len} characters long; at most {max} are allowed")));
+        return Err(invalid(
+            field,
+            format!("is {len} characters long; at most {max} are allowed"),
+        ));
     }
-    if let Some(c) = value.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(invalid(field, format!("contains the control character U+{:04X}", c as u32)));
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(invalid(
+            field,
+            format!("contains the control character U+{:04X}", c as u32),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -91,7 +105,10 @@ fn email(value: &str) -> Result<String, IntakeError> {
     if ok {
         Ok(value)
     } else {
-        Err(invalid("complainant.email", "is not an e-mail address (name@domain)"))
+        Err(invalid(
+            "complainant.email",
+            "is not an e-mail address (name@domain)",
+        ))
     }
 }
 
@@ -108,12 +125,20 @@ impl NewComplaint {
         let channel = match Channel::try_from(req.channel) {
             Ok(Channel::Unspecified) => return Err(invalid("channel", "is required")),
             Ok(channel) => channel,
-            Err(_) => return Err(invalid("channel", format!("{} is not a known channel", req.channel))),
+            Err(_) => {
+                return Err(invalid(
+                    "channel",
+                    format!("{} is not a known channel", req.channel),
+                ))
+            }
         };
 
-        let who = req
-            .complainant
-            .ok_or_else(|| invalid("complainant", "is required (set anonymous for an anonymous complaint)"))?;
+        let who = req.complainant.ok_or_else(|| {
+            invalid(
+                "complainant",
+                "is required (set anonymous for an anonymous complaint)",
+            )
+        })?;
         let complainant = Identity {
             anonymous: who.anonymous,
             name: text("complainant.name", &who.name, false, MAX_NAME)?,
@@ -121,11 +146,17 @@ impl NewComplaint {
             email: email(&who.email)?,
         };
         if complainant.anonymous && !complainant.name.is_empty() {
-            return Err(invalid("complainant.name", "must be empty for an anonymous complaint"));
+            return Err(invalid(
+                "complainant.name",
+                "must be empty for an anonymous complaint",
+            ));
         }
         if !complainant.anonymous {
             if complainant.name.is_empty() {
-                return Err(invalid("complainant.name", "is required unless the complaint is anonymous"));
+                return Err(invalid(
+                    "complainant.name",
+                    "is required unless the complaint is anonymous",
+                ));
             }
             if complainant.phone.is_empty() && complainant.email.is_empty() {
                 return Err(invalid(
@@ -140,12 +171,18 @@ impl NewComplaint {
             let known: Vec<&str> = network.regions().map(|r| r.code.as_str()).collect();
             return Err(invalid(
                 "region",
-                format!("{region:?} is not a region of this network; known: {}", known.join(", ")),
+                format!(
+                    "{region:?} is not a region of this network; known: {}",
+                    known.join(", ")
+                ),
             ));
         }
         let category_hint = text("category_hint", &req.category_hint, false, 40)?;
         if !category_hint.is_empty() && !network::is_code(&category_hint) {
-            return Err(invalid("category_hint", "must be a category code: lowercase letters, digits or '-'"));
+            return Err(invalid(
+                "category_hint",
+                "must be a category code: lowercase letters, digits or '-'",
+            ));
         }
 
         let matter_at = match req.matter_at {
@@ -237,39 +274,121 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_field() {
-        assert_eq!(field_of(SubmitComplaintRequest { idempotency_key: String::new(), ..valid() }), "idempotency_key");
-        assert_eq!(field_of(SubmitComplaintRequest { channel: 0, ..valid() }), "channel");
-        assert_eq!(field_of(SubmitComplaintRequest { channel: 99, ..valid() }), "channel");
-        assert_eq!(field_of(SubmitComplaintRequest { complainant: None, ..valid() }), "complainant");
-        assert_eq!(field_of(SubmitComplaintRequest { facts: " ".into(), ..valid() }), "facts");
-        assert_eq!(field_of(SubmitComplaintRequest { facts: "字".repeat(MAX_FACTS + 1), ..valid() }), "facts");
-        assert_eq!(field_of(SubmitComplaintRequest { facts: "a\u{0}b".into(), ..valid() }), "facts");
-        assert_eq!(field_of(SubmitComplaintRequest { region: "west".into(), ..valid() }), "region");
-        assert_eq!(field_of(SubmitComplaintRequest { category_hint: "Heat ing".into(), ..valid() }), "category_hint");
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                idempotency_key: String::new(),
+                ..valid()
+            }),
+            "idempotency_key"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                channel: 0,
+                ..valid()
+            }),
+            "channel"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                channel: 99,
+                ..valid()
+            }),
+            "channel"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                complainant: None,
+                ..valid()
+            }),
+            "complainant"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                facts: " ".into(),
+                ..valid()
+            }),
+            "facts"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                facts: "字".repeat(MAX_FACTS + 1),
+                ..valid()
+            }),
+            "facts"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                facts: "a\u{0}b".into(),
+                ..valid()
+            }),
+            "facts"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                region: "west".into(),
+                ..valid()
+            }),
+            "region"
+        );
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                category_hint: "Heat ing".into(),
+                ..valid()
+            }),
+            "category_hint"
+        );
         let future = mesh_kit::time::to_proto(Utc::now() + Duration::days(1));
-        assert_eq!(field_of(SubmitComplaintRequest { matter_at: Some(future), ..valid() }), "matter_at");
+        assert_eq!(
+            field_of(SubmitComplaintRequest {
+                matter_at: Some(future),
+                ..valid()
+            }),
+            "matter_at"
+        );
     }
 
     #[test]
     fn named_complainants_need_a_contact() {
         let mut req = valid();
-        req.complainant = Some(Complainant { anonymous: false, name: "张三".into(), phone: String::new(), email: String::new() });
+        req.complainant = Some(Complainant {
+            anonymous: false,
+            name: "张三".into(),
+            phone: String::new(),
+            email: String::new(),
+        });
         assert_eq!(field_of(req), "complainant.phone");
         let mut req = valid();
-        req.complainant = Some(Complainant { anonymous: false, name: "张三".into(), phone: "call me".into(), email: String::new() });
+        req.complainant = Some(Complainant {
+            anonymous: false,
+            name: "张三".into(),
+            phone: "call me".into(),
+            email: String::new(),
+        });
         assert_eq!(field_of(req), "complainant.phone");
         let mut req = valid();
-        req.complainant = Some(Complainant { anonymous: false, name: "张三".into(), phone: String::new(), email: "nope".into() });
+        req.complainant = Some(Complainant {
+            anonymous: false,
+            name: "张三".into(),
+            phone: String::new(),
+            email: "nope".into(),
+        });
         assert_eq!(field_of(req), "complainant.email");
     }
 
     #[test]
     fn anonymous_complaints_need_no_identity() {
         let mut req = valid();
-        req.complainant = Some(Complainant { anonymous: true, ..Default::default() });
+        req.complainant = Some(Complainant {
+            anonymous: true,
+            ..Default::default()
+        });
         assert!(NewComplaint::parse(req, &network(), Utc::now()).is_ok());
         let mut req = valid();
-        req.complainant = Some(Complainant { anonymous: true, name: "张三".into(), ..Default::default() });
+        req.complainant = Some(Complainant {
+            anonymous: true,
+            name: "张三".into(),
+            ..Default::default()
+        });
         assert_eq!(field_of(req), "complainant.name");
     }
 }

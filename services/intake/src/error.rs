@@ -25,7 +25,9 @@ impl From<IntakeError> for Status {
                 tracing::error!(error = %db, "storage error");
                 // Nothing was registered: the caller may retry with the same
                 // idempotency key.
-                Status::unavailable("case storage is unavailable; retry with the same idempotency key")
+                Status::unavailable(
+                    "case storage is unavailable; retry with the same idempotency key",
+                )
             }
         }
     }

@@ -78,7 +78,9 @@ fn mask_long_digit_runs(text: &str) -> String {
         if chars[i].is_ascii_digit() {
             let start = i;
             // Identity-card numbers end in a digit or X.
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x') {
+            while i < chars.len()
+                && (chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x')
+            {
                 i += 1;
             }
             let run = &chars[start..i];

@@ -36,7 +36,10 @@ impl IntakeService {
     /// `CaseRegistered` event in one transaction. A known idempotency key
     /// returns the case it registered before (`replayed`).
     #[tracing::instrument(skip_all, fields(case_number = tracing::field::Empty))]
-    pub async fn register(&self, complaint: NewComplaint) -> Result<(Registered, bool), IntakeError> {
+    pub async fn register(
+        &self,
+        complaint: NewComplaint,
+    ) -> Result<(Registered, bool), IntakeError> {
         if let Some(earlier) = store::find_by_key(&self.pool, &complaint.idempotency_key).await? {
             return Ok((earlier, true));
         }

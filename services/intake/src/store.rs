@@ -89,14 +89,16 @@ pub async fn append_timeline(
     event: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO timeline (case_id, at, source, event, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(case_id)
-        .bind(at)
-        .bind(source)
-        .bind(event)
-        .bind(detail)
-        .execute(tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO timeline (case_id, at, source, event, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(case_id)
+    .bind(at)
+    .bind(source)
+    .bind(event)
+    .bind(detail)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
@@ -121,7 +123,11 @@ impl Status {
 
 /// Moves a case forward to `status` (never back). Returns false if no such
 /// case exists.
-pub async fn advance(tx: &mut PgConnection, case_id: Uuid, status: Status) -> Result<bool, sqlx::Error> {
+pub async fn advance(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    status: Status,
+) -> Result<bool, sqlx::Error> {
     let exists: Option<i32> = sqlx::query_scalar(
         "UPDATE cases SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END, \
          status_rank = GREATEST(status_rank, $2) WHERE case_id = $1 RETURNING status_rank",
@@ -224,8 +230,10 @@ pub struct TimelineRow {
 }
 
 pub async fn load_timeline(pool: &PgPool, case_id: Uuid) -> Result<Vec<TimelineRow>, sqlx::Error> {
-    sqlx::query_as("SELECT at, source, event, detail FROM timeline WHERE case_id = $1 ORDER BY at, id")
-        .bind(case_id)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(
+        "SELECT at, source, event, detail FROM timeline WHERE case_id = $1 ORDER BY at, id",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await
 }

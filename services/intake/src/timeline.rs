@@ -5,8 +5,10 @@
 
 use crate::store::{self, Status};
 use chrono::{DateTime, FixedOffset, Utc};
-use complaints_proto::v1::{CaseRouted, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder};
 use complaints_proto::label_of;
+use complaints_proto::v1::{
+    CaseRouted, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder,
+};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::time::from_proto_opt;
@@ -16,9 +18,21 @@ use uuid::Uuid;
 
 /// The consumers that feed the timeline.
 pub const CONSUMERS: [ConsumerSpec; 3] = [
-    ConsumerSpec::new(events::triage::STREAM, "intake-timeline", events::triage::SUBJECTS),
-    ConsumerSpec::new(events::dispatch::STREAM, "intake-timeline", events::dispatch::ORDERS),
-    ConsumerSpec::new(events::deadline::STREAM, "intake-timeline", events::deadline::SUBJECTS),
+    ConsumerSpec::new(
+        events::triage::STREAM,
+        "intake-timeline",
+        events::triage::SUBJECTS,
+    ),
+    ConsumerSpec::new(
+        events::dispatch::STREAM,
+        "intake-timeline",
+        events::dispatch::ORDERS,
+    ),
+    ConsumerSpec::new(
+        events::deadline::STREAM,
+        "intake-timeline",
+        events::deadline::SUBJECTS,
+    ),
 ];
 
 /// Writes upstream events to the case timeline.
@@ -38,10 +52,17 @@ fn case_of(header: Option<&EventHeader>) -> Result<(Uuid, DateTime<Utc>), Handle
 
 impl TimelineHandler {
     fn local(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.offset).format("%Y-%m-%d %H:%M %:z").to_string()
+        at.with_timezone(&self.offset)
+            .format("%Y-%m-%d %H:%M %:z")
+            .to_string()
     }
 
-    async fn advance(&self, tx: &mut PgConnection, case_id: Uuid, status: Status) -> Result<(), HandleError> {
+    async fn advance(
+        &self,
+        tx: &mut PgConnection,
+        case_id: Uuid,
+        status: Status,
+    ) -> Result<(), HandleError> {
         if store::advance(tx, case_id, status).await? {
             Ok(())
         } else {
@@ -54,10 +75,20 @@ impl Handler for TimelineHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
         let subject = delivery.subject.as_str();
         if subject == events::triage::CASE_ROUTED {
-            let e = CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let e =
+                CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
             let (case_id, at) = case_of(e.header.as_ref())?;
             self.advance(tx, case_id, Status::Routed).await?;
-            store::record_routing(tx, case_id, e.kind, &e.category, e.severity, &e.department, e.mode).await?;
+            store::record_routing(
+                tx,
+                case_id,
+                e.kind,
+                &e.category,
+                e.severity,
+                &e.department,
+                e.mode,
+            )
+            .await?;
             let detail = format!(
                 "{} / {} / {} → {} ({})",
                 label_of::<Kind>(e.kind),
@@ -68,20 +99,33 @@ impl Handler for TimelineHandler {
             );
             store::append_timeline(tx, case_id, at, "triage", "routed", &detail).await?;
         } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
-            let e = WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let e =
+                WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
             let (case_id, at) = case_of(e.header.as_ref())?;
             let due_at = from_proto_opt(e.due_at.as_ref());
             self.advance(tx, case_id, Status::Dispatched).await?;
             store::record_dispatch(tx, case_id, &e.department, due_at).await?;
-            let due = due_at.map(|d| self.local(d)).unwrap_or_else(|| "not set".into());
-            let detail = format!("work order {} queued for {}; due {due} ({})", e.order_id, e.department, e.deadline_rule);
+            let due = due_at
+                .map(|d| self.local(d))
+                .unwrap_or_else(|| "not set".into());
+            let detail = format!(
+                "work order {} queued for {}; due {due} ({})",
+                e.order_id, e.department, e.deadline_rule
+            );
             store::append_timeline(tx, case_id, at, "dispatch", "dispatched", &detail).await?;
         } else if subject == events::deadline::DEADLINE_REGISTERED {
-            let e = DeadlineRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let e = DeadlineRegistered::decode(delivery.payload.clone())
+                .map_err(HandleError::undecodable)?;
             let (case_id, at) = case_of(e.header.as_ref())?;
-            let due = from_proto_opt(e.due_at.as_ref()).map(|d| self.local(d)).unwrap_or_default();
-            let detail = format!("deadline for work order {} at {}: {due} ({})", e.order_id, e.department, e.rule);
-            store::append_timeline(tx, case_id, at, "deadline-watcher", "deadline", &detail).await?;
+            let due = from_proto_opt(e.due_at.as_ref())
+                .map(|d| self.local(d))
+                .unwrap_or_default();
+            let detail = format!(
+                "deadline for work order {} at {}: {due} ({})",
+                e.order_id, e.department, e.rule
+            );
+            store::append_timeline(tx, case_id, at, "deadline-watcher", "deadline", &detail)
+                .await?;
         } else {
             // Events intake does not show (yet) are skipped, not rejected.
             tracing::debug!(subject, "event not shown on the timeline");

@@ -113,7 +113,10 @@ mod tests {
     #[test]
     fn no_prefix_leaves_names_alone() {
         let s = Subjects::new("");
-        assert_eq!(s.subject("intake.v1.case_registered"), "intake.v1.case_registered");
+        assert_eq!(
+            s.subject("intake.v1.case_registered"),
+            "intake.v1.case_registered"
+        );
         assert_eq!(s.stream("INTAKE"), "INTAKE");
         assert_eq!(s.base("intake.v1.x"), "intake.v1.x");
     }
@@ -123,7 +126,10 @@ mod tests {
         let s = Subjects::new("t42");
         assert_eq!(s.subject("intake.v1.x"), "t42.intake.v1.x");
         assert_eq!(s.stream("INTAKE"), "t42_INTAKE");
-        assert_eq!(s.department_queue("east-heat"), "t42.dispatch.v1.orders.east-heat");
+        assert_eq!(
+            s.department_queue("east-heat"),
+            "t42.dispatch.v1.orders.east-heat"
+        );
         assert_eq!(s.base("t42.intake.v1.x"), "intake.v1.x");
     }
 }

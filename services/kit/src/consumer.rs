@@ -200,7 +200,8 @@ impl<H: Handler> Consumer<H> {
         crate::telemetry::adopt_traceparent_on(&span, traceparent.as_deref());
         async {
             let Some(event_id) = event_id else {
-                self.dead_letter(&message, "no valid Nats-Msg-Id header (event id)").await;
+                self.dead_letter(&message, "no valid Nats-Msg-Id header (event id)")
+                    .await;
                 return;
             };
             tracing::Span::current().record("event_id", tracing::field::display(event_id));

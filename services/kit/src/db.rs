@@ -72,11 +72,7 @@ pub async fn connect(url: &str, schema: &str, max_connections: u32) -> Result<Pg
 /// migrations to it.
 pub async fn migrate(pool: &PgPool, schema: &str, service: &Migrator) -> Result<(), DbError> {
     check_schema_name(schema)?;
-    let migrations: Vec<Migration> = KIT_MIGRATOR
-        .iter()
-        .chain(service.iter())
-        .cloned()
-        .collect();
+    let migrations: Vec<Migration> = KIT_MIGRATOR.iter().chain(service.iter()).cloned().collect();
     let mut migrator = Migrator::with_migrations(migrations);
     migrator.create_schema(schema.to_owned());
     migrator.dangerous_set_table_name(format!("{schema}._sqlx_migrations"));

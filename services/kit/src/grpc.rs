@@ -21,7 +21,9 @@ pub async fn base_router(services: &[&'static str]) -> anyhow::Result<Router> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(complaints_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    Ok(Server::builder().add_service(health).add_service(reflection))
+    Ok(Server::builder()
+        .add_service(health)
+        .add_service(reflection))
 }
 
 /// Binds the gRPC listener (`127.0.0.1:0` picks a free port, for tests).
@@ -32,7 +34,11 @@ pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves until shutdown; in-flight calls finish first.
-pub async fn serve(router: Router, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn serve(
+    router: Router,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     router
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.cancelled().await

@@ -132,7 +132,7 @@ impl Relay {
     /// Publishes one batch; returns how many rows it sent.
     async fn relay_batch(&self) -> Result<usize, RelayError> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<(i64, Uuid, String, Vec<u8>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT id, event_id, subject, payload, traceparent FROM outbox \
              WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
@@ -144,15 +144,15 @@ impl Relay {
         }
         let mut acks = Vec::with_capacity(rows.len());
         let mut ids = Vec::with_capacity(rows.len());
-        for (id, event_id, subject, payload, traceparent) in rows {
+        for row in rows {
             let mut publish = PublishMessage::build()
-                .payload(payload.into())
-                .message_id(event_id.to_string());
-            if let Some(tp) = traceparent {
+                .payload(row.payload.into())
+                .message_id(row.event_id.to_string());
+            if let Some(tp) = row.traceparent {
                 publish = publish.header(crate::nats::TRACEPARENT_HEADER, tp.as_str());
             }
-            acks.push(self.js.send_publish(subject, publish).await?);
-            ids.push(id);
+            acks.push(self.js.send_publish(row.subject, publish).await?);
+            ids.push(row.id);
         }
         for ack in acks {
             ack.await?;
@@ -168,16 +168,25 @@ impl Relay {
 
     async fn purge_sent(&self) {
         let keep = self.settings.keep_sent.as_secs_f64();
-        let result = sqlx::query(
-            "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)",
-        )
-        .bind(keep)
-        .execute(&self.pool)
-        .await;
+        let result =
+            sqlx::query("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)")
+                .bind(keep)
+                .execute(&self.pool)
+                .await;
         if let Err(err) = result {
             tracing::warn!(error = %err, "purging sent outbox rows failed");
         }
     }
+}
+
+/// An unsent outbox row.
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    event_id: Uuid,
+    subject: String,
+    payload: Vec<u8>,
+    traceparent: Option<String>,
 }
 
 /// Wakes the relay after a commit.

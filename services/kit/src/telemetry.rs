@@ -8,12 +8,12 @@
 //! made and propagated, and appear in the logs, but nothing is exported.
 
 use opentelemetry::propagation::{Extractor, Injector};
-use std::io::IsTerminal;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{global, Context};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
+use std::io::IsTerminal;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -68,7 +68,11 @@ pub fn init(service: &'static str, format: LogFormat) -> anyhow::Result<Telemetr
             )
             .try_init()?,
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true),
+            )
             .try_init()?,
     }
     Ok(TelemetryGuard { provider })

@@ -28,12 +28,22 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_the_instant() {
-        let at = Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 5).single().expect("valid") + chrono::Duration::nanoseconds(123);
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 22, 9, 30, 5)
+            .single()
+            .expect("valid")
+            + chrono::Duration::nanoseconds(123);
         assert_eq!(from_proto(&to_proto(at)), Some(at));
     }
 
     #[test]
     fn negative_nanos_are_rejected() {
-        assert_eq!(from_proto(&Timestamp { seconds: 0, nanos: -1 }), None);
+        assert_eq!(
+            from_proto(&Timestamp {
+                seconds: 0,
+                nanos: -1
+            }),
+            None
+        );
     }
 }

@@ -16,7 +16,11 @@ pub const SCHEMA: &str = "reporting";
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "reporting", version, about = "reporting: statistics fed by every event")]
+#[command(
+    name = "reporting",
+    version,
+    about = "reporting: statistics fed by every event"
+)]
 pub struct Settings {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -35,12 +39,21 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
         let network = Network::load(&common.network_file)?;
-        let pool = mesh_kit::db::connect(&common.database_url, SCHEMA, common.database_max_connections).await?;
+        let pool = mesh_kit::db::connect(
+            &common.database_url,
+            SCHEMA,
+            common.database_max_connections,
+        )
+        .await?;
         mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
         let subjects = Subjects::new(common.nats_prefix.clone());
-        let js = async_nats::jetstream::new(mesh_kit::nats::connect(&common.nats_url, "reporting").await?);
+        let js = async_nats::jetstream::new(
+            mesh_kit::nats::connect(&common.nats_url, "reporting").await?,
+        );
         mesh_kit::consumer::ensure_dead_letter_stream(&js, &subjects).await?;
-        let handler = CountHandler { offset: network.offset };
+        let handler = CountHandler {
+            offset: network.offset,
+        };
         let consumers = CONSUMERS
             .into_iter()
             .map(|spec| Consumer {
@@ -54,7 +67,14 @@ impl Application {
             })
             .collect();
         let listener = mesh_kit::grpc::bind(&settings.grpc_addr).await?;
-        Ok(Self { listener, service: ReportingService { pool, offset: network.offset }, consumers })
+        Ok(Self {
+            listener,
+            service: ReportingService {
+                pool,
+                offset: network.offset,
+            },
+            consumers,
+        })
     }
 
     pub fn grpc_port(&self) -> u16 {
@@ -67,7 +87,10 @@ impl Application {
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Reporting"])
             .await?
             .add_service(ReportingServer::new(self.service));
-        tasks.spawn("grpc", mesh_kit::grpc::serve(router, self.listener, shutdown.clone()));
+        tasks.spawn(
+            "grpc",
+            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
+        );
         for consumer in self.consumers {
             let s = shutdown.clone();
             tasks.spawn("count-consumer", async move {

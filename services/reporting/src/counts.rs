@@ -4,7 +4,15 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
 /// The dimensions cases are counted by.
-pub const DIMENSIONS: [&str; 7] = ["total", "channel", "category", "kind", "region", "severity", "department"];
+pub const DIMENSIONS: [&str; 7] = [
+    "total",
+    "channel",
+    "category",
+    "kind",
+    "region",
+    "severity",
+    "department",
+];
 
 /// The local day of an instant.
 pub fn local_day(at: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
@@ -12,7 +20,12 @@ pub fn local_day(at: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
 }
 
 /// Adds one to the count of `key` in `dimension` on `day`.
-pub async fn bump(tx: &mut PgConnection, day: NaiveDate, dimension: &str, key: &str) -> Result<(), sqlx::Error> {
+pub async fn bump(
+    tx: &mut PgConnection,
+    day: NaiveDate,
+    dimension: &str,
+    key: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO daily_counts (day, dimension, key, count) VALUES ($1, $2, $3, 1) \
          ON CONFLICT (day, dimension, key) DO UPDATE SET count = daily_counts.count + 1",

@@ -5,8 +5,8 @@
 
 use crate::counts::{bump, local_day};
 use chrono::{FixedOffset, Utc};
-use complaints_proto::v1::{CaseRegistered, CaseRouted, Channel, Kind, Severity, WorkOrder};
 use complaints_proto::label_of;
+use complaints_proto::v1::{CaseRegistered, CaseRouted, Channel, Kind, Severity, WorkOrder};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::time::from_proto_opt;
@@ -14,9 +14,21 @@ use prost::Message;
 use sqlx::PgConnection;
 
 pub const CONSUMERS: [ConsumerSpec; 3] = [
-    ConsumerSpec::new(events::intake::STREAM, "reporting", events::intake::CASE_REGISTERED),
-    ConsumerSpec::new(events::triage::STREAM, "reporting", events::triage::CASE_ROUTED),
-    ConsumerSpec::new(events::dispatch::STREAM, "reporting", events::dispatch::ORDERS),
+    ConsumerSpec::new(
+        events::intake::STREAM,
+        "reporting",
+        events::intake::CASE_REGISTERED,
+    ),
+    ConsumerSpec::new(
+        events::triage::STREAM,
+        "reporting",
+        events::triage::CASE_ROUTED,
+    ),
+    ConsumerSpec::new(
+        events::dispatch::STREAM,
+        "reporting",
+        events::dispatch::ORDERS,
+    ),
 ];
 
 #[derive(Clone)]
@@ -28,15 +40,19 @@ impl Handler for CountHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
         let subject = delivery.subject.as_str();
         // Every count is filed under the day the case was received.
-        let day_of = |ts: Option<&prost_types::Timestamp>| local_day(from_proto_opt(ts).unwrap_or_else(Utc::now), self.offset);
+        let day_of = |ts: Option<&prost_types::Timestamp>| {
+            local_day(from_proto_opt(ts).unwrap_or_else(Utc::now), self.offset)
+        };
         if subject == events::intake::CASE_REGISTERED {
-            let e = CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let e = CaseRegistered::decode(delivery.payload.clone())
+                .map_err(HandleError::undecodable)?;
             let day = day_of(e.received_at.as_ref());
             let channel = label_of::<Channel>(e.channel);
             bump(tx, day, "total", "all").await?;
             bump(tx, day, "channel", &channel).await?;
         } else if subject == events::triage::CASE_ROUTED {
-            let e = CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            let e =
+                CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
             let day = day_of(e.received_at.as_ref());
             let kind = label_of::<Kind>(e.kind);
             let severity = label_of::<Severity>(e.severity);
@@ -45,8 +61,15 @@ impl Handler for CountHandler {
             bump(tx, day, "region", &e.region).await?;
             bump(tx, day, "severity", &severity).await?;
         } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
-            let e = WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-            bump(tx, day_of(e.received_at.as_ref()), "department", &e.department).await?;
+            let e =
+                WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            bump(
+                tx,
+                day_of(e.received_at.as_ref()),
+                "department",
+                &e.department,
+            )
+            .await?;
         }
         Ok(())
     }

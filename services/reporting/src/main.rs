@@ -1,6 +1,6 @@
 use clap::Parser;
-use mesh_reporting::{Application, Settings};
 use mesh_kit::Shutdown;
+use mesh_reporting::{Application, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

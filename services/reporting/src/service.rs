@@ -20,21 +20,30 @@ fn day(field: &str, value: &str) -> Result<Option<NaiveDate>, Status> {
     }
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| Status::invalid_argument(format!("{field}: {value:?} is not a date (YYYY-MM-DD)")))
+        .map_err(|_| {
+            Status::invalid_argument(format!("{field}: {value:?} is not a date (YYYY-MM-DD)"))
+        })
 }
 
 #[tonic::async_trait]
 impl Reporting for ReportingService {
-    async fn get_counts(&self, request: Request<GetCountsRequest>) -> Result<Response<GetCountsResponse>, Status> {
+    async fn get_counts(
+        &self,
+        request: Request<GetCountsRequest>,
+    ) -> Result<Response<GetCountsResponse>, Status> {
         let req = request.into_inner();
         let today = Utc::now().with_timezone(&self.offset).date_naive();
         let to = day("to_day", &req.to_day)?.unwrap_or(today);
         let from = day("from_day", &req.from_day)?.unwrap_or(to - Duration::days(29));
         if from > to {
-            return Err(Status::invalid_argument(format!("from_day: {from} is after to_day {to}")));
+            return Err(Status::invalid_argument(format!(
+                "from_day: {from} is after to_day {to}"
+            )));
         }
         if (to - from).num_days() > 366 * 5 {
-            return Err(Status::invalid_argument("from_day: the range may span at most five years"));
+            return Err(Status::invalid_argument(
+                "from_day: the range may span at most five years",
+            ));
         }
         let mut dimensions: Vec<String> = Vec::new();
         for d in &req.dimensions {
@@ -53,11 +62,16 @@ impl Reporting for ReportingService {
         if !dimensions.iter().any(|d| d == "total") {
             dimensions.push("total".into());
         }
-        let rows = counts::sum(&self.pool, from, to, &dimensions).await.map_err(|err| {
-            tracing::error!(error = %err, "counting failed");
-            Status::unavailable("report storage is unavailable")
-        })?;
-        let total = rows.iter().find(|(d, _, _)| d == "total").map_or(0, |(_, _, n)| *n as u64);
+        let rows = counts::sum(&self.pool, from, to, &dimensions)
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "counting failed");
+                Status::unavailable("report storage is unavailable")
+            })?;
+        let total = rows
+            .iter()
+            .find(|(d, _, _)| d == "total")
+            .map_or(0, |(_, _, n)| *n as u64);
         Ok(Response::new(GetCountsResponse {
             from_day: from.to_string(),
             to_day: to.to_string(),
@@ -65,7 +79,11 @@ impl Reporting for ReportingService {
             rows: rows
                 .into_iter()
                 .filter(|(d, _, _)| d != "total")
-                .map(|(dimension, key, count)| CountRow { dimension, key, count: count as u64 })
+                .map(|(dimension, key, count)| CountRow {
+                    dimension,
+                    key,
+                    count: count as u64,
+                })
                 .collect(),
         }))
     }

@@ -18,7 +18,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// triage: classifies cases and decides where they go.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "triage", version, about = "triage: classifies each case and routes it to a department")]
+#[command(
+    name = "triage",
+    version,
+    about = "triage: classifies each case and routes it to a department"
+)]
 pub struct Settings {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -39,10 +43,16 @@ impl Application {
         let common = &settings.common;
         let network = Arc::new(Network::load(&common.network_file)?);
         let rules = Arc::new(Rules::load(&common.network_file, &network)?);
-        let pool = mesh_kit::db::connect(&common.database_url, SCHEMA, common.database_max_connections).await?;
+        let pool = mesh_kit::db::connect(
+            &common.database_url,
+            SCHEMA,
+            common.database_max_connections,
+        )
+        .await?;
         mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
         let subjects = Subjects::new(common.nats_prefix.clone());
-        let js = async_nats::jetstream::new(mesh_kit::nats::connect(&common.nats_url, "triage").await?);
+        let js =
+            async_nats::jetstream::new(mesh_kit::nats::connect(&common.nats_url, "triage").await?);
         mesh_kit::nats::ensure_stream(
             &js,
             &subjects.stream(events::triage::STREAM),
@@ -57,11 +67,19 @@ impl Application {
             js,
             pool,
             subjects: subjects.clone(),
-            handler: TriageHandler { rules, network, subjects },
+            handler: TriageHandler {
+                rules,
+                network,
+                subjects,
+            },
             outbox: Some(relay.waker()),
         };
         let listener = mesh_kit::grpc::bind(&settings.grpc_addr).await?;
-        Ok(Self { listener, relay, consumer })
+        Ok(Self {
+            listener,
+            relay,
+            consumer,
+        })
     }
 
     pub fn grpc_port(&self) -> u16 {
@@ -72,7 +90,10 @@ impl Application {
         let port = self.grpc_port();
         let mut tasks = Tasks::new();
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Triage"]).await?;
-        tasks.spawn("grpc", mesh_kit::grpc::serve(router, self.listener, shutdown.clone()));
+        tasks.spawn(
+            "grpc",
+            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
+        );
         let s = shutdown.clone();
         tasks.spawn("outbox-relay", async move {
             self.relay.run(s).await;

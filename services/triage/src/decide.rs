@@ -45,37 +45,68 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
         case.category_hint.clone()
     } else {
         if !case.category_hint.is_empty() {
-            reasons.push(format!("category hint {:?} is not in the taxonomy; ignored", case.category_hint));
+            reasons.push(format!(
+                "category hint {:?} is not in the taxonomy; ignored",
+                case.category_hint
+            ));
         }
         // Most keyword hits wins; ties go to the category listed first.
         let best = rules
             .categories
             .iter()
-            .map(|c| (c, c.keywords.iter().filter(|k| text.contains(k.as_str())).count()))
+            .map(|c| {
+                (
+                    c,
+                    c.keywords
+                        .iter()
+                        .filter(|k| text.contains(k.as_str()))
+                        .count(),
+                )
+            })
             .filter(|(_, hits)| *hits > 0)
-            .fold(None::<(&crate::rules::Category, usize)>, |best, (c, hits)| match best {
-                Some((_, top)) if top >= hits => best,
-                _ => Some((c, hits)),
-            });
+            .fold(
+                None::<(&crate::rules::Category, usize)>,
+                |best, (c, hits)| match best {
+                    Some((_, top)) if top >= hits => best,
+                    _ => Some((c, hits)),
+                },
+            );
         match best {
             Some((c, hits)) => {
                 reasons.push(format!("category {}: {hits} keyword(s)", c.code));
                 c.code.clone()
             }
             None => {
-                reasons.push(format!("category {}: no category keyword", rules.fallback_category));
+                reasons.push(format!(
+                    "category {}: no category keyword",
+                    rules.fallback_category
+                ));
                 rules.fallback_category.clone()
             }
         }
     };
 
-    let severity = if let Some(word) = rules.severity.major_keywords.iter().find(|k| text.contains(k.as_str())) {
+    let severity = if let Some(word) = rules
+        .severity
+        .major_keywords
+        .iter()
+        .find(|k| text.contains(k.as_str()))
+    {
         reasons.push(format!("severity major: keyword {word:?}"));
         Severity::Major
-    } else if let Some(amount) = largest_amount(&text).filter(|a| *a > rules.severity.major_amount) {
-        reasons.push(format!("severity major: amount {amount} yuan over {}", rules.severity.major_amount));
+    } else if let Some(amount) = largest_amount(&text).filter(|a| *a > rules.severity.major_amount)
+    {
+        reasons.push(format!(
+            "severity major: amount {amount} yuan over {}",
+            rules.severity.major_amount
+        ));
         Severity::Major
-    } else if let Some(word) = rules.severity.minor_keywords.iter().find(|k| text.contains(k.as_str())) {
+    } else if let Some(word) = rules
+        .severity
+        .minor_keywords
+        .iter()
+        .find(|k| text.contains(k.as_str()))
+    {
         reasons.push(format!("severity minor: keyword {word:?}"));
         Severity::Minor
     } else {
@@ -92,7 +123,10 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
         }
         None => {
             let centre = network.centre().code.clone();
-            reasons.push(format!("no route for {category} × {}: the centre handles it", case.region));
+            reasons.push(format!(
+                "no route for {category} × {}: the centre handles it",
+                case.region
+            ));
             (centre, HandlingMode::Direct)
         }
     };
@@ -128,7 +162,9 @@ pub fn largest_amount(text: &str) -> Option<u64> {
             i += 1;
         }
         let number: String = chars[start..i].iter().filter(|c| **c != ',').collect();
-        let Ok(value) = number.parse::<f64>() else { continue };
+        let Ok(value) = number.parse::<f64>() else {
+            continue;
+        };
         let yuan = match chars.get(i) {
             Some('万') => Some(value * 10_000.0),
             Some('元' | '块') => Some(value),
@@ -158,7 +194,11 @@ mod tests {
 
     #[test]
     fn heating_in_the_east_goes_to_the_heating_unit() {
-        let d = decide(&rules(), &network(), &case("家里暖气不热已经三天", "east", ""));
+        let d = decide(
+            &rules(),
+            &network(),
+            &case("家里暖气不热已经三天", "east", ""),
+        );
         assert_eq!(d.category, "heating");
         assert_eq!(d.kind, Kind::Complaint);
         assert_eq!(d.severity, Severity::General);
@@ -178,18 +218,32 @@ mod tests {
 
     #[test]
     fn kinds_come_from_keywords_in_rule_order() {
-        assert_eq!(decide(&rules(), &network(), &case("请问停水到几点", "east", "")).kind, Kind::Inquiry);
-        assert_eq!(decide(&rules(), &network(), &case("建议增加公交", "east", "")).kind, Kind::Suggestion);
+        assert_eq!(
+            decide(&rules(), &network(), &case("请问停水到几点", "east", "")).kind,
+            Kind::Inquiry
+        );
+        assert_eq!(
+            decide(&rules(), &network(), &case("建议增加公交", "east", "")).kind,
+            Kind::Suggestion
+        );
     }
 
     #[test]
     fn major_cases_are_assigned() {
-        let d = decide(&rules(), &network(), &case("楼道煤气泄漏，暖气也不热", "east", ""));
+        let d = decide(
+            &rules(),
+            &network(),
+            &case("楼道煤气泄漏，暖气也不热", "east", ""),
+        );
         assert_eq!(d.severity, Severity::Major);
         assert_eq!(d.mode, HandlingMode::Assigned);
         let d = decide(&rules(), &network(), &case("停水导致损失6万元", "east", ""));
         assert_eq!(d.severity, Severity::Major);
-        let d = decide(&rules(), &network(), &case("停水导致损失3000元", "east", ""));
+        let d = decide(
+            &rules(),
+            &network(),
+            &case("停水导致损失3000元", "east", ""),
+        );
         assert_eq!(d.severity, Severity::General);
         let d = decide(&rules(), &network(), &case("客服态度不好", "east", ""));
         assert_eq!(d.severity, Severity::Minor);
@@ -198,10 +252,16 @@ mod tests {
     #[test]
     fn region_and_fallback_routes_apply() {
         let d = decide(&rules(), &network(), &case("暖气不热", "west", ""));
-        assert_eq!((d.department.as_str(), d.mode), ("west-office", HandlingMode::Assigned));
+        assert_eq!(
+            (d.department.as_str(), d.mode),
+            ("west-office", HandlingMode::Assigned)
+        );
         let d = decide(&rules(), &network(), &case("路灯坏了", "east", ""));
         assert_eq!(d.category, "other");
-        assert_eq!((d.department.as_str(), d.mode), ("centre", HandlingMode::Direct));
+        assert_eq!(
+            (d.department.as_str(), d.mode),
+            ("centre", HandlingMode::Direct)
+        );
     }
 
     #[test]

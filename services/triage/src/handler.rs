@@ -13,8 +13,11 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// triage reads every registered case.
-pub const CONSUMER: ConsumerSpec =
-    ConsumerSpec::new(events::intake::STREAM, "triage", events::intake::CASE_REGISTERED);
+pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
+    events::intake::STREAM,
+    "triage",
+    events::intake::CASE_REGISTERED,
+);
 
 #[derive(Clone)]
 pub struct TriageHandler {
@@ -25,13 +28,15 @@ pub struct TriageHandler {
 
 impl Handler for TriageHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let case = CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+        let case =
+            CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
         let header = case
             .header
             .clone()
             .ok_or_else(|| HandleError::Reject("CaseRegistered has no header".into()))?;
-        let case_id = Uuid::parse_str(&header.case_id)
-            .map_err(|_| HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id)))?;
+        let case_id = Uuid::parse_str(&header.case_id).map_err(|_| {
+            HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id))
+        })?;
         let d = decide(&self.rules, &self.network, &case);
         tracing::info!(
             case_number = %header.case_number,

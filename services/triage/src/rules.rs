@@ -166,7 +166,10 @@ impl Rules {
         let mut codes = BTreeSet::new();
         for c in &file.categories {
             if !network::is_code(&c.code) {
-                return invalid(format!("category code {:?} must be lowercase letters, digits or '-'", c.code));
+                return invalid(format!(
+                    "category code {:?} must be lowercase letters, digits or '-'",
+                    c.code
+                ));
             }
             if !codes.insert(c.code.clone()) {
                 return invalid(format!("category {:?} is defined twice", c.code));
@@ -192,7 +195,9 @@ impl Rules {
             }
             let key = (r.category.clone(), r.region.clone());
             if routes.insert(key, r.clone()).is_some() {
-                return invalid(format!("{which}: another rule already routes this category and region"));
+                return invalid(format!(
+                    "{which}: another rule already routes this category and region"
+                ));
             }
         }
         Ok(Rules {
@@ -210,9 +215,14 @@ impl Rules {
 
     /// The most specific route for a category and region, if any.
     pub fn route(&self, category: &str, region: &str) -> Option<&Route> {
-        [(category, region), (category, ANY), (ANY, region), (ANY, ANY)]
-            .into_iter()
-            .find_map(|(c, r)| self.routes.get(&(c.to_owned(), r.to_owned())))
+        [
+            (category, region),
+            (category, ANY),
+            (ANY, region),
+            (ANY, ANY),
+        ]
+        .into_iter()
+        .find_map(|(c, r)| self.routes.get(&(c.to_owned(), r.to_owned())))
     }
 }
 
@@ -311,10 +321,22 @@ pub(crate) mod tests {
     #[test]
     fn the_most_specific_route_wins() {
         let r = rules();
-        assert_eq!(r.route("heating", "east").map(|r| r.department.as_str()), Some("east-heat"));
-        assert_eq!(r.route("water", "west").map(|r| r.department.as_str()), Some("water"));
-        assert_eq!(r.route("heating", "west").map(|r| r.department.as_str()), Some("west-office"));
-        assert_eq!(r.route("other", "east").map(|r| r.department.as_str()), Some("centre"));
+        assert_eq!(
+            r.route("heating", "east").map(|r| r.department.as_str()),
+            Some("east-heat")
+        );
+        assert_eq!(
+            r.route("water", "west").map(|r| r.department.as_str()),
+            Some("water")
+        );
+        assert_eq!(
+            r.route("heating", "west").map(|r| r.department.as_str()),
+            Some("west-office")
+        );
+        assert_eq!(
+            r.route("other", "east").map(|r| r.department.as_str()),
+            Some("centre")
+        );
     }
 
     fn error_of(text: &str) -> String {
@@ -328,17 +350,30 @@ pub(crate) mod tests {
     fn unknown_nodes_and_overlaps_are_named() {
         let unknown_dept = RULES.replace("department = \"east-heat\"", "department = \"ghost\"");
         assert!(error_of(&unknown_dept).contains("unknown department \"ghost\""));
-        let unknown_region = RULES.replace("region = \"east\"\n        department", "region = \"north\"\n        department");
+        let unknown_region = RULES.replace(
+            "region = \"east\"\n        department",
+            "region = \"north\"\n        department",
+        );
         assert!(error_of(&unknown_region).contains("unknown region \"north\""));
-        let unknown_cat = RULES.replace("category = \"heating\"\n        region", "category = \"gas\"\n        region");
+        let unknown_cat = RULES.replace(
+            "category = \"heating\"\n        region",
+            "category = \"gas\"\n        region",
+        );
         assert!(error_of(&unknown_cat).contains("unknown category \"gas\""));
         let overlap = format!("{RULES}\n[[routes]]\ncategory = \"heating\"\nregion = \"east\"\ndepartment = \"centre\"\nmode = \"direct\"\n");
-        assert!(error_of(&overlap).contains("already routes"), "{}", error_of(&overlap));
+        assert!(
+            error_of(&overlap).contains("already routes"),
+            "{}",
+            error_of(&overlap)
+        );
     }
 
     #[test]
     fn fallback_category_must_exist() {
-        let text = RULES.replace("fallback_category = \"other\"", "fallback_category = \"misc\"");
+        let text = RULES.replace(
+            "fallback_category = \"other\"",
+            "fallback_category = \"misc\"",
+        );
         assert!(error_of(&text).contains("fallback_category"));
     }
 }
@@ -350,11 +385,15 @@ mod shipped {
 
     #[test]
     fn the_sample_network_and_its_rules_load() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/network/sample-city.toml");
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/network/sample-city.toml");
         let network = Network::load(&path).expect("sample network is valid");
         let rules = Rules::load(&path, &network).expect("sample rules are valid");
         assert!(network.departments().count() >= 10);
-        assert!(network.departments().any(|d| d.tier == 4), "sub-units exist");
+        assert!(
+            network.departments().any(|d| d.tier == 4),
+            "sub-units exist"
+        );
         assert!(rules.categories.len() >= 10);
         assert_eq!(network.regions().count(), 3);
     }

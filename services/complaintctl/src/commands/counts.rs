@@ -6,11 +6,18 @@ use complaints_proto::v1::GetCountsRequest;
 pub async fn run(url: &str, args: CountsArgs) -> anyhow::Result<()> {
     let mut client = ReportingClient::new(connect::channel("reporting", url).await?);
     let reply = client
-        .get_counts(GetCountsRequest { from_day: args.from, to_day: args.to, dimensions: args.dimensions })
+        .get_counts(GetCountsRequest {
+            from_day: args.from,
+            to_day: args.to,
+            dimensions: args.dimensions,
+        })
         .await
         .map_err(|s| connect::status("reporting", s))?
         .into_inner();
-    let mut out = format!("cases received {} … {}: {}\n", reply.from_day, reply.to_day, reply.total);
+    let mut out = format!(
+        "cases received {} … {}: {}\n",
+        reply.from_day, reply.to_day, reply.total
+    );
     let mut current = "";
     for row in &reply.rows {
         if row.dimension != current {

@@ -12,7 +12,13 @@ pub async fn run(url: &str) -> anyhow::Result<()> {
         .departments;
     fn walk(all: &[Department], parent: &str, depth: usize, out: &mut String) {
         for d in all.iter().filter(|d| d.parent == parent) {
-            out.push_str(&format!("{}{:<24} tier {}  {}\n", "  ".repeat(depth), d.code, d.tier, d.name));
+            out.push_str(&format!(
+                "{}{:<24} tier {}  {}\n",
+                "  ".repeat(depth),
+                d.code,
+                d.tier,
+                d.name
+            ));
             walk(all, &d.code, depth + 1, out);
         }
     }

@@ -7,7 +7,10 @@ use std::fmt::Write;
 pub async fn run(url: &str, args: ShowArgs, offset: chrono::FixedOffset) -> anyhow::Result<()> {
     let mut client = IntakeClient::new(connect::channel("intake", url).await?);
     let c = client
-        .get_case(GetCaseRequest { case_number: args.case_number, query_code: args.query_code })
+        .get_case(GetCaseRequest {
+            case_number: args.case_number,
+            query_code: args.query_code,
+        })
         .await
         .map_err(|s| connect::status("intake", s))?
         .into_inner();
@@ -15,11 +18,20 @@ pub async fn run(url: &str, args: ShowArgs, offset: chrono::FixedOffset) -> anyh
     let time = |ts| print::time(ts, offset);
     let mut out = String::new();
     writeln!(out, "case {}  [{}]", c.case_number, c.status)?;
-    writeln!(out, "  received    {} by {}", time(c.received_at.as_ref()), print::channel(c.channel))?;
+    writeln!(
+        out,
+        "  received    {} by {}",
+        time(c.received_at.as_ref()),
+        print::channel(c.channel)
+    )?;
     if who.anonymous {
         writeln!(out, "  complainant anonymous")?;
     } else {
-        writeln!(out, "  complainant {}  {}  {}", who.name, who.phone, who.email)?;
+        writeln!(
+            out,
+            "  complainant {}  {}  {}",
+            who.name, who.phone, who.email
+        )?;
     }
     writeln!(out, "  region      {}", c.region)?;
     if !c.respondent.is_empty() {
@@ -45,7 +57,14 @@ pub async fn run(url: &str, args: ShowArgs, offset: chrono::FixedOffset) -> anyh
     }
     writeln!(out, "timeline:")?;
     for t in &c.timeline {
-        writeln!(out, "  {}  {:<16} {:<10} {}", time(t.at.as_ref()), t.source, t.event, t.detail)?;
+        writeln!(
+            out,
+            "  {}  {:<16} {:<10} {}",
+            time(t.at.as_ref()),
+            t.source,
+            t.event,
+            t.detail
+        )?;
     }
     print::emit(&out);
     Ok(())

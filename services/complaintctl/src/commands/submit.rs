@@ -21,12 +21,18 @@ pub async fn run(url: &str, args: SubmitArgs) -> anyhow::Result<()> {
     let matter_at = match &args.matter_at {
         None => None,
         Some(s) => {
-            let at = chrono::DateTime::parse_from_rfc3339(s)
-                .with_context(|| format!("--matter-at {s:?} is not an RFC 3339 time, e.g. 2026-11-20T08:00:00+08:00"))?;
-            Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 })
+            let at = chrono::DateTime::parse_from_rfc3339(s).with_context(|| {
+                format!("--matter-at {s:?} is not an RFC 3339 time, e.g. 2026-11-20T08:00:00+08:00")
+            })?;
+            Some(prost_types::Timestamp {
+                seconds: at.timestamp(),
+                nanos: 0,
+            })
         }
     };
-    let key = args.key.unwrap_or_else(|| format!("complaintctl-{}", uuid::Uuid::new_v4()));
+    let key = args
+        .key
+        .unwrap_or_else(|| format!("complaintctl-{}", uuid::Uuid::new_v4()));
     let request = SubmitComplaintRequest {
         idempotency_key: key,
         channel: channel(args.channel) as i32,
@@ -49,7 +55,11 @@ pub async fn run(url: &str, args: SubmitArgs) -> anyhow::Result<()> {
         .await
         .map_err(|s| connect::status("intake", s))?
         .into_inner();
-    let again = if reply.replayed { " (already registered with this key)" } else { "" };
+    let again = if reply.replayed {
+        " (already registered with this key)"
+    } else {
+        ""
+    };
     crate::print::emit(&format!(
         "case number: {}{again}\nquery code:  {}\n",
         reply.case_number, reply.query_code
