@@ -7,11 +7,10 @@ use crate::policy::Policy;
 use crate::service::DeadlineService;
 use clap::Parser;
 use complaints_proto::v1::deadlines_server::DeadlinesServer;
-use mesh_kit::consumer::{self, Consumer};
-use mesh_kit::network::Network;
-use mesh_kit::outbox::{Relay, RelaySettings};
-use mesh_kit::shutdown::Tasks;
-use mesh_kit::{events, CommonArgs, Shutdown, Subjects};
+use mesh_kit::consumer::Consumer;
+use mesh_kit::outbox::Relay;
+use mesh_kit::service::{Backbone, Runner, Service};
+use mesh_kit::{events, CommonArgs, Shutdown};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -60,80 +59,64 @@ pub struct Application {
     consumer: Consumer<OrderHandler>,
 }
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let common = &settings.common;
-        let network = Network::load(&common.network_file)?;
-        let deadlines = Arc::new(Deadlines {
-            policy: Policy::load(&settings.policy_file)?,
-            calendar: WorkCalendar::load(&settings.calendar_file)?,
-            offset: network.offset,
-        });
-        let pool = mesh_kit::db::connect(
-            &common.database_url,
+impl Service for Application {
+    const NAME: &'static str = "deadline-watcher";
+    type Settings = Settings;
+
+    fn common(settings: &Settings) -> &CommonArgs {
+        &settings.common
+    }
+
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Policy and calendar first: a bad file stops start-up before any
+        // connection is made.
+        let policy = Policy::load(&settings.policy_file)?;
+        let calendar = WorkCalendar::load(&settings.calendar_file)?;
+        let backbone = Backbone::connect(
+            Self::NAME,
+            &settings.common,
             SCHEMA,
-            common.database_max_connections,
+            &MIGRATOR,
+            Some((events::deadline::STREAM, events::deadline::SUBJECTS)),
         )
         .await?;
-        mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
-        let subjects = Subjects::new(common.nats_prefix.clone());
-        let js = async_nats::jetstream::new(
-            mesh_kit::nats::connect(&common.nats_url, "deadline-watcher").await?,
-        );
-        mesh_kit::nats::ensure_stream(
-            &js,
-            &subjects.stream(events::deadline::STREAM),
-            vec![subjects.subject(events::deadline::SUBJECTS)],
-        )
-        .await?;
-        consumer::ensure_dead_letter_stream(&js, &subjects).await?;
-        let relay = Relay::new(pool.clone(), js.clone(), RelaySettings::default());
-        let consumer = Consumer {
-            spec: CONSUMER,
-            service: "deadline-watcher",
-            js,
-            pool: pool.clone(),
-            subjects: subjects.clone(),
-            handler: OrderHandler {
-                deadlines: deadlines.clone(),
-                subjects,
-            },
-            outbox: Some(relay.waker()),
+        let deadlines = Arc::new(Deadlines {
+            policy,
+            calendar,
+            offset: backbone.network.offset,
+        });
+        let relay = backbone.relay();
+        let handler = OrderHandler {
+            deadlines: deadlines.clone(),
+            subjects: backbone.subjects.clone(),
         };
-        let listener = mesh_kit::grpc::bind(&settings.grpc_addr).await?;
         Ok(Self {
-            listener,
-            service: DeadlineService { pool, deadlines },
+            listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
+            consumer: backbone.consumer(CONSUMER, handler, Some(relay.waker())),
+            service: DeadlineService {
+                pool: backbone.pool,
+                deadlines,
+            },
             relay,
-            consumer,
         })
     }
 
-    pub fn grpc_port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
-    }
-
-    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let port = self.grpc_port();
-        let mut tasks = Tasks::new();
+    async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        tracing::info!(port = self.grpc_port(), "deadline-watcher running");
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Deadlines"])
             .await?
             .add_service(DeadlinesServer::new(self.service));
-        tasks.spawn(
-            "grpc",
-            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
-        );
-        let s = shutdown.clone();
-        tasks.spawn("outbox-relay", async move {
-            self.relay.run(s).await;
-            Ok(())
-        });
-        let s = shutdown.clone();
-        tasks.spawn("order-consumer", async move {
-            self.consumer.run(s).await;
-            Ok(())
-        });
-        tracing::info!(port, "deadline-watcher running");
-        tasks.join(&shutdown).await
+        let mut runner = Runner::new(shutdown);
+        runner
+            .grpc(router, self.listener)
+            .relay(self.relay)
+            .consumer(self.consumer);
+        runner.join().await
+    }
+}
+
+impl Application {
+    pub fn grpc_port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 }

@@ -1,13 +1,6 @@
-use clap::Parser;
-use mesh_deadline_watcher::{Application, Settings};
-use mesh_kit::Shutdown;
+//! The deadline-watcher binary: everything is in the library.
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings = Settings::parse();
-    let _telemetry = mesh_kit::telemetry::init("deadline-watcher", settings.common.log_format)?;
-    let shutdown = Shutdown::new();
-    tokio::spawn(shutdown.clone().on_signal());
-    let app = Application::build(settings).await?;
-    app.run_until_stopped(shutdown).await
+    mesh_kit::service::main::<mesh_deadline_watcher::Application>().await
 }

@@ -15,6 +15,8 @@
 //! - [`grpc`]: serving a tonic router with health and reflection.
 //! - [`network`]: the department tree and regions, parsed from the network
 //!   file.
+//! - [`service`]: the shape every service shares: `Backbone` (connections),
+//!   `Runner` (tasks), `Service` and `main`.
 //! - [`shutdown`]: one shutdown signal fanned out to every task, and the
 //!   task set a service runs until it stops.
 //! - [`time`]: conversions between protobuf timestamps and chrono.
@@ -27,6 +29,7 @@ pub mod grpc;
 pub mod nats;
 pub mod network;
 pub mod outbox;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod time;

@@ -5,9 +5,8 @@ use crate::service::ReportingService;
 use clap::Parser;
 use complaints_proto::v1::reporting_server::ReportingServer;
 use mesh_kit::consumer::Consumer;
-use mesh_kit::network::Network;
-use mesh_kit::shutdown::Tasks;
-use mesh_kit::{CommonArgs, Shutdown, Subjects};
+use mesh_kit::service::{Backbone, Runner, Service};
+use mesh_kit::{CommonArgs, Shutdown};
 use tokio::net::TcpListener;
 
 /// The Postgres schema reporting owns.
@@ -35,70 +34,50 @@ pub struct Application {
     consumers: Vec<Consumer<CountHandler>>,
 }
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let common = &settings.common;
-        let network = Network::load(&common.network_file)?;
-        let pool = mesh_kit::db::connect(
-            &common.database_url,
-            SCHEMA,
-            common.database_max_connections,
-        )
-        .await?;
-        mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
-        let subjects = Subjects::new(common.nats_prefix.clone());
-        let js = async_nats::jetstream::new(
-            mesh_kit::nats::connect(&common.nats_url, "reporting").await?,
-        );
-        mesh_kit::consumer::ensure_dead_letter_stream(&js, &subjects).await?;
-        let handler = CountHandler {
-            offset: network.offset,
-        };
+impl Service for Application {
+    const NAME: &'static str = "reporting";
+    type Settings = Settings;
+
+    fn common(settings: &Settings) -> &CommonArgs {
+        &settings.common
+    }
+
+    /// Reporting produces no events: no stream of its own, no relay.
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let backbone =
+            Backbone::connect(Self::NAME, &settings.common, SCHEMA, &MIGRATOR, None).await?;
+        let offset = backbone.network.offset;
+        let handler = CountHandler { offset };
         let consumers = CONSUMERS
             .into_iter()
-            .map(|spec| Consumer {
-                spec,
-                service: "reporting",
-                js: js.clone(),
-                pool: pool.clone(),
-                subjects: subjects.clone(),
-                handler: handler.clone(),
-                outbox: None,
-            })
+            .map(|spec| backbone.consumer(spec, handler.clone(), None))
             .collect();
-        let listener = mesh_kit::grpc::bind(&settings.grpc_addr).await?;
         Ok(Self {
-            listener,
+            listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
             service: ReportingService {
-                pool,
-                offset: network.offset,
+                pool: backbone.pool,
+                offset,
             },
             consumers,
         })
     }
 
-    pub fn grpc_port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
-    }
-
-    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let port = self.grpc_port();
-        let mut tasks = Tasks::new();
+    async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        tracing::info!(port = self.grpc_port(), "reporting running");
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Reporting"])
             .await?
             .add_service(ReportingServer::new(self.service));
-        tasks.spawn(
-            "grpc",
-            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
-        );
+        let mut runner = Runner::new(shutdown);
+        runner.grpc(router, self.listener);
         for consumer in self.consumers {
-            let s = shutdown.clone();
-            tasks.spawn("count-consumer", async move {
-                consumer.run(s).await;
-                Ok(())
-            });
+            runner.consumer(consumer);
         }
-        tracing::info!(port, "reporting running");
-        tasks.join(&shutdown).await
+        runner.join().await
+    }
+}
+
+impl Application {
+    pub fn grpc_port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 }

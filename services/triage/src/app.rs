@@ -3,11 +3,10 @@
 use crate::handler::{TriageHandler, CONSUMER};
 use crate::rules::Rules;
 use clap::Parser;
-use mesh_kit::consumer::{self, Consumer};
-use mesh_kit::network::Network;
-use mesh_kit::outbox::{Relay, RelaySettings};
-use mesh_kit::shutdown::Tasks;
-use mesh_kit::{events, CommonArgs, Shutdown, Subjects};
+use mesh_kit::consumer::Consumer;
+use mesh_kit::outbox::Relay;
+use mesh_kit::service::{Backbone, Runner, Service};
+use mesh_kit::{events, CommonArgs, Shutdown};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -37,74 +36,55 @@ pub struct Application {
     consumer: Consumer<TriageHandler>,
 }
 
-impl Application {
+impl Service for Application {
+    const NAME: &'static str = "triage";
+    type Settings = Settings;
+
+    fn common(settings: &Settings) -> &CommonArgs {
+        &settings.common
+    }
+
     /// Loads and checks the rules, connects, migrates and binds.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let common = &settings.common;
-        let network = Arc::new(Network::load(&common.network_file)?);
-        let rules = Arc::new(Rules::load(&common.network_file, &network)?);
-        let pool = mesh_kit::db::connect(
-            &common.database_url,
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let backbone = Backbone::connect(
+            Self::NAME,
+            &settings.common,
             SCHEMA,
-            common.database_max_connections,
+            &MIGRATOR,
+            Some((events::triage::STREAM, events::triage::SUBJECTS)),
         )
         .await?;
-        mesh_kit::db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
-        let subjects = Subjects::new(common.nats_prefix.clone());
-        let js =
-            async_nats::jetstream::new(mesh_kit::nats::connect(&common.nats_url, "triage").await?);
-        mesh_kit::nats::ensure_stream(
-            &js,
-            &subjects.stream(events::triage::STREAM),
-            vec![subjects.subject(events::triage::SUBJECTS)],
-        )
-        .await?;
-        consumer::ensure_dead_letter_stream(&js, &subjects).await?;
-        let relay = Relay::new(pool.clone(), js.clone(), RelaySettings::default());
-        let consumer = Consumer {
-            spec: CONSUMER,
-            service: "triage",
-            js,
-            pool,
-            subjects: subjects.clone(),
-            handler: TriageHandler {
-                rules,
-                network,
-                subjects,
-            },
-            outbox: Some(relay.waker()),
+        let rules = Arc::new(Rules::load(
+            &settings.common.network_file,
+            &backbone.network,
+        )?);
+        let relay = backbone.relay();
+        let handler = TriageHandler {
+            rules,
+            network: backbone.network.clone(),
+            subjects: backbone.subjects.clone(),
         };
-        let listener = mesh_kit::grpc::bind(&settings.grpc_addr).await?;
         Ok(Self {
-            listener,
+            listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
+            consumer: backbone.consumer(CONSUMER, handler, Some(relay.waker())),
             relay,
-            consumer,
         })
     }
 
+    async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let router = mesh_kit::grpc::base_router(&["complaints.v1.Triage"]).await?;
+        tracing::info!(port = self.grpc_port(), "triage running");
+        let mut runner = Runner::new(shutdown);
+        runner
+            .grpc(router, self.listener)
+            .relay(self.relay)
+            .consumer(self.consumer);
+        runner.join().await
+    }
+}
+
+impl Application {
     pub fn grpc_port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
-    }
-
-    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let port = self.grpc_port();
-        let mut tasks = Tasks::new();
-        let router = mesh_kit::grpc::base_router(&["complaints.v1.Triage"]).await?;
-        tasks.spawn(
-            "grpc",
-            mesh_kit::grpc::serve(router, self.listener, shutdown.clone()),
-        );
-        let s = shutdown.clone();
-        tasks.spawn("outbox-relay", async move {
-            self.relay.run(s).await;
-            Ok(())
-        });
-        let s = shutdown.clone();
-        tasks.spawn("case-consumer", async move {
-            self.consumer.run(s).await;
-            Ok(())
-        });
-        tracing::info!(port, "triage running");
-        tasks.join(&shutdown).await
     }
 }

@@ -1,0 +1,167 @@
+//! The shape every service shares, so each service's `app.rs` says only
+//! what is its own.
+//!
+//! - [`Backbone::connect`]: load the network, connect to Postgres (the
+//!   service's schema) and NATS, migrate, declare the stream the service
+//!   owns and the dead-letter stream.
+//! - [`Runner`]: the gRPC server, the outbox relay and the consumers as
+//!   tasks under one shutdown signal.
+//! - [`Service`] and [`main`]: a binary's whole `main` is
+//!   `mesh_kit::service::main::<Application>()`.
+
+use crate::consumer::{self, Consumer, ConsumerSpec, Handler};
+use crate::network::Network;
+use crate::outbox::{OutboxWaker, Relay, RelaySettings};
+use crate::shutdown::{Shutdown, Tasks};
+use crate::{CommonArgs, Subjects};
+use async_nats::jetstream;
+use sqlx::migrate::Migrator;
+use sqlx::PgPool;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tonic::transport::server::Router;
+
+/// A service binary: settings from flags and environment, a build step and
+/// a run step.
+pub trait Service: Sized {
+    /// The service's name, for logs, traces and the NATS connection.
+    const NAME: &'static str;
+    type Settings: clap::Parser;
+    fn common(settings: &Self::Settings) -> &CommonArgs;
+    fn build(settings: Self::Settings) -> impl Future<Output = anyhow::Result<Self>>;
+    fn run_until_stopped(self, shutdown: Shutdown) -> impl Future<Output = anyhow::Result<()>>;
+}
+
+/// The body of every service's `main`: parse settings, start telemetry,
+/// build, run until SIGINT or SIGTERM.
+pub async fn main<S: Service>() -> anyhow::Result<()> {
+    let settings = <S::Settings as clap::Parser>::parse();
+    let _telemetry = crate::telemetry::init(S::NAME, S::common(&settings).log_format)?;
+    let shutdown = Shutdown::new();
+    tokio::spawn(shutdown.clone().on_signal());
+    let service = S::build(settings).await?;
+    service.run_until_stopped(shutdown).await
+}
+
+/// A stream a service owns: base name and subject filter, e.g.
+/// (`INTAKE`, `intake.v1.>`).
+pub type OwnedStream = (&'static str, &'static str);
+
+/// The connections and shared data every service starts from.
+#[derive(Clone)]
+pub struct Backbone {
+    pub service: &'static str,
+    pub network: Arc<Network>,
+    pub pool: PgPool,
+    pub js: jetstream::Context,
+    pub subjects: Subjects,
+}
+
+impl Backbone {
+    /// Loads the network file, connects, migrates `schema` and declares the
+    /// service's own stream (if it produces events) and the dead-letter
+    /// stream.
+    pub async fn connect(
+        service: &'static str,
+        common: &CommonArgs,
+        schema: &str,
+        migrator: &Migrator,
+        stream: Option<OwnedStream>,
+    ) -> anyhow::Result<Self> {
+        let network = Arc::new(Network::load(&common.network_file)?);
+        let pool = crate::db::connect(
+            &common.database_url,
+            schema,
+            common.database_max_connections,
+        )
+        .await?;
+        crate::db::migrate(&pool, schema, migrator).await?;
+        let subjects = Subjects::new(common.nats_prefix.clone());
+        let js = jetstream::new(crate::nats::connect(&common.nats_url, service).await?);
+        if let Some((name, filter)) = stream {
+            crate::nats::ensure_stream(&js, &subjects.stream(name), vec![subjects.subject(filter)])
+                .await?;
+        }
+        consumer::ensure_dead_letter_stream(&js, &subjects).await?;
+        Ok(Self {
+            service,
+            network,
+            pool,
+            js,
+            subjects,
+        })
+    }
+
+    /// The relay of this service's outbox.
+    pub fn relay(&self) -> Relay {
+        Relay::new(self.pool.clone(), self.js.clone(), RelaySettings::default())
+    }
+
+    /// A durable consumer of this service; `outbox` is woken after each
+    /// commit when the handler writes events.
+    pub fn consumer<H: Handler>(
+        &self,
+        spec: ConsumerSpec,
+        handler: H,
+        outbox: Option<OutboxWaker>,
+    ) -> Consumer<H> {
+        Consumer {
+            spec,
+            service: self.service,
+            js: self.js.clone(),
+            pool: self.pool.clone(),
+            subjects: self.subjects.clone(),
+            handler,
+            outbox,
+        }
+    }
+}
+
+/// A service's tasks under one shutdown signal.
+pub struct Runner {
+    tasks: Tasks,
+    shutdown: Shutdown,
+}
+
+impl Runner {
+    pub fn new(shutdown: Shutdown) -> Self {
+        Self {
+            tasks: Tasks::new(),
+            shutdown,
+        }
+    }
+
+    /// Serves `router` (build it from [`crate::grpc::base_router`]).
+    pub fn grpc(&mut self, router: Router, listener: TcpListener) -> &mut Self {
+        let shutdown = self.shutdown.clone();
+        self.tasks
+            .spawn("grpc", crate::grpc::serve(router, listener, shutdown));
+        self
+    }
+
+    /// Runs the outbox relay.
+    pub fn relay(&mut self, relay: Relay) -> &mut Self {
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn("outbox-relay", async move {
+            relay.run(shutdown).await;
+            Ok(())
+        });
+        self
+    }
+
+    /// Runs a durable consumer.
+    pub fn consumer<H: Handler>(&mut self, consumer: Consumer<H>) -> &mut Self {
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn("consumer", async move {
+            consumer.run(shutdown).await;
+            Ok(())
+        });
+        self
+    }
+
+    /// Waits until every task has stopped; the first failure stops the rest.
+    pub async fn join(self) -> anyhow::Result<()> {
+        self.tasks.join(&self.shutdown).await
+    }
+}
