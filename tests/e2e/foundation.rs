@@ -177,6 +177,8 @@ async fn run(mesh: &TestMesh) -> anyhow::Result<()> {
         .await?;
     let mut queued = queue.messages().await?;
 
+    let beijing = FixedOffset::east_opt(8 * 3600).context("offset")?;
+    let first_day = Utc::now().with_timezone(&beijing).date_naive().to_string();
     let mut intake = IntakeClient::new(mesh.channel("intake").await?);
     let mut submitted = Vec::new();
     for (i, e) in expected.iter().enumerate() {
@@ -220,7 +222,6 @@ async fn run(mesh: &TestMesh) -> anyhow::Result<()> {
 
     let policy = Policy::load(&repo_root().join("deploy/policy/deadlines.toml"))?;
     let calendar = WorkCalendar::load(&repo_root().join("deploy/calendar/cn.toml"))?;
-    let beijing = FixedOffset::east_opt(8 * 3600).context("offset")?;
     for (e, (reply, _)) in expected.iter().zip(&submitted) {
         let (subject, order, latency) = &orders[&reply.case_number];
         eprintln!(
@@ -374,7 +375,28 @@ async fn run(mesh: &TestMesh) -> anyhow::Result<()> {
     assert_eq!(count("severity", "major"), 1);
     assert_eq!(count("region", "east"), 4);
     assert_eq!(count("channel", "phone"), 8);
-    let _ = reporting.get_counts(GetCountsRequest::default()).await?;
+    // Per day, the same cases, filed under their local day of receipt.
+    let daily = reporting
+        .get_counts(GetCountsRequest {
+            by_day: true,
+            dimensions: vec!["department".into()],
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let today = Utc::now().with_timezone(&beijing).date_naive().to_string();
+    assert!(
+        daily.rows.iter().all(|r| r.day == today),
+        "{:?}",
+        daily.rows
+    );
+    let per_day: u64 = daily
+        .rows
+        .iter()
+        .filter(|r| r.dimension == "department")
+        .map(|r| r.count)
+        .sum();
+    assert_eq!(per_day, 8);
 
     // A retried submission returns the same case and queues nothing more.
     let again = intake

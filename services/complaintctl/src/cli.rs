@@ -154,4 +154,7 @@ pub struct CountsArgs {
     /// severity, department.
     #[arg(long = "dimension")]
     pub dimensions: Vec<String>,
+    /// One block per day instead of one for the whole range.
+    #[arg(long)]
+    pub by_day: bool,
 }

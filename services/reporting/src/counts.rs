@@ -38,22 +38,38 @@ pub async fn bump(
     Ok(())
 }
 
-/// Summed counts over `from..=to` for the given dimensions, largest first
-/// within each dimension.
+/// One count of a report.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Count {
+    /// Set when counted per day.
+    pub day: Option<NaiveDate>,
+    pub dimension: String,
+    pub key: String,
+    pub count: i64,
+}
+
+/// Counts over `from..=to` for the given dimensions, summed over the range
+/// or (`by_day`) per day; largest first within each dimension (and day).
 pub async fn sum(
     pool: &PgPool,
     from: NaiveDate,
     to: NaiveDate,
     dimensions: &[String],
-) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT dimension, key, SUM(count)::BIGINT FROM daily_counts \
+    by_day: bool,
+) -> Result<Vec<Count>, sqlx::Error> {
+    let sql = if by_day {
+        "SELECT day, dimension, key, count FROM daily_counts \
          WHERE day BETWEEN $1 AND $2 AND dimension = ANY($3) \
-         GROUP BY dimension, key ORDER BY dimension, 3 DESC, key",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(dimensions)
-    .fetch_all(pool)
-    .await
+         ORDER BY day, dimension, count DESC, key"
+    } else {
+        "SELECT NULL::DATE AS day, dimension, key, SUM(count)::BIGINT AS count FROM daily_counts \
+         WHERE day BETWEEN $1 AND $2 AND dimension = ANY($3) \
+         GROUP BY dimension, key ORDER BY dimension, count DESC, key"
+    };
+    sqlx::query_as(sql)
+        .bind(from)
+        .bind(to)
+        .bind(dimensions)
+        .fetch_all(pool)
+        .await
 }

@@ -62,7 +62,7 @@ impl Reporting for ReportingService {
         if !dimensions.iter().any(|d| d == "total") {
             dimensions.push("total".into());
         }
-        let rows = counts::sum(&self.pool, from, to, &dimensions)
+        let rows = counts::sum(&self.pool, from, to, &dimensions, req.by_day)
             .await
             .map_err(|err| {
                 tracing::error!(error = %err, "counting failed");
@@ -70,19 +70,23 @@ impl Reporting for ReportingService {
             })?;
         let total = rows
             .iter()
-            .find(|(d, _, _)| d == "total")
-            .map_or(0, |(_, _, n)| *n as u64);
+            .filter(|c| c.dimension == "total")
+            .map(|c| c.count as u64)
+            .sum();
         Ok(Response::new(GetCountsResponse {
             from_day: from.to_string(),
             to_day: to.to_string(),
             total,
+            // Per day, the day's total is a row of its own; over a range it
+            // is `total` above.
             rows: rows
                 .into_iter()
-                .filter(|(d, _, _)| d != "total")
-                .map(|(dimension, key, count)| CountRow {
-                    dimension,
-                    key,
-                    count: count as u64,
+                .filter(|c| req.by_day || c.dimension != "total")
+                .map(|c| CountRow {
+                    dimension: c.dimension,
+                    key: c.key,
+                    count: c.count as u64,
+                    day: c.day.map(|d| d.to_string()).unwrap_or_default(),
                 })
                 .collect(),
         }))

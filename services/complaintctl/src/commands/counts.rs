@@ -10,6 +10,7 @@ pub async fn run(url: &str, args: CountsArgs) -> anyhow::Result<()> {
             from_day: args.from,
             to_day: args.to,
             dimensions: args.dimensions,
+            by_day: args.by_day,
         })
         .await
         .map_err(|s| connect::status("reporting", s))?
@@ -18,13 +19,16 @@ pub async fn run(url: &str, args: CountsArgs) -> anyhow::Result<()> {
         "cases received {} … {}: {}\n",
         reply.from_day, reply.to_day, reply.total
     );
-    let mut current = "";
+    let mut current = (String::new(), String::new());
     for row in &reply.rows {
-        if row.dimension != current {
-            out += &format!("{}:\n", row.dimension);
-            current = &row.dimension;
+        if !row.day.is_empty() && row.day != current.0 {
+            out += &format!("{}\n", row.day);
         }
-        out += &format!("  {:<24} {:>8}\n", row.key, row.count);
+        if (row.day.as_str(), row.dimension.as_str()) != (current.0.as_str(), current.1.as_str()) {
+            out += &format!("  {}:\n", row.dimension);
+            current = (row.day.clone(), row.dimension.clone());
+        }
+        out += &format!("    {:<24} {:>8}\n", row.key, row.count);
     }
     crate::print::emit(&out);
     Ok(())
