@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "complaints/v1/dispatch.proto",
     "complaints/v1/deadline.proto",
     "complaints/v1/reporting.proto",
+    "complaints/v1/triage.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -313,7 +313,7 @@ async fn run(mesh: &TestMesh) -> anyhow::Result<()> {
         }
     })
     .await?;
-    assert_eq!(case.status, "dispatched");
+    assert_eq!(case.status, "queued");
     let events: Vec<&str> = case.timeline.iter().map(|t| t.event.as_str()).collect();
     for step in ["registered", "routed", "dispatched", "deadline"] {
         assert!(events.contains(&step), "timeline {events:?} lacks {step}");

@@ -12,6 +12,8 @@ pub struct Due {
     pub at: DateTime<Utc>,
     /// The rule that applied, e.g. `transferred: 10 working days`.
     pub rule: String,
+    /// The rule's limit in working days (0 when counted otherwise).
+    pub working_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +41,51 @@ impl Deadlines {
         Due {
             at,
             rule: rule.describe(),
+            working_days: Policy::working_days(rule),
         }
+    }
+
+    /// A deadline moved by `working_days` (an approved extension): the end
+    /// of the Nth working day after the deadline's local day.
+    pub fn shift(&self, due: DateTime<Utc>, working_days: u32) -> DateTime<Utc> {
+        let local_day = due.with_timezone(&self.offset).date_naive();
+        crate::policy::end_of_day(
+            self.calendar.add_working_days(local_day, working_days),
+            self.offset,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::tests::cn;
+
+    #[test]
+    fn an_extension_counts_working_days_after_the_old_deadline() {
+        let d = Deadlines {
+            policy: Policy::parse(include_str!("../../../deploy/policy/deadlines.toml"))
+                .expect("policy"),
+            calendar: cn(),
+            offset: FixedOffset::east_opt(8 * 3600).expect("offset"),
+        };
+        let due = DateTime::parse_from_rfc3339("2025-09-30T23:59:59+08:00")
+            .expect("time")
+            .with_timezone(&Utc);
+        // Five working days after 30 Sep 2025: 9, 10, 11 (make-up), 13, 14 Oct.
+        let moved = d.shift(due, 5);
+        assert_eq!(
+            moved,
+            DateTime::parse_from_rfc3339("2025-10-14T23:59:59+08:00")
+                .expect("time")
+                .with_timezone(&Utc)
+        );
+        let due = d.conclusion(
+            Kind::Complaint,
+            HandlingMode::Transferred,
+            Severity::General,
+            moved,
+        );
+        assert_eq!(due.working_days, 10);
     }
 }

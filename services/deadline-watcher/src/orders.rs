@@ -1,9 +1,16 @@
-//! Consumes work orders from every department queue and registers their
-//! conclusion deadline as a timer, announcing `DeadlineRegistered`.
+//! Follows every work order: its queue messages (a new holder, a reopen)
+//! and its workflow steps (extension, suspension, conclusion…), keeping two
+//! timers per order up to date: the conclusion deadline (办结时限) and the
+//! next contact with the complainant (every 3 days, daily for major
+//! cases). A message older than what a timer already knows (by the order's
+//! revision) changes nothing. A new or moved conclusion deadline is
+//! announced as `DeadlineRegistered`.
 
 use crate::deadlines::Deadlines;
+use chrono::{DateTime, Utc};
 use complaints_proto::v1::{
     DeadlineKind, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder,
+    WorkflowStep,
 };
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::time::{from_proto_opt, to_proto};
@@ -16,7 +23,7 @@ use uuid::Uuid;
 pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
     events::dispatch::STREAM,
     "deadline-watcher",
-    events::dispatch::ORDERS,
+    events::dispatch::SUBJECTS,
 );
 
 #[derive(Clone)]
@@ -30,62 +37,252 @@ fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
         .map_err(|_| HandleError::Reject(format!("{field} {value:?} is not a UUID")))
 }
 
-impl Handler for OrderHandler {
-    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let order =
-            WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+/// What a timer should become.
+struct TimerUpdate<'a> {
+    case_id: Uuid,
+    case_number: &'a str,
+    order_id: Uuid,
+    department: &'a str,
+    kind: DeadlineKind,
+    /// `None` keeps the stored due time.
+    due_at: Option<DateTime<Utc>>,
+    rule: &'a str,
+    state: &'static str,
+    revision: i64,
+}
+
+/// Applies `u` unless the timer already knows a newer revision. Returns the
+/// due time when it was set or moved.
+async fn upsert(
+    tx: &mut PgConnection,
+    u: TimerUpdate<'_>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let current: Option<(DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT due_at, revision FROM timers WHERE order_id = $1 AND deadline_kind = $2 FOR UPDATE",
+    )
+    .bind(u.order_id)
+    .bind(u.kind as i32)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match current {
+        Some((_, revision)) if revision >= u.revision => Ok(None),
+        Some((due, _)) => {
+            let new_due = u.due_at.unwrap_or(due);
+            sqlx::query(
+                "UPDATE timers SET due_at = $3, department = $4, rule = CASE WHEN $5 = '' THEN rule ELSE $5 END, \
+                 state = $6, revision = $7 WHERE order_id = $1 AND deadline_kind = $2",
+            )
+            .bind(u.order_id)
+            .bind(u.kind as i32)
+            .bind(new_due)
+            .bind(u.department)
+            .bind(u.rule)
+            .bind(u.state)
+            .bind(u.revision)
+            .execute(&mut *tx)
+            .await?;
+            Ok((new_due != due && u.state == "pending").then_some(new_due))
+        }
+        None => {
+            let Some(due) = u.due_at else { return Ok(None) };
+            sqlx::query(
+                "INSERT INTO timers (timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, state, revision) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(u.case_id)
+            .bind(u.case_number)
+            .bind(u.order_id)
+            .bind(u.department)
+            .bind(u.kind as i32)
+            .bind(due)
+            .bind(u.rule)
+            .bind(u.state)
+            .bind(u.revision)
+            .execute(&mut *tx)
+            .await?;
+            Ok((u.state == "pending").then_some(due))
+        }
+    }
+}
+
+/// Timer state for an order state.
+fn timer_state(order_state: &str) -> &'static str {
+    match order_state {
+        "queued" | "in_progress" | "returned" => "pending",
+        "suspended" => "paused",
+        _ => "cancelled",
+    }
+}
+
+impl OrderHandler {
+    async fn announce(
+        &self,
+        tx: &mut PgConnection,
+        header: &EventHeader,
+        order_id: &str,
+        department: &str,
+        due_at: DateTime<Utc>,
+        rule: &str,
+    ) -> Result<(), HandleError> {
+        let event_id = Uuid::now_v7();
+        let event = DeadlineRegistered {
+            header: Some(EventHeader {
+                event_id: event_id.to_string(),
+                case_id: header.case_id.clone(),
+                case_number: header.case_number.clone(),
+                at: Some(to_proto(Utc::now())),
+            }),
+            order_id: order_id.to_owned(),
+            department: department.to_owned(),
+            deadline_kind: DeadlineKind::Conclusion as i32,
+            due_at: Some(to_proto(due_at)),
+            rule: rule.to_owned(),
+        };
+        let subject = self.subjects.subject(events::deadline::DEADLINE_REGISTERED);
+        outbox::enqueue(tx, &subject, event_id, &event).await?;
+        Ok(())
+    }
+
+    async fn on_order(&self, tx: &mut PgConnection, order: WorkOrder) -> Result<(), HandleError> {
+        if order.co_handler {
+            // A co-handler's copy: the lead's order carries the timers.
+            return Ok(());
+        }
         let header = order
             .header
             .clone()
             .ok_or_else(|| HandleError::Reject("WorkOrder has no header".into()))?;
         let case_id = uuid("case id", &header.case_id)?;
         let order_id = uuid("order id", &order.order_id)?;
+        let assigned_at = from_proto_opt(order.assigned_at.as_ref()).unwrap_or_else(Utc::now);
+        let severity = Severity::try_from(order.severity).unwrap_or(Severity::General);
         // The order carries the deadline the department was given (dispatch
         // asked us for it); without one, compute it now from the policy.
         let (due_at, rule) = match from_proto_opt(order.due_at.as_ref()) {
             Some(due_at) => (due_at, order.deadline_rule.clone()),
             None => {
-                let start =
-                    from_proto_opt(order.assigned_at.as_ref()).unwrap_or_else(chrono::Utc::now);
                 let due = self.deadlines.conclusion(
                     Kind::try_from(order.kind).unwrap_or(Kind::Complaint),
                     HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred),
-                    Severity::try_from(order.severity).unwrap_or(Severity::General),
-                    start,
+                    severity,
+                    assigned_at,
                 );
                 (due.at, due.rule)
             }
         };
-        sqlx::query(
-            "INSERT INTO timers (timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id, deadline_kind) DO NOTHING",
-        )
-        .bind(Uuid::now_v7())
-        .bind(case_id)
-        .bind(&header.case_number)
-        .bind(order_id)
-        .bind(&order.department)
-        .bind(DeadlineKind::Conclusion as i32)
-        .bind(due_at)
-        .bind(&rule)
-        .execute(&mut *tx)
-        .await?;
-        let event_id = Uuid::now_v7();
-        let event = DeadlineRegistered {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: header.case_id,
-                case_number: header.case_number,
-                at: Some(to_proto(chrono::Utc::now())),
-            }),
-            order_id: order.order_id,
-            department: order.department,
-            deadline_kind: DeadlineKind::Conclusion as i32,
-            due_at: Some(to_proto(due_at)),
-            rule,
+        let department = if order.holder.is_empty() {
+            order.department.clone()
+        } else {
+            order.holder.clone()
         };
-        let subject = self.subjects.subject(events::deadline::DEADLINE_REGISTERED);
-        outbox::enqueue(tx, &subject, event_id, &event).await?;
+        let revision = i64::try_from(order.revision).unwrap_or(i64::MAX);
+        let base = TimerUpdate {
+            case_id,
+            case_number: &header.case_number,
+            order_id,
+            department: &department,
+            kind: DeadlineKind::Conclusion,
+            due_at: Some(due_at),
+            rule: &rule,
+            state: "pending",
+            revision,
+        };
+        let contact_due = assigned_at + self.deadlines.policy.contact_interval(severity);
+        let contact_rule = format!(
+            "contact every {} days",
+            self.deadlines.policy.contact_interval(severity).num_days()
+        );
+        upsert(
+            tx,
+            TimerUpdate {
+                kind: DeadlineKind::Contact,
+                due_at: Some(contact_due),
+                rule: &contact_rule,
+                ..base
+            },
+        )
+        .await?;
+        if let Some(due) = upsert(tx, TimerUpdate { ..base }).await? {
+            self.announce(tx, &header, &order.order_id, &department, due, &rule)
+                .await?;
+        }
         Ok(())
+    }
+
+    async fn on_step(&self, tx: &mut PgConnection, step: WorkflowStep) -> Result<(), HandleError> {
+        let header = step
+            .header
+            .clone()
+            .ok_or_else(|| HandleError::Reject("WorkflowStep has no header".into()))?;
+        let case_id = uuid("case id", &header.case_id)?;
+        let order_id = uuid("order id", &step.order_id)?;
+        let revision = i64::try_from(step.revision).unwrap_or(i64::MAX);
+        let state = timer_state(&step.state);
+        let base = TimerUpdate {
+            case_id,
+            case_number: &header.case_number,
+            order_id,
+            department: &step.holder,
+            kind: DeadlineKind::Conclusion,
+            due_at: from_proto_opt(step.due_at.as_ref()),
+            rule: &step.deadline_rule,
+            state,
+            revision,
+        };
+        // The contact interval runs from the last contact, or from when the
+        // holder got the order.
+        let severity = Severity::try_from(step.severity).unwrap_or(Severity::General);
+        let since = [
+            from_proto_opt(step.last_contact_at.as_ref()),
+            from_proto_opt(step.assigned_at.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let contact_due = since.map(|s| s + self.deadlines.policy.contact_interval(severity));
+        let contact_rule = format!(
+            "contact every {} days",
+            self.deadlines.policy.contact_interval(severity).num_days()
+        );
+        upsert(
+            tx,
+            TimerUpdate {
+                kind: DeadlineKind::Contact,
+                due_at: contact_due,
+                rule: &contact_rule,
+                ..base
+            },
+        )
+        .await?;
+        if let Some(due) = upsert(tx, TimerUpdate { ..base }).await? {
+            self.announce(
+                tx,
+                &header,
+                &step.order_id,
+                &step.holder,
+                due,
+                &step.deadline_rule,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Handler for OrderHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let subject = delivery.subject.as_str();
+        if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
+            let order =
+                WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            self.on_order(tx, order).await
+        } else if subject.starts_with(events::dispatch::STEPS_PREFIX) {
+            let step =
+                WorkflowStep::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            self.on_step(tx, step).await
+        } else {
+            Ok(())
+        }
     }
 }

@@ -65,9 +65,16 @@ struct OfficeHours {
 }
 
 #[derive(Debug, Deserialize)]
+struct ContactEntry {
+    general_days: u32,
+    major_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
 struct PolicyFile {
     office_hours: OfficeHours,
     conclusion: Vec<RuleEntry>,
+    contact: ContactEntry,
 }
 
 /// One rule of the policy; `None` filters match anything.
@@ -114,6 +121,10 @@ pub struct Policy {
     pub office_start: NaiveTime,
     pub office_end: NaiveTime,
     pub conclusion: Vec<Rule>,
+    /// Days between contacts with the complainant, general cases.
+    pub contact_general_days: u32,
+    /// Days between contacts with the complainant, major cases.
+    pub contact_major_days: u32,
 }
 
 fn parse_enum<T>(
@@ -192,10 +203,15 @@ impl Policy {
                 )
             }
         }
+        if file.contact.general_days == 0 || file.contact.major_days == 0 {
+            return Err("contact intervals must be at least one day".into());
+        }
         Ok(Policy {
             office_start,
             office_end,
             conclusion,
+            contact_general_days: file.contact.general_days,
+            contact_major_days: file.contact.major_days,
         })
     }
 
@@ -207,7 +223,27 @@ impl Policy {
             .unwrap_or_else(|| &self.conclusion[self.conclusion.len() - 1])
     }
 
+    /// The rule's limit in working days, 0 when counted otherwise.
+    pub fn working_days(rule: &Rule) -> u32 {
+        if rule.unit == Unit::WorkingDays {
+            rule.amount
+        } else {
+            0
+        }
+    }
+
+    /// How long may pass between contacts with the complainant.
+    pub fn contact_interval(&self, severity: Severity) -> Duration {
+        let days = if severity == Severity::Major {
+            self.contact_major_days
+        } else {
+            self.contact_general_days
+        };
+        Duration::days(days.into())
+    }
+
     /// The instant a rule's time runs out, for a start instant.
+
     pub fn due(
         &self,
         rule: &Rule,
@@ -269,7 +305,8 @@ fn to_utc(local: chrono::NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
         })
 }
 
-fn end_of_day(day: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
+/// 23:59:59 local time of `day`.
+pub(crate) fn end_of_day(day: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
     let last_second = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
     to_utc(day.and_time(last_second), offset)
 }
@@ -401,12 +438,19 @@ mod tests {
     }
 
     #[test]
+    fn contact_intervals_follow_severity() {
+        let p = shipped();
+        assert_eq!(p.contact_interval(Severity::General), Duration::days(3));
+        assert_eq!(p.contact_interval(Severity::Major), Duration::days(1));
+    }
+
+    #[test]
     fn policies_need_a_catch_all_and_known_names() {
-        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n";
+        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n";
         assert!(Policy::parse(no_default)
             .unwrap_err()
             .contains("last conclusion rule"));
-        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n";
+        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n";
         assert!(Policy::parse(bad_mode)
             .unwrap_err()
             .contains("\"sideways\""));

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use complaints_proto::v1::deadlines_server::Deadlines as DeadlinesApi;
 use complaints_proto::v1::{
     ComputeDeadlineRequest, ComputeDeadlineResponse, Deadline, DeadlineKind, HandlingMode, Kind,
-    ListDeadlinesRequest, ListDeadlinesResponse, Severity,
+    ListDeadlinesRequest, ListDeadlinesResponse, Severity, ShiftDeadlineRequest,
+    ShiftDeadlineResponse,
 };
 use mesh_kit::time::{from_proto_opt, to_proto};
 use sqlx::PgPool;
@@ -64,6 +65,25 @@ impl DeadlinesApi for DeadlineService {
         Ok(Response::new(ComputeDeadlineResponse {
             due_at: Some(to_proto(due.at)),
             rule: due.rule,
+            working_days: due.working_days,
+        }))
+    }
+
+    async fn shift_deadline(
+        &self,
+        request: Request<ShiftDeadlineRequest>,
+    ) -> Result<Response<ShiftDeadlineResponse>, Status> {
+        mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
+        let req = request.into_inner();
+        let due: DateTime<Utc> = from_proto_opt(req.due_at.as_ref()).ok_or_else(|| {
+            Status::invalid_argument("due_at: is required and must be a valid timestamp")
+        })?;
+        if !(1..=30).contains(&req.working_days) {
+            return Err(Status::invalid_argument("working_days: must be 1 to 30"));
+        }
+        let moved = self.deadlines.shift(due, req.working_days);
+        Ok(Response::new(ShiftDeadlineResponse {
+            due_at: Some(to_proto(moved)),
         }))
     }
 

@@ -1,16 +1,19 @@
 //! Building and running dispatch.
 
-use crate::routed::{RoutedHandler, CONSUMER};
+use crate::engine::Engine;
+use crate::reviews::{self, ReviewHandler};
+use crate::routed::{self, RoutedHandler};
 use crate::service::DispatchService;
 use clap::Parser;
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::dispatch_server::DispatchServer;
+use complaints_proto::v1::triage_client::TriageClient;
 use mesh_kit::consumer::Consumer;
 use mesh_kit::outbox::Relay;
 use mesh_kit::service::{Backbone, Runner, Service};
 use mesh_kit::{events, CommonArgs, Shutdown};
 use tokio::net::TcpListener;
-use tonic::transport::Endpoint;
+use tonic::transport::{Channel, Endpoint};
 
 /// The Postgres schema dispatch owns.
 pub const SCHEMA: &str = "dispatch";
@@ -21,7 +24,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[command(
     name = "dispatch",
     version,
-    about = "dispatch: work orders and the department queues"
+    about = "dispatch: work orders, department queues and the department workflow"
 )]
 pub struct Settings {
     #[command(flatten)]
@@ -36,13 +39,39 @@ pub struct Settings {
         default_value = "http://127.0.0.1:50054"
     )]
     pub deadlines_url: String,
+    /// triage's gRPC endpoint (the next routing rule for a reroute).
+    #[arg(
+        long,
+        env = "DISPATCH__TRIAGE__URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub triage_url: String,
+    /// Minutes a department has to hand a misrouted order back (退单, 001 五(二)1).
+    #[arg(long, env = "DISPATCH__RETURN_WINDOW_MINUTES", default_value_t = 30)]
+    pub return_window_minutes: i64,
+    /// Most working days a case may take, extensions included (002 第二十五条).
+    #[arg(
+        long,
+        env = "DISPATCH__EXTENSION_CAP_WORKING_DAYS",
+        default_value_t = 30
+    )]
+    pub extension_cap_working_days: u32,
 }
 
 pub struct Application {
     listener: TcpListener,
     service: DispatchService,
     relay: Relay,
-    consumer: Consumer<RoutedHandler>,
+    routed: Consumer<RoutedHandler>,
+    reviews: Consumer<ReviewHandler>,
+}
+
+/// A channel that connects on first use: dispatch starts even while a peer
+/// is down, and the steps that need it answer UNAVAILABLE until it is up.
+fn lazy_channel(url: &str) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_owned())?
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .connect_lazy())
 }
 
 impl Service for Application {
@@ -54,6 +83,9 @@ impl Service for Application {
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.return_window_minutes < 0 {
+            anyhow::bail!("DISPATCH__RETURN_WINDOW_MINUTES must not be negative");
+        }
         let backbone = Backbone::connect(
             Self::NAME,
             &settings.common,
@@ -62,25 +94,38 @@ impl Service for Application {
             Some((events::dispatch::STREAM, events::dispatch::SUBJECTS)),
         )
         .await?;
-        // Lazy: dispatch starts even while the deadline-watcher is down; the
-        // consumer retries until it answers.
-        let channel = Endpoint::from_shared(settings.deadlines_url.clone())?
-            .connect_timeout(std::time::Duration::from_secs(3))
-            .connect_lazy();
-        let relay = backbone.relay();
-        let handler = RoutedHandler {
+        let engine = Engine {
             network: backbone.network.clone(),
             subjects: backbone.subjects.clone(),
-            deadlines: DeadlinesClient::new(channel),
+            deadlines: DeadlinesClient::new(lazy_channel(&settings.deadlines_url)?),
+            triage: TriageClient::new(lazy_channel(&settings.triage_url)?),
+            return_window: chrono::Duration::minutes(settings.return_window_minutes),
+            extension_cap: settings.extension_cap_working_days,
         };
+        let relay = backbone.relay();
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
-            consumer: backbone.consumer(CONSUMER, handler, Some(relay.waker())),
+            routed: backbone.consumer(
+                routed::CONSUMER,
+                RoutedHandler {
+                    engine: engine.clone(),
+                },
+                Some(relay.waker()),
+            ),
+            reviews: backbone.consumer(
+                reviews::CONSUMER,
+                ReviewHandler {
+                    engine: engine.clone(),
+                },
+                Some(relay.waker()),
+            ),
             service: DispatchService {
                 pool: backbone.pool,
                 network: backbone.network,
                 subjects: backbone.subjects,
                 js: backbone.js,
+                engine,
+                outbox: relay.waker(),
             },
             relay,
         })
@@ -95,7 +140,8 @@ impl Service for Application {
         runner
             .grpc(router, self.listener)
             .relay(self.relay)
-            .consumer(self.consumer);
+            .consumer(self.routed)
+            .consumer(self.reviews);
         runner.join().await
     }
 }

@@ -1,4 +1,5 @@
-//! dispatch (派单): owns work orders (工单) and the department queues.
+//! dispatch (派单): owns work orders (工单), the department queues and the
+//! department workflow (签收, 退单, 转办, 延期, 办结, 回访, 复核…).
 //!
 //! For each `CaseRouted` it asks the deadline-watcher for the conclusion
 //! deadline, creates the work order and queues it on the JetStream subject
@@ -9,14 +10,22 @@
 //!
 //! - [`app`]: settings and `Application::build` / `run_until_stopped`.
 //! - [`routed`]: the consumer of `CaseRouted` that creates work orders.
+//! - [`workflow`]: the department workflow as a pure state machine (the
+//!   transition table, rendered in `docs/workflow.md`).
+//! - [`engine`]: applies a workflow step: deadlines, storage, events.
+//! - [`reviews`]: the consumer of intake's `ReviewRequested` (复核).
 //! - [`orders`]: the `work_orders` table and the queue message.
 //! - [`service`]: the `complaints.v1.Dispatch` gRPC service.
 //! - [`error`]: dispatch's errors and their gRPC statuses.
 
 pub mod app;
+pub mod engine;
 pub mod error;
 pub mod orders;
+pub mod reviews;
 pub mod routed;
+
 pub mod service;
+pub mod workflow;
 
 pub use app::{Application, Settings};

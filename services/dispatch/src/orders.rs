@@ -1,7 +1,11 @@
-//! Work orders: rows of the `work_orders` table and their queue message.
+//! Work orders: the `work_orders` table, its queue message, and the
+//! snapshot the workflow machine decides on.
 
+use crate::workflow::{OrderSnapshot, OrderState};
 use chrono::{DateTime, Utc};
-use complaints_proto::v1::{EventHeader, WorkOrder};
+use complaints_proto::v1::{
+    Conclusion, EventHeader, HandlingMode, Handover, OrderStep, Severity, WorkOrder,
+};
 use mesh_kit::time::to_proto;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -12,7 +16,10 @@ pub struct OrderRow {
     pub order_id: Uuid,
     pub case_id: Uuid,
     pub case_number: String,
-    pub department: String,
+    /// The department holding the case (the lead).
+    pub holder: String,
+    pub co_handlers: Vec<String>,
+    pub state: String,
     pub mode: i32,
     pub kind: i32,
     pub category: String,
@@ -26,11 +33,37 @@ pub struct OrderRow {
     pub assigned_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     pub deadline_rule: String,
+    pub base_working_days: i32,
+    pub extended_days: i32,
+    pub pending_extension: Option<i32>,
+    pub reopen_count: i32,
+    pub return_count: i32,
+    pub returned_by: Vec<String>,
+    pub previous_holder: String,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    pub satisfaction: String,
+    pub revision: i64,
+}
+
+const COLUMNS: &str = "order_id, case_id, case_number, holder, co_handlers, state, mode, kind, category, severity, \
+     region, channel, summary, request, respondent, received_at, assigned_at, due_at, deadline_rule, \
+     base_working_days, extended_days, pending_extension, reopen_count, return_count, returned_by, \
+     previous_holder, suspended_at, last_contact_at, satisfaction, revision";
+
+fn count(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
 }
 
 impl OrderRow {
-    /// The queue message for this order, under event id `event_id`.
-    pub fn to_message(&self, event_id: Uuid) -> WorkOrder {
+    /// The queue message for `department`, under event id `event_id`.
+    pub fn to_message(
+        &self,
+        event_id: Uuid,
+        department: &str,
+        handover: Handover,
+        co_handler: bool,
+    ) -> WorkOrder {
         WorkOrder {
             header: Some(EventHeader {
                 event_id: event_id.to_string(),
@@ -39,7 +72,7 @@ impl OrderRow {
                 at: Some(to_proto(self.assigned_at)),
             }),
             order_id: self.order_id.to_string(),
-            department: self.department.clone(),
+            department: department.to_owned(),
             mode: self.mode,
             kind: self.kind,
             category: self.category.clone(),
@@ -53,20 +86,68 @@ impl OrderRow {
             due_at: Some(to_proto(self.due_at)),
             deadline_rule: self.deadline_rule.clone(),
             channel: self.channel,
+            handover: handover as i32,
+            co_handler,
+            revision: u64::try_from(self.revision).unwrap_or(0),
+            holder: self.holder.clone(),
+            co_handlers: self.co_handlers.clone(),
         }
+    }
+
+    /// The holder's view of the order.
+    pub fn to_holder_message(&self) -> WorkOrder {
+        self.to_message(self.order_id, &self.holder, Handover::Unspecified, false)
+    }
+
+    /// What the workflow machine needs to decide.
+    pub fn snapshot(&self) -> OrderSnapshot {
+        OrderSnapshot {
+            state: OrderState::parse(&self.state).unwrap_or(OrderState::Queued),
+            holder: self.holder.clone(),
+            co_handlers: self.co_handlers.clone(),
+            mode: HandlingMode::try_from(self.mode).unwrap_or(HandlingMode::Transferred),
+            severity: Severity::try_from(self.severity).unwrap_or(Severity::General),
+            assigned_at: self.assigned_at,
+            base_working_days: count(self.base_working_days),
+            extended_days: count(self.extended_days),
+            pending_extension: self.pending_extension.map(count),
+            reopen_count: count(self.reopen_count),
+            return_count: count(self.return_count),
+            returned_by: self.returned_by.clone(),
+            previous_holder: self.previous_holder.clone(),
+            suspended_at: self.suspended_at,
+        }
+    }
+
+    /// Takes over what the machine decided.
+    pub fn apply(&mut self, next: &OrderSnapshot) {
+        let i = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        self.state = next.state.as_str().to_owned();
+        self.holder = next.holder.clone();
+        self.co_handlers = next.co_handlers.clone();
+        self.assigned_at = next.assigned_at;
+        self.extended_days = i(next.extended_days);
+        self.pending_extension = next.pending_extension.map(i);
+        self.reopen_count = i(next.reopen_count);
+        self.return_count = i(next.return_count);
+        self.returned_by = next.returned_by.clone();
+        self.previous_holder = next.previous_holder.clone();
+        self.suspended_at = next.suspended_at;
+        self.revision += 1;
     }
 }
 
 pub async fn insert(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO work_orders (order_id, case_id, case_number, department, mode, kind, category, \
-         severity, region, channel, summary, request, respondent, received_at, assigned_at, due_at, deadline_rule) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        "INSERT INTO work_orders (order_id, case_id, case_number, holder, mode, kind, category, \
+         severity, region, channel, summary, request, respondent, received_at, assigned_at, due_at, \
+         deadline_rule, base_working_days, state, revision) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(o.order_id)
     .bind(o.case_id)
     .bind(&o.case_number)
-    .bind(&o.department)
+    .bind(&o.holder)
     .bind(o.mode)
     .bind(o.kind)
     .bind(&o.category)
@@ -80,24 +161,168 @@ pub async fn insert(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     .bind(o.assigned_at)
     .bind(o.due_at)
     .bind(&o.deadline_rule)
+    .bind(o.base_working_days)
+    .bind(&o.state)
+    .bind(o.revision)
     .execute(tx)
     .await?;
     Ok(())
 }
 
-/// A department's open orders, newest first.
-pub async fn open_for(
+/// Stores every field a step may change.
+pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE work_orders SET holder = $2, co_handlers = $3, state = $4, assigned_at = $5, due_at = $6, \
+         deadline_rule = $7, base_working_days = $8, extended_days = $9, pending_extension = $10, \
+         reopen_count = $11, return_count = $12, returned_by = $13, previous_holder = $14, suspended_at = $15, \
+         last_contact_at = $16, satisfaction = $17, revision = $18, updated_at = now() WHERE order_id = $1",
+    )
+    .bind(o.order_id)
+    .bind(&o.holder)
+    .bind(&o.co_handlers)
+    .bind(&o.state)
+    .bind(o.assigned_at)
+    .bind(o.due_at)
+    .bind(&o.deadline_rule)
+    .bind(o.base_working_days)
+    .bind(o.extended_days)
+    .bind(o.pending_extension)
+    .bind(o.reopen_count)
+    .bind(o.return_count)
+    .bind(&o.returned_by)
+    .bind(&o.previous_holder)
+    .bind(o.suspended_at)
+    .bind(o.last_contact_at)
+    .bind(&o.satisfaction)
+    .bind(o.revision)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The order of a case, locked for a step.
+pub async fn lock(
+    tx: &mut PgConnection,
+    case_number: &str,
+) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM work_orders WHERE case_number = $1 FOR UPDATE"
+    )))
+    .bind(case_number)
+    .fetch_optional(tx)
+    .await
+}
+
+pub async fn get(pool: &PgPool, case_number: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM work_orders WHERE case_number = $1"
+    )))
+    .bind(case_number)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A department's orders (as holder or co-handler), newest first; open ones
+/// only unless `all`.
+pub async fn for_department(
     pool: &PgPool,
     department: &str,
+    all: bool,
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT order_id, case_id, case_number, department, mode, kind, category, severity, region, \
-         channel, summary, request, respondent, received_at, assigned_at, due_at, deadline_rule \
-         FROM work_orders WHERE department = $1 AND state = 'open' ORDER BY assigned_at DESC LIMIT $2",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM work_orders WHERE (holder = $1 OR $1 = ANY(co_handlers)) \
+         AND ($2 OR state IN ('queued', 'in_progress', 'returned', 'suspended', 'under_review')) \
+         ORDER BY assigned_at DESC LIMIT $3"
+    )))
     .bind(department)
+    .bind(all)
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+pub async fn record_step(
+    tx: &mut PgConnection,
+    o: &OrderRow,
+    at: DateTime<Utc>,
+    step: &str,
+    actor: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO order_steps (order_id, at, step, actor, state, holder, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(o.order_id)
+        .bind(at)
+        .bind(step)
+        .bind(actor)
+        .bind(&o.state)
+        .bind(&o.holder)
+        .bind(detail)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn save_conclusion(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    c: &Conclusion,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO conclusions (order_id, facts_found, staff_handling, corrective_actions, answer, handler, handler_phone, concluded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO UPDATE SET \
+         facts_found = $2, staff_handling = $3, corrective_actions = $4, answer = $5, handler = $6, handler_phone = $7, concluded_at = $8",
+    )
+    .bind(order_id)
+    .bind(&c.facts_found)
+    .bind(&c.staff_handling)
+    .bind(&c.corrective_actions)
+    .bind(&c.answer)
+    .bind(&c.handler)
+    .bind(&c.handler_phone)
+    .bind(at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn conclusion(pool: &PgPool, order_id: Uuid) -> Result<Option<Conclusion>, sqlx::Error> {
+    let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT facts_found, staff_handling, corrective_actions, answer, handler, handler_phone FROM conclusions WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(
+        |(facts_found, staff_handling, corrective_actions, answer, handler, handler_phone)| {
+            Conclusion {
+                facts_found,
+                staff_handling,
+                corrective_actions,
+                answer,
+                handler,
+                handler_phone,
+            }
+        },
+    ))
+}
+
+pub async fn history(pool: &PgPool, order_id: Uuid) -> Result<Vec<OrderStep>, sqlx::Error> {
+    let rows: Vec<(DateTime<Utc>, String, String, String, String, String)> =
+        sqlx::query_as("SELECT at, step, actor, state, holder, detail FROM order_steps WHERE order_id = $1 ORDER BY id")
+            .bind(order_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, step, actor, state, holder, detail)| OrderStep {
+            at: Some(to_proto(at)),
+            step,
+            actor,
+            state,
+            holder,
+            detail,
+        })
+        .collect())
 }

@@ -3,19 +3,16 @@
 //! `dispatch.v1.orders.<department>` through the outbox, in one
 //! transaction.
 
+use crate::engine::Engine;
 use crate::orders::{self, OrderRow};
 use chrono::Utc;
-use complaints_proto::v1::deadlines_client::DeadlinesClient;
-use complaints_proto::v1::{CaseRouted, ComputeDeadlineRequest, DeadlineKind};
+use complaints_proto::v1::{CaseRouted, Handover};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
-use mesh_kit::network::Network;
-use mesh_kit::time::{from_proto_opt, to_proto};
-use mesh_kit::{events, outbox, Subjects};
+use mesh_kit::events;
+use mesh_kit::outbox;
+use mesh_kit::time::from_proto_opt;
 use prost::Message;
 use sqlx::PgConnection;
-use std::sync::Arc;
-use std::time::Duration;
-use tonic::transport::Channel;
 use uuid::Uuid;
 
 pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
@@ -26,9 +23,7 @@ pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
 
 #[derive(Clone)]
 pub struct RoutedHandler {
-    pub network: Arc<Network>,
-    pub subjects: Subjects,
-    pub deadlines: DeadlinesClient<Channel>,
+    pub engine: Engine,
 }
 
 impl Handler for RoutedHandler {
@@ -42,43 +37,25 @@ impl Handler for RoutedHandler {
         let case_id = Uuid::parse_str(&header.case_id).map_err(|_| {
             HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id))
         })?;
-        if self.network.department(&routed.department).is_none() {
+        if self.engine.network.department(&routed.department).is_none() {
             return Err(HandleError::Reject(format!(
                 "department {:?} is not in the network",
                 routed.department
             )));
         }
         let assigned_at = Utc::now();
-        let mut request = tonic::Request::new(ComputeDeadlineRequest {
-            deadline_kind: DeadlineKind::Conclusion as i32,
-            mode: routed.mode,
-            kind: routed.kind,
-            severity: routed.severity,
-            start: Some(to_proto(assigned_at)),
-        });
-        request.set_timeout(Duration::from_secs(5));
-        mesh_kit::telemetry::inject_grpc(request.metadata_mut());
         let due = self
-            .deadlines
-            .clone()
-            .compute_deadline(request)
+            .engine
+            .compute(routed.mode, routed.kind, routed.severity, assigned_at)
             .await
-            .map_err(|status| match status.code() {
-                tonic::Code::InvalidArgument => {
-                    HandleError::Reject(format!("deadline refused: {}", status.message()))
-                }
-                _ => HandleError::Retry(anyhow::anyhow!("deadline-watcher: {}", status.message())),
-            })?
-            .into_inner();
-        let due_at = from_proto_opt(due.due_at.as_ref()).ok_or_else(|| {
-            HandleError::Retry(anyhow::anyhow!("deadline-watcher gave no due time"))
-        })?;
-
+            .map_err(|err| HandleError::Retry(err.into()))?;
         let order = OrderRow {
             order_id: Uuid::now_v7(),
             case_id,
             case_number: header.case_number,
-            department: routed.department,
+            holder: routed.department,
+            co_handlers: Vec::new(),
+            state: "queued".into(),
             mode: routed.mode,
             kind: routed.kind,
             category: routed.category,
@@ -90,19 +67,26 @@ impl Handler for RoutedHandler {
             respondent: routed.respondent,
             received_at: from_proto_opt(routed.received_at.as_ref()),
             assigned_at,
-            due_at,
+            due_at: due.at,
             deadline_rule: due.rule,
+            base_working_days: i32::try_from(due.working_days).unwrap_or(0),
+            extended_days: 0,
+            pending_extension: None,
+            reopen_count: 0,
+            return_count: 0,
+            returned_by: Vec::new(),
+            previous_holder: String::new(),
+            suspended_at: None,
+            last_contact_at: None,
+            satisfaction: String::new(),
+            revision: 1,
         };
         orders::insert(tx, &order).await?;
         let event_id = Uuid::now_v7();
-        let subject = self.subjects.department_queue(&order.department);
-        outbox::enqueue(tx, &subject, event_id, &order.to_message(event_id)).await?;
-        tracing::info!(
-            case_number = %order.case_number,
-            department = %order.department,
-            due_at = %order.due_at,
-            "work order queued"
-        );
+        let subject = self.engine.subjects.department_queue(&order.holder);
+        let message = order.to_message(event_id, &order.holder, Handover::New, false);
+        outbox::enqueue(tx, &subject, event_id, &message).await?;
+        tracing::info!(case_number = %order.case_number, department = %order.holder, due_at = %order.due_at, "work order queued");
         Ok(())
     }
 }

@@ -1,16 +1,22 @@
 //! The `complaints.v1.Dispatch` gRPC service: department queues and the
 //! department tree.
 
+use crate::engine::Engine;
 use crate::error::DispatchError;
 use crate::orders;
+use crate::orders::OrderRow;
+use crate::workflow::machine::Actor;
+use crate::workflow::Command;
 use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
 use complaints_proto::v1::dispatch_server::Dispatch;
 use complaints_proto::v1::{
-    Department, ListDepartmentsRequest, ListDepartmentsResponse, ListOrdersRequest,
-    ListOrdersResponse, WatchQueueRequest, WorkOrder,
+    ActRequest, Department, GetOrderRequest, ListDepartmentsRequest, ListDepartmentsResponse,
+    ListOrdersRequest, ListOrdersResponse, Order, Satisfaction, WatchQueueRequest, WorkOrder,
 };
 use futures::StreamExt;
 use mesh_kit::network::Network;
+use mesh_kit::outbox::OutboxWaker;
+use mesh_kit::time::to_proto;
 use mesh_kit::{events, Subjects};
 use prost::Message;
 use sqlx::PgPool;
@@ -24,14 +30,62 @@ pub struct DispatchService {
     pub network: Arc<Network>,
     pub subjects: Subjects,
     pub js: jetstream::Context,
+    pub engine: Engine,
+    pub outbox: OutboxWaker,
+}
+
+fn case_number(value: &str) -> Result<String, DispatchError> {
+    let value = value.trim();
+    let ok =
+        (14..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(DispatchError::InvalidField {
+            field: "case_number".into(),
+            rule: "must look like 2026-11-000123".into(),
+        })
+    }
+}
+
+/// An order without its history and conclusion (for lists).
+fn summary(row: &OrderRow) -> Order {
+    Order {
+        order: Some(row.to_holder_message()),
+        state: row.state.clone(),
+        extended_working_days: u32::try_from(row.extended_days).unwrap_or(0),
+        pending_extension_days: row
+            .pending_extension
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or(0),
+        reopen_count: u32::try_from(row.reopen_count).unwrap_or(0),
+        return_count: u32::try_from(row.return_count).unwrap_or(0),
+        last_contact_at: row.last_contact_at.map(to_proto),
+        conclusion: None,
+        satisfaction: match row.satisfaction.as_str() {
+            "satisfied" => Satisfaction::Satisfied as i32,
+            "basically_satisfied" => Satisfaction::BasicallySatisfied as i32,
+            "dissatisfied" => Satisfaction::Dissatisfied as i32,
+            _ => Satisfaction::Unspecified as i32,
+        },
+        history: Vec::new(),
+    }
 }
 
 impl DispatchService {
+    /// An order with its conclusion and history.
+    async fn view(&self, row: OrderRow) -> Result<Order, DispatchError> {
+        let mut order = summary(&row);
+        order.conclusion = orders::conclusion(&self.pool, row.order_id).await?;
+        order.history = orders::history(&self.pool, row.order_id).await?;
+        Ok(order)
+    }
+
     fn department(&self, code: &str) -> Result<(), DispatchError> {
         let code = code.trim();
         if code.is_empty() {
             return Err(DispatchError::InvalidField {
-                field: "department",
+                field: "department".into(),
                 rule: "is required".into(),
             });
         }
@@ -97,19 +151,54 @@ impl Dispatch for DispatchService {
             0 => 50,
             n if n > 500 => {
                 return Err(DispatchError::InvalidField {
-                    field: "limit",
+                    field: "limit".into(),
                     rule: "at most 500".into(),
                 }
                 .into())
             }
             n => i64::from(n),
         };
-        let rows = orders::open_for(&self.pool, req.department.trim(), limit)
+        let rows = orders::for_department(&self.pool, req.department.trim(), req.all, limit)
             .await
             .map_err(DispatchError::from)?;
         Ok(Response::new(ListOrdersResponse {
-            orders: rows.iter().map(|o| o.to_message(o.order_id)).collect(),
+            orders: rows.iter().map(summary).collect(),
         }))
+    }
+
+    async fn get_order(
+        &self,
+        request: Request<GetOrderRequest>,
+    ) -> Result<Response<Order>, Status> {
+        let case_number = case_number(&request.get_ref().case_number)?;
+        let row = orders::get(&self.pool, &case_number)
+            .await
+            .map_err(DispatchError::from)?
+            .ok_or(DispatchError::OrderNotFound(case_number))?;
+        Ok(Response::new(self.view(row).await?))
+    }
+
+    async fn act(&self, request: Request<ActRequest>) -> Result<Response<Order>, Status> {
+        mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
+        let req = request.into_inner();
+        let case_number = case_number(&req.case_number)?;
+        let actor = req.actor.trim().to_owned();
+        if actor.is_empty() {
+            return Err(DispatchError::InvalidField {
+                field: "actor".into(),
+                rule: "is required: the acting department's code".into(),
+            }
+            .into());
+        }
+        let command = Command::try_from(req).map_err(DispatchError::from)?;
+        let mut tx = self.pool.begin().await.map_err(DispatchError::from)?;
+        let row = self
+            .engine
+            .apply(&mut tx, &case_number, Actor::Department(actor), command)
+            .await?;
+        tx.commit().await.map_err(DispatchError::from)?;
+        self.outbox.wake();
+        Ok(Response::new(self.view(row).await?))
     }
 
     async fn list_departments(

@@ -11,6 +11,9 @@ pub enum IntakeError {
     CaseNotFound(String),
     #[error("the query code does not match case {0}")]
     WrongQueryCode(String),
+    /// The case is not in a state that allows the request.
+    #[error("{0}")]
+    NotNow(String),
     #[error("storage error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -21,6 +24,8 @@ impl From<IntakeError> for Status {
             IntakeError::InvalidField { .. } => Status::invalid_argument(err.to_string()),
             IntakeError::CaseNotFound(_) => Status::not_found(err.to_string()),
             IntakeError::WrongQueryCode(_) => Status::permission_denied(err.to_string()),
+            IntakeError::NotNow(_) => Status::failed_precondition(err.to_string()),
+
             IntakeError::Db(db) => {
                 tracing::error!(error = %db, "storage error");
                 // Nothing was registered: the caller may retry with the same

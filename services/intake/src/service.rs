@@ -9,8 +9,9 @@ use crate::store::{self, Registered};
 use chrono::Utc;
 use complaints_proto::v1::intake_server::Intake;
 use complaints_proto::v1::{
-    Case, CaseRegistered, Complainant, EventHeader, GetCaseRequest, SubmitComplaintRequest,
-    SubmitComplaintResponse, TimelineEntry,
+    Case, CaseRegistered, Complainant, EventHeader, GetCaseRequest, RequestReviewRequest,
+    RequestReviewResponse, ReviewRequested, SubmitComplaintRequest, SubmitComplaintResponse,
+    TimelineEntry,
 };
 use mesh_kit::events;
 use mesh_kit::network::Network;
@@ -21,6 +22,28 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+
+/// Whether `given` is the case's query code: `Ok(false)` when none was
+/// given, an error when a wrong one was.
+fn query_code_matches(row: &store::CaseRow, given: &str) -> Result<bool, IntakeError> {
+    match given.trim() {
+        "" => Ok(false),
+        code if code.eq_ignore_ascii_case(&row.query_code) => Ok(true),
+        _ => Err(IntakeError::WrongQueryCode(row.case_number.clone())),
+    }
+}
+
+fn checked_number(number: &str) -> Result<&str, IntakeError> {
+    let number = number.trim();
+    if case_number::is_case_number(number) {
+        Ok(number)
+    } else {
+        Err(IntakeError::InvalidField {
+            field: "case_number",
+            rule: "must look like 2026-11-000123".into(),
+        })
+    }
+}
 
 /// State shared by the gRPC handlers.
 #[derive(Clone)]
@@ -97,22 +120,11 @@ impl IntakeService {
     /// a caller holding the query code.
     #[tracing::instrument(skip_all, fields(case_number = %req.case_number))]
     pub async fn case(&self, req: GetCaseRequest) -> Result<Case, IntakeError> {
-        let number = req.case_number.trim();
-        if !case_number::is_case_number(number) {
-            return Err(IntakeError::InvalidField {
-                field: "case_number",
-                rule: "must look like 2026-11-000123".into(),
-            });
-        }
+        let number = checked_number(&req.case_number)?;
         let row = store::load_case(&self.pool, number)
             .await?
             .ok_or_else(|| IntakeError::CaseNotFound(number.to_owned()))?;
-        let query_code = req.query_code.trim();
-        let holder = match query_code {
-            "" => false,
-            code if code.eq_ignore_ascii_case(&row.query_code) => true,
-            _ => return Err(IntakeError::WrongQueryCode(number.to_owned())),
-        };
+        let holder = query_code_matches(&row, &req.query_code)?;
         let timeline = store::load_timeline(&self.pool, row.case_id).await?;
         let complainant = if holder {
             Complainant {
@@ -161,8 +173,83 @@ impl IntakeService {
     }
 }
 
+impl IntakeService {
+    /// The complainant asks for a re-review (复核) of a closed case: checked
+    /// with the query code, put on the timeline and announced to dispatch.
+    #[tracing::instrument(skip_all, fields(case_number = %req.case_number))]
+    pub async fn request_review(&self, req: RequestReviewRequest) -> Result<String, IntakeError> {
+        let number = checked_number(&req.case_number)?;
+        if req.query_code.trim().is_empty() {
+            return Err(IntakeError::InvalidField {
+                field: "query_code",
+                rule: "is required: only the complainant may ask for a review".into(),
+            });
+        }
+        let reason = req.reason.trim();
+        if reason.is_empty() || reason.chars().count() > crate::complaint::MAX_REQUEST {
+            return Err(IntakeError::InvalidField {
+                field: "reason",
+                rule: format!(
+                    "is required, at most {} characters",
+                    crate::complaint::MAX_REQUEST
+                ),
+            });
+        }
+        let row = store::load_case(&self.pool, number)
+            .await?
+            .ok_or_else(|| IntakeError::CaseNotFound(number.to_owned()))?;
+        query_code_matches(&row, &req.query_code)?;
+        if row.status != "closed" {
+            return Err(IntakeError::NotNow(format!(
+                "case {number} is {}; a review can be asked for once it is closed",
+                row.status
+            )));
+        }
+        let now = Utc::now();
+        let event_id = Uuid::now_v7();
+        let event = ReviewRequested {
+            header: Some(EventHeader {
+                event_id: event_id.to_string(),
+                case_id: row.case_id.to_string(),
+                case_number: row.case_number.clone(),
+                at: Some(to_proto(now)),
+            }),
+            reason: mask::redact(reason, &row.name, &row.phone, &row.email),
+        };
+        let mut tx = self.pool.begin().await?;
+        store::append_timeline(
+            &mut tx,
+            row.case_id,
+            now,
+            "intake",
+            "review_asked",
+            &format!("the complainant asks for a review: {reason}"),
+        )
+        .await?;
+        outbox::enqueue(
+            &mut tx,
+            &self.subjects.subject(events::intake::REVIEW_REQUESTED),
+            event_id,
+            &event,
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(row.case_number)
+    }
+}
+
 #[tonic::async_trait]
 impl Intake for IntakeService {
+    async fn request_review(
+        &self,
+        request: Request<RequestReviewRequest>,
+    ) -> Result<Response<RequestReviewResponse>, Status> {
+        mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
+        let case_number = IntakeService::request_review(self, request.into_inner()).await?;
+        Ok(Response::new(RequestReviewResponse { case_number }))
+    }
+
     async fn submit_complaint(
         &self,
         request: Request<SubmitComplaintRequest>,

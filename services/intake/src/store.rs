@@ -102,39 +102,15 @@ pub async fn append_timeline(
     Ok(())
 }
 
-/// Case status as reported by the mesh; a later stage never goes back to an
-/// earlier one, whatever order the events arrive in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Status {
-    Registered = 1,
-    Routed = 2,
-    Dispatched = 3,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Registered => "registered",
-            Status::Routed => "routed",
-            Status::Dispatched => "dispatched",
-        }
-    }
-}
-
-/// Moves a case forward to `status` (never back). Returns false if no such
-/// case exists.
-pub async fn advance(
-    tx: &mut PgConnection,
-    case_id: Uuid,
-    status: Status,
-) -> Result<bool, sqlx::Error> {
+/// Moves a case from registered to routed (never back). Returns false if
+/// no such case exists. Later statuses come from dispatch
+/// ([`record_order`]).
+pub async fn mark_routed(tx: &mut PgConnection, case_id: Uuid) -> Result<bool, sqlx::Error> {
     let exists: Option<i32> = sqlx::query_scalar(
-        "UPDATE cases SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END, \
-         status_rank = GREATEST(status_rank, $2) WHERE case_id = $1 RETURNING status_rank",
+        "UPDATE cases SET status = CASE WHEN status_rank < 2 THEN 'routed' ELSE status END, \
+         status_rank = GREATEST(status_rank, 2) WHERE case_id = $1 RETURNING status_rank",
     )
     .bind(case_id)
-    .bind(status as i32)
-    .bind(status.as_str())
     .fetch_optional(tx)
     .await?;
     Ok(exists.is_some())
@@ -165,20 +141,34 @@ pub async fn record_routing(
     Ok(())
 }
 
-/// Records the work order's department and conclusion deadline.
-pub async fn record_dispatch(
+/// Records what dispatch reports of the work order: its state as the case
+/// status, its holder and its deadline, unless a newer revision was seen.
+/// Returns false if no such case exists.
+pub async fn record_order(
     tx: &mut PgConnection,
     case_id: Uuid,
+    state: &str,
     department: &str,
     due_at: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE cases SET department = $2, due_at = $3 WHERE case_id = $1")
-        .bind(case_id)
-        .bind(department)
-        .bind(due_at)
-        .execute(tx)
-        .await?;
-    Ok(())
+    revision: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "UPDATE cases SET \
+           status = CASE WHEN dispatch_revision < $5 THEN $2 ELSE status END, \
+           status_rank = GREATEST(status_rank, 3), \
+           department = CASE WHEN dispatch_revision < $5 THEN $3 ELSE department END, \
+           due_at = CASE WHEN dispatch_revision < $5 THEN $4 ELSE due_at END, \
+           dispatch_revision = GREATEST(dispatch_revision, $5) \
+         WHERE case_id = $1 RETURNING dispatch_revision",
+    )
+    .bind(case_id)
+    .bind(state)
+    .bind(department)
+    .bind(due_at)
+    .bind(revision)
+    .fetch_optional(tx)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// A case as stored, with its complainant.

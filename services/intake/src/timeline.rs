@@ -1,13 +1,15 @@
 //! What the rest of the mesh reports about a case, written to its timeline
-//! and status: triage's routing decision, dispatch's work order, the
-//! deadline-watcher's deadline. One handler, one durable consumer per
-//! upstream stream (JetStream 2.9 allows one filter subject per consumer).
+//! and status: triage's routing decision, dispatch's work order and every
+//! workflow step, the deadline-watcher's deadlines. One handler, one
+//! durable consumer per upstream stream (JetStream 2.9 allows one filter
+//! subject per consumer).
 
-use crate::store::{self, Status};
+use crate::store;
 use chrono::{DateTime, FixedOffset, Utc};
 use complaints_proto::label_of;
 use complaints_proto::v1::{
-    CaseRouted, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder,
+    CaseRouted, DeadlineRegistered, EventHeader, HandlingMode, Handover, Kind, Severity, WorkOrder,
+    WorkflowStep,
 };
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
@@ -26,7 +28,7 @@ pub const CONSUMERS: [ConsumerSpec; 3] = [
     ConsumerSpec::new(
         events::dispatch::STREAM,
         "intake-timeline",
-        events::dispatch::ORDERS,
+        events::dispatch::SUBJECTS,
     ),
     ConsumerSpec::new(
         events::deadline::STREAM,
@@ -50,6 +52,14 @@ fn case_of(header: Option<&EventHeader>) -> Result<(Uuid, DateTime<Utc>), Handle
     Ok((case_id, at))
 }
 
+fn revision(r: u64) -> i64 {
+    i64::try_from(r).unwrap_or(i64::MAX)
+}
+
+fn missing(case_id: Uuid) -> HandleError {
+    HandleError::Reject(format!("no case {case_id} in intake"))
+}
+
 impl TimelineHandler {
     fn local(&self, at: DateTime<Utc>) -> String {
         at.with_timezone(&self.offset)
@@ -57,79 +67,137 @@ impl TimelineHandler {
             .to_string()
     }
 
-    async fn advance(
+    async fn routed(&self, tx: &mut PgConnection, e: CaseRouted) -> Result<(), HandleError> {
+        let (case_id, at) = case_of(e.header.as_ref())?;
+        if !store::mark_routed(tx, case_id).await? {
+            return Err(missing(case_id));
+        }
+        store::record_routing(
+            tx,
+            case_id,
+            e.kind,
+            &e.category,
+            e.severity,
+            &e.department,
+            e.mode,
+        )
+        .await?;
+        let detail = format!(
+            "{} / {} / {} → {} ({})",
+            label_of::<Kind>(e.kind),
+            e.category,
+            label_of::<Severity>(e.severity),
+            e.department,
+            label_of::<HandlingMode>(e.mode),
+        );
+        store::append_timeline(tx, case_id, at, "triage", "routed", &detail).await?;
+        Ok(())
+    }
+
+    async fn order(&self, tx: &mut PgConnection, e: WorkOrder) -> Result<(), HandleError> {
+        // A co-handler's copy and later hand-overs are on the timeline as
+        // the workflow step that caused them.
+        let first = matches!(
+            Handover::try_from(e.handover),
+            Ok(Handover::New | Handover::Unspecified)
+        );
+        if e.co_handler || !first {
+            return Ok(());
+        }
+        let (case_id, at) = case_of(e.header.as_ref())?;
+        let due_at = from_proto_opt(e.due_at.as_ref());
+        if !store::record_order(
+            tx,
+            case_id,
+            "queued",
+            &e.department,
+            due_at,
+            revision(e.revision.max(1)),
+        )
+        .await?
+        {
+            return Err(missing(case_id));
+        }
+        let due = due_at
+            .map(|d| self.local(d))
+            .unwrap_or_else(|| "not set".into());
+        let detail = format!(
+            "work order {} queued for {}; due {due} ({})",
+            e.order_id, e.department, e.deadline_rule
+        );
+        store::append_timeline(tx, case_id, at, "dispatch", "dispatched", &detail).await?;
+        Ok(())
+    }
+
+    async fn step(&self, tx: &mut PgConnection, e: WorkflowStep) -> Result<(), HandleError> {
+        let (case_id, at) = case_of(e.header.as_ref())?;
+        let due_at = from_proto_opt(e.due_at.as_ref());
+        if !store::record_order(
+            tx,
+            case_id,
+            &e.state,
+            &e.holder,
+            due_at,
+            revision(e.revision),
+        )
+        .await?
+        {
+            return Err(missing(case_id));
+        }
+        store::append_timeline(tx, case_id, at, "dispatch", &e.step, &e.detail).await?;
+        Ok(())
+    }
+
+    async fn deadline(
         &self,
         tx: &mut PgConnection,
-        case_id: Uuid,
-        status: Status,
+        e: DeadlineRegistered,
     ) -> Result<(), HandleError> {
-        if store::advance(tx, case_id, status).await? {
-            Ok(())
-        } else {
-            Err(HandleError::Reject(format!("no case {case_id} in intake")))
-        }
+        let (case_id, at) = case_of(e.header.as_ref())?;
+        let due = from_proto_opt(e.due_at.as_ref())
+            .map(|d| self.local(d))
+            .unwrap_or_default();
+        let detail = format!(
+            "deadline for work order {} at {}: {due} ({})",
+            e.order_id, e.department, e.rule
+        );
+        store::append_timeline(tx, case_id, at, "deadline-watcher", "deadline", &detail).await?;
+        Ok(())
     }
 }
 
 impl Handler for TimelineHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
         let subject = delivery.subject.as_str();
+        let payload = delivery.payload.clone();
         if subject == events::triage::CASE_ROUTED {
-            let e =
-                CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-            let (case_id, at) = case_of(e.header.as_ref())?;
-            self.advance(tx, case_id, Status::Routed).await?;
-            store::record_routing(
+            self.routed(
                 tx,
-                case_id,
-                e.kind,
-                &e.category,
-                e.severity,
-                &e.department,
-                e.mode,
+                CaseRouted::decode(payload).map_err(HandleError::undecodable)?,
             )
-            .await?;
-            let detail = format!(
-                "{} / {} / {} → {} ({})",
-                label_of::<Kind>(e.kind),
-                e.category,
-                label_of::<Severity>(e.severity),
-                e.department,
-                label_of::<HandlingMode>(e.mode),
-            );
-            store::append_timeline(tx, case_id, at, "triage", "routed", &detail).await?;
+            .await
         } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
-            let e =
-                WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-            let (case_id, at) = case_of(e.header.as_ref())?;
-            let due_at = from_proto_opt(e.due_at.as_ref());
-            self.advance(tx, case_id, Status::Dispatched).await?;
-            store::record_dispatch(tx, case_id, &e.department, due_at).await?;
-            let due = due_at
-                .map(|d| self.local(d))
-                .unwrap_or_else(|| "not set".into());
-            let detail = format!(
-                "work order {} queued for {}; due {due} ({})",
-                e.order_id, e.department, e.deadline_rule
-            );
-            store::append_timeline(tx, case_id, at, "dispatch", "dispatched", &detail).await?;
+            self.order(
+                tx,
+                WorkOrder::decode(payload).map_err(HandleError::undecodable)?,
+            )
+            .await
+        } else if subject.starts_with(events::dispatch::STEPS_PREFIX) {
+            self.step(
+                tx,
+                WorkflowStep::decode(payload).map_err(HandleError::undecodable)?,
+            )
+            .await
         } else if subject == events::deadline::DEADLINE_REGISTERED {
-            let e = DeadlineRegistered::decode(delivery.payload.clone())
-                .map_err(HandleError::undecodable)?;
-            let (case_id, at) = case_of(e.header.as_ref())?;
-            let due = from_proto_opt(e.due_at.as_ref())
-                .map(|d| self.local(d))
-                .unwrap_or_default();
-            let detail = format!(
-                "deadline for work order {} at {}: {due} ({})",
-                e.order_id, e.department, e.rule
-            );
-            store::append_timeline(tx, case_id, at, "deadline-watcher", "deadline", &detail)
-                .await?;
+            self.deadline(
+                tx,
+                DeadlineRegistered::decode(payload).map_err(HandleError::undecodable)?,
+            )
+            .await
         } else {
             // Events intake does not show (yet) are skipped, not rejected.
             tracing::debug!(subject, "event not shown on the timeline");
+            Ok(())
         }
-        Ok(())
     }
 }

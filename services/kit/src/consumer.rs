@@ -151,19 +151,34 @@ impl<H: Handler> Consumer<H> {
     async fn consume(&self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let stream_name = self.subjects.stream(self.spec.stream);
         let stream = self.js.get_stream(&stream_name).await?;
-        let consumer = stream
-            .get_or_create_consumer(
-                self.spec.durable,
-                pull::Config {
-                    durable_name: Some(self.spec.durable.to_owned()),
-                    filter_subject: self.subjects.subject(self.spec.filter),
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: self.spec.ack_wait,
-                    max_deliver: self.spec.max_deliver,
-                    ..Default::default()
-                },
-            )
+        let config = pull::Config {
+            durable_name: Some(self.spec.durable.to_owned()),
+            filter_subject: self.subjects.subject(self.spec.filter),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: self.spec.ack_wait,
+            max_deliver: self.spec.max_deliver,
+            ..Default::default()
+        };
+        let mut consumer = stream
+            .get_or_create_consumer(self.spec.durable, config.clone())
             .await?;
+        let existing = consumer.cached_info().config.filter_subject.clone();
+        if existing != config.filter_subject {
+            // JetStream 2.9 cannot change a consumer's filter in place. A new
+            // consumer starts from the stream's first message; what was
+            // handled already is found in processed_events and skipped.
+            tracing::warn!(
+                consumer = self.spec.durable,
+                old = %existing,
+                new = %config.filter_subject,
+                "consumer filter changed, recreating the consumer"
+            );
+            stream.delete_consumer(self.spec.durable).await?;
+            consumer = stream
+                .get_or_create_consumer(self.spec.durable, config)
+                .await?;
+        }
+
         let mut messages = consumer.messages().await?;
         tracing::info!(consumer = self.spec.durable, stream = %stream_name, "consuming");
         loop {

@@ -7,6 +7,8 @@ pub mod intake {
     pub const SUBJECTS: &str = "intake.v1.>";
     /// `CaseRegistered`.
     pub const CASE_REGISTERED: &str = "intake.v1.case_registered";
+    /// `ReviewRequested`.
+    pub const REVIEW_REQUESTED: &str = "intake.v1.review_requested";
 }
 
 /// triage's stream and its events.
@@ -24,6 +26,8 @@ pub mod dispatch {
     /// `WorkOrder`s, one subject per department: `dispatch.v1.orders.<code>`.
     pub const ORDERS: &str = "dispatch.v1.orders.>";
     pub const ORDERS_PREFIX: &str = "dispatch.v1.orders.";
+    /// `WorkflowStep`s: `dispatch.v1.steps.<step>`.
+    pub const STEPS_PREFIX: &str = "dispatch.v1.steps.";
 }
 
 /// deadline-watcher's stream and its events.

@@ -6,7 +6,9 @@
 use crate::counts::{bump, local_day};
 use chrono::{FixedOffset, Utc};
 use complaints_proto::label_of;
-use complaints_proto::v1::{CaseRegistered, CaseRouted, Channel, Kind, Severity, WorkOrder};
+use complaints_proto::v1::{
+    CaseRegistered, CaseRouted, Channel, Handover, Kind, Severity, WorkOrder,
+};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::time::from_proto_opt;
@@ -63,6 +65,16 @@ impl Handler for CountHandler {
         } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
             let e =
                 WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+            // A case counts for the department it was first dispatched to;
+            // hand-overs and co-handlers' copies are not new cases.
+            let first = matches!(
+                Handover::try_from(e.handover),
+                Ok(Handover::New | Handover::Unspecified)
+            );
+            if e.co_handler || !first {
+                return Ok(());
+            }
+
             bump(
                 tx,
                 day_of(e.received_at.as_ref()),

@@ -2,7 +2,9 @@
 
 use crate::handler::{TriageHandler, CONSUMER};
 use crate::rules::Rules;
+use crate::service::TriageService;
 use clap::Parser;
+use complaints_proto::v1::triage_server::TriageServer;
 use mesh_kit::consumer::Consumer;
 use mesh_kit::outbox::Relay;
 use mesh_kit::service::{Backbone, Runner, Service};
@@ -32,6 +34,7 @@ pub struct Settings {
 
 pub struct Application {
     listener: TcpListener,
+    service: TriageService,
     relay: Relay,
     consumer: Consumer<TriageHandler>,
 }
@@ -59,6 +62,10 @@ impl Service for Application {
             &backbone.network,
         )?);
         let relay = backbone.relay();
+        let service = TriageService {
+            rules: rules.clone(),
+            network: backbone.network.clone(),
+        };
         let handler = TriageHandler {
             rules,
             network: backbone.network.clone(),
@@ -67,13 +74,17 @@ impl Service for Application {
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
             consumer: backbone.consumer(CONSUMER, handler, Some(relay.waker())),
+            service,
             relay,
         })
     }
 
     async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let router = mesh_kit::grpc::base_router(&["complaints.v1.Triage"]).await?;
         tracing::info!(port = self.grpc_port(), "triage running");
+        let router = mesh_kit::grpc::base_router(&["complaints.v1.Triage"])
+            .await?
+            .add_service(TriageServer::new(self.service));
+
         let mut runner = Runner::new(shutdown);
         runner
             .grpc(router, self.listener)

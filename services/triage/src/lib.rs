@@ -12,10 +12,12 @@
 //! - [`rules`]: the rules file, checked against the network.
 //! - [`decide`]: classification and routing of one case (pure).
 //! - [`handler`]: the consumer of `CaseRegistered`.
+//! - [`service`]: the `complaints.v1.Triage` gRPC service (routing advice).
 
 pub mod app;
 pub mod decide;
 pub mod handler;
 pub mod rules;
+pub mod service;
 
 pub use app::{Application, Settings};

@@ -215,6 +215,16 @@ impl Rules {
 
     /// The most specific route for a category and region, if any.
     pub fn route(&self, category: &str, region: &str) -> Option<&Route> {
+        self.route_excluding(category, region, &[])
+    }
+
+    /// The most specific route whose department is not in `exclude`.
+    pub fn route_excluding(
+        &self,
+        category: &str,
+        region: &str,
+        exclude: &[String],
+    ) -> Option<&Route> {
         [
             (category, region),
             (category, ANY),
@@ -222,7 +232,8 @@ impl Rules {
             (ANY, ANY),
         ]
         .into_iter()
-        .find_map(|(c, r)| self.routes.get(&(c.to_owned(), r.to_owned())))
+        .filter_map(|(c, r)| self.routes.get(&(c.to_owned(), r.to_owned())))
+        .find(|route| !exclude.contains(&route.department))
     }
 }
 
@@ -337,6 +348,22 @@ pub(crate) mod tests {
             r.route("other", "east").map(|r| r.department.as_str()),
             Some("centre")
         );
+    }
+
+    #[test]
+    fn excluded_departments_fall_through_to_the_next_rule() {
+        let r = rules();
+        let next = r.route_excluding("heating", "east", &["east-heat".into()]);
+        assert_eq!(
+            next.map(|r| r.department.as_str()),
+            Some("centre"),
+            "catch-all after the heating rule"
+        );
+        let next = r.route_excluding("heating", "west", &["west-office".into()]);
+        assert_eq!(next.map(|r| r.department.as_str()), Some("centre"));
+        assert!(r
+            .route_excluding("other", "east", &["centre".into()])
+            .is_none());
     }
 
     fn error_of(text: &str) -> String {

@@ -1,0 +1,263 @@
+//! Applies one workflow step to a case's work order, in the caller's
+//! transaction: lock the order, ask what the step needs (the next routing
+//! rule from triage, a deadline from the deadline-watcher), let the machine
+//! decide, store the result and the history, and write the events — a
+//! `WorkflowStep` on `dispatch.v1.steps.<step>` and a `WorkOrder` on the
+//! queue of every department that receives the order.
+
+use crate::error::DispatchError;
+use crate::orders::{self, OrderRow};
+use crate::workflow::machine::Actor;
+use crate::workflow::{decide, Command, Ctx, DeadlineChange, Transition};
+use chrono::{DateTime, Duration, Utc};
+use complaints_proto::v1::deadlines_client::DeadlinesClient;
+use complaints_proto::v1::triage_client::TriageClient;
+use complaints_proto::v1::{
+    ComputeDeadlineRequest, DeadlineKind, EventHeader, ShiftDeadlineRequest, SuggestRouteRequest,
+    WorkflowStep,
+};
+use mesh_kit::network::Network;
+use mesh_kit::time::{from_proto_opt, to_proto};
+use mesh_kit::{outbox, Subjects};
+use sqlx::PgConnection;
+use std::sync::Arc;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+/// A deadline from the deadline-watcher.
+pub struct Due {
+    pub at: DateTime<Utc>,
+    pub rule: String,
+    pub working_days: u32,
+}
+
+/// The workflow's connections and settings.
+#[derive(Clone)]
+pub struct Engine {
+    pub network: Arc<Network>,
+    pub subjects: Subjects,
+    pub deadlines: DeadlinesClient<Channel>,
+    pub triage: TriageClient<Channel>,
+    /// How long a department may hand an order back (退单).
+    pub return_window: Duration,
+    /// Most working days a case may take, extensions included.
+    pub extension_cap: u32,
+}
+
+fn upstream(service: &str) -> impl Fn(tonic::Status) -> DispatchError + '_ {
+    move |status| DispatchError::Upstream(format!("{service}: {}", status.message()))
+}
+
+impl Engine {
+    /// The conclusion deadline for an order handed over at `start`.
+    pub async fn compute(
+        &self,
+        mode: i32,
+        kind: i32,
+        severity: i32,
+        start: DateTime<Utc>,
+    ) -> Result<Due, DispatchError> {
+        let mut request = tonic::Request::new(ComputeDeadlineRequest {
+            deadline_kind: DeadlineKind::Conclusion as i32,
+            mode,
+            kind,
+            severity,
+            start: Some(to_proto(start)),
+        });
+        request.set_timeout(std::time::Duration::from_secs(5));
+        mesh_kit::telemetry::inject_grpc(request.metadata_mut());
+        let reply = self
+            .deadlines
+            .clone()
+            .compute_deadline(request)
+            .await
+            .map_err(upstream("deadline-watcher"))?
+            .into_inner();
+        let at = from_proto_opt(reply.due_at.as_ref())
+            .ok_or_else(|| DispatchError::Upstream("deadline-watcher gave no due time".into()))?;
+        Ok(Due {
+            at,
+            rule: reply.rule,
+            working_days: reply.working_days,
+        })
+    }
+
+    async fn shift(
+        &self,
+        due: DateTime<Utc>,
+        working_days: u32,
+    ) -> Result<DateTime<Utc>, DispatchError> {
+        let mut request = tonic::Request::new(ShiftDeadlineRequest {
+            due_at: Some(to_proto(due)),
+            working_days,
+        });
+        request.set_timeout(std::time::Duration::from_secs(5));
+        mesh_kit::telemetry::inject_grpc(request.metadata_mut());
+        let reply = self
+            .deadlines
+            .clone()
+            .shift_deadline(request)
+            .await
+            .map_err(upstream("deadline-watcher"))?
+            .into_inner();
+        from_proto_opt(reply.due_at.as_ref())
+            .ok_or_else(|| DispatchError::Upstream("deadline-watcher gave no due time".into()))
+    }
+
+    /// The next routing rule's department, skipping those that returned it.
+    async fn next_route(&self, order: &OrderRow) -> Result<(String, i32), DispatchError> {
+        let mut exclude = order.returned_by.clone();
+        exclude.push(order.holder.clone());
+        let mut request = tonic::Request::new(SuggestRouteRequest {
+            category: order.category.clone(),
+            region: order.region.clone(),
+            exclude,
+        });
+        request.set_timeout(std::time::Duration::from_secs(5));
+        mesh_kit::telemetry::inject_grpc(request.metadata_mut());
+        let reply = self
+            .triage
+            .clone()
+            .suggest_route(request)
+            .await
+            .map_err(upstream("triage"))?
+            .into_inner();
+        Ok((reply.department, reply.mode))
+    }
+
+    /// Applies `command` by `actor` to the order of `case_number`.
+    #[tracing::instrument(skip_all, fields(case_number, step = ?command.step()))]
+    pub async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        case_number: &str,
+        actor: Actor,
+        mut command: Command,
+    ) -> Result<OrderRow, DispatchError> {
+        let mut row = orders::lock(tx, case_number)
+            .await?
+            .ok_or_else(|| DispatchError::OrderNotFound(case_number.to_owned()))?;
+        if let Command::Reroute { department, .. } = &mut command {
+            if department.is_empty() {
+                let (next, mode) = self.next_route(&row).await?;
+                *department = next;
+                row.mode = mode;
+            }
+        }
+        let now = Utc::now();
+        let ctx = Ctx {
+            network: &self.network,
+            now,
+            return_window: self.return_window,
+            extension_cap: self.extension_cap,
+        };
+        let t = decide(&row.snapshot(), &actor, &command, &ctx).map_err(DispatchError::Rejected)?;
+        row.apply(&t.next);
+        self.move_deadline(&mut row, &t, now).await?;
+        match &command {
+            Command::LogContact { .. } => row.last_contact_at = Some(now),
+            Command::Conclude { conclusion } => {
+                orders::save_conclusion(tx, row.order_id, conclusion, now).await?
+            }
+            _ => {}
+        }
+        if let Some(verdict) = t.satisfaction {
+            row.satisfaction = verdict.as_str().to_owned();
+        }
+        orders::update(tx, &row).await?;
+        let event = t.step.event();
+        orders::record_step(tx, &row, now, event, &actor.to_string(), &t.detail).await?;
+        self.announce(tx, &row, &t, &actor, now).await?;
+        tracing::info!(case_number, step = event, holder = %row.holder, state = %row.state, "workflow step");
+        Ok(row)
+    }
+
+    async fn move_deadline(
+        &self,
+        row: &mut OrderRow,
+        t: &Transition,
+        now: DateTime<Utc>,
+    ) -> Result<(), DispatchError> {
+        match &t.deadline {
+            DeadlineChange::Keep | DeadlineChange::Pause | DeadlineChange::Stop => {}
+            DeadlineChange::Restart => {
+                let due = self.compute(row.mode, row.kind, row.severity, now).await?;
+                row.due_at = due.at;
+                row.deadline_rule = due.rule;
+                row.base_working_days = i32::try_from(due.working_days).unwrap_or(0);
+            }
+            DeadlineChange::Extend(days) => {
+                row.due_at = self.shift(row.due_at, *days).await?;
+                let base = row
+                    .deadline_rule
+                    .split(" (+")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                row.deadline_rule =
+                    format!("{base} (+{} working days extension)", row.extended_days);
+            }
+            DeadlineChange::ResumeAfter(paused) => row.due_at += *paused,
+        }
+        Ok(())
+    }
+
+    /// Writes the step event, and the order to each receiving queue.
+    async fn announce(
+        &self,
+        tx: &mut PgConnection,
+        row: &OrderRow,
+        t: &Transition,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), DispatchError> {
+        let event_id = Uuid::now_v7();
+        let running = crate::workflow::OrderState::parse(&row.state)
+            .is_some_and(|s| s.is_open() || s == crate::workflow::OrderState::Suspended);
+        let step = WorkflowStep {
+            header: Some(EventHeader {
+                event_id: event_id.to_string(),
+                case_id: row.case_id.to_string(),
+                case_number: row.case_number.clone(),
+                at: Some(to_proto(now)),
+            }),
+            order_id: row.order_id.to_string(),
+            step: t.step.event().to_owned(),
+            actor: actor.to_string(),
+            state: row.state.clone(),
+            holder: row.holder.clone(),
+            co_handlers: row.co_handlers.clone(),
+            due_at: running.then(|| to_proto(row.due_at)),
+            deadline_rule: row.deadline_rule.clone(),
+            detail: t.detail.clone(),
+            revision: u64::try_from(row.revision).unwrap_or(0),
+            severity: row.severity,
+            last_contact_at: row.last_contact_at.map(to_proto),
+            satisfaction: row.satisfaction.clone(),
+            received_at: row.received_at.map(to_proto),
+            category: row.category.clone(),
+            assigned_at: Some(to_proto(row.assigned_at)),
+        };
+        let subject = self
+            .subjects
+            .subject(&format!("dispatch.v1.steps.{}", t.step.event()));
+        outbox::enqueue(tx, &subject, event_id, &step).await?;
+        for entry in &t.queue {
+            let event_id = Uuid::now_v7();
+            let message = row.to_message(
+                event_id,
+                &entry.department,
+                entry.handover,
+                entry.co_handler,
+            );
+            outbox::enqueue(
+                tx,
+                &self.subjects.department_queue(&entry.department),
+                event_id,
+                &message,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,48 @@
+//! Consumes intake's `ReviewRequested` (复核): the complainant, checked by
+//! intake with the case number and query code, asks the centre to review a
+//! closed case. The step goes through the same workflow as every other.
+
+use crate::engine::Engine;
+use crate::error::DispatchError;
+use crate::workflow::machine::Actor;
+use crate::workflow::Command;
+use complaints_proto::v1::ReviewRequested;
+use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
+use mesh_kit::events;
+use prost::Message;
+use sqlx::PgConnection;
+
+pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
+    events::intake::STREAM,
+    "dispatch-reviews",
+    events::intake::REVIEW_REQUESTED,
+);
+
+#[derive(Clone)]
+pub struct ReviewHandler {
+    pub engine: Engine,
+}
+
+impl Handler for ReviewHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let review =
+            ReviewRequested::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+        let case_number = review.header.map(|h| h.case_number).unwrap_or_default();
+        let command = Command::RequestReview {
+            reason: review.reason,
+        };
+        match self
+            .engine
+            .apply(tx, &case_number, Actor::Complainant, command)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(DispatchError::Db(err)) => Err(HandleError::Retry(err.into())),
+            Err(DispatchError::Upstream(msg)) => Err(HandleError::Retry(anyhow::anyhow!(msg))),
+            // The order cannot take a review now: park it for an operator.
+            Err(other) => Err(HandleError::Reject(format!(
+                "review of {case_number} refused: {other}"
+            ))),
+        }
+    }
+}
