@@ -243,7 +243,6 @@ impl Policy {
     }
 
     /// The instant a rule's time runs out, for a start instant.
-
     pub fn due(
         &self,
         rule: &Rule,
