@@ -35,6 +35,8 @@ label!(
     v1::Severity => "SEVERITY_",
     v1::HandlingMode => "HANDLING_MODE_",
     v1::DeadlineKind => "DEADLINE_KIND_",
+    v1::Satisfaction => "SATISFACTION_",
+    v1::Handover => "HANDOVER_",
 );
 
 /// The label of an enum field's raw value, `unknown(7)` for a value this

@@ -93,6 +93,12 @@ fn free_port() -> anyhow::Result<u16> {
 impl TestMesh {
     /// Makes a fresh world and starts the five services in it.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`TestMesh::start`], with extra settings (environment
+    /// variables) for every service, e.g. a shorter return window.
+    pub async fn start_with(settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let bins = bin_dir()?;
         for (name, _) in SERVICES {
             if !bins.join(name).exists() {
@@ -144,6 +150,7 @@ impl TestMesh {
             let log = std::fs::File::create(mesh.log_dir.join(format!("{name}.log")))?;
             let child = Command::new(bins.join(name))
                 .current_dir(&root)
+                .envs(settings.iter().copied())
                 .env("MESH__DATABASE__URL", &mesh.database_url)
                 .env("MESH__DATABASE__MAX_CONNECTIONS", "4")
                 .env("MESH__NATS__URL", nats_url())
@@ -161,6 +168,7 @@ impl TestMesh {
                     root.join("deploy/calendar/cn.toml"),
                 )
                 .env("DISPATCH__DEADLINES__URL", mesh.url("deadline-watcher"))
+                .env("DISPATCH__TRIAGE__URL", mesh.url("triage"))
                 .env(addr_var, format!("127.0.0.1:{}", mesh.port(name)))
                 .env(
                     "RUST_LOG",
@@ -298,7 +306,20 @@ impl TestMesh {
         Ok(out)
     }
 
+    /// Reads every department queue of this mesh, from the start.
+    pub async fn queues(&self) -> anyhow::Result<QueueReader> {
+        let stream = self.stream_ready("DISPATCH").await?;
+        let consumer = stream
+            .create_consumer(jetstream::consumer::pull::OrderedConfig {
+                filter_subject: self.subject("dispatch.v1.orders.>"),
+                ..Default::default()
+            })
+            .await?;
+        Ok(QueueReader { prefix: self.prefix.clone(), messages: consumer.messages().await?, seen: Vec::new() })
+    }
+
     /// Kills the services and removes the database and the streams.
+
     pub async fn stop(mut self) -> anyhow::Result<()> {
         for (_, child) in &mut self.children {
             let _ = child.kill().await;
@@ -383,5 +404,47 @@ impl TestDatabase {
         .execute(&mut admin)
         .await?;
         Ok(())
+    }
+}
+
+/// Work orders as department systems receive them, from every queue.
+pub struct QueueReader {
+    prefix: String,
+    messages: jetstream::consumer::pull::Ordered,
+    /// Everything read so far: (department, order).
+    pub seen: Vec<(String, complaints_proto::v1::WorkOrder)>,
+}
+
+impl QueueReader {
+    /// Waits (10 s at most) for an order of `case_number` in `department`'s
+    /// queue that `accept` likes, reading and keeping others on the way.
+    pub async fn expect(
+        &mut self,
+        department: &str,
+        case_number: &str,
+        accept: impl Fn(&complaints_proto::v1::WorkOrder) -> bool,
+    ) -> anyhow::Result<complaints_proto::v1::WorkOrder> {
+        use prost::Message;
+        let matches = |(d, o): &(String, complaints_proto::v1::WorkOrder)| {
+            d == department && o.header.as_ref().is_some_and(|h| h.case_number == case_number) && accept(o)
+        };
+        if let Some(i) = self.seen.iter().position(matches) {
+            return Ok(self.seen.remove(i).1);
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.messages.next())
+                .await
+                .with_context(|| format!("no order of {case_number} arrived in {department}'s queue within 10 s"))?
+                .context("queue ended")??;
+            let queue_prefix = format!("{}.dispatch.v1.orders.", self.prefix);
+            let dept = next.subject.as_str().trim_start_matches(&queue_prefix).to_owned();
+            let order = complaints_proto::v1::WorkOrder::decode(next.payload.clone())?;
+            let entry = (dept, order);
+            if matches(&entry) {
+                return Ok(entry.1);
+            }
+            self.seen.push(entry);
+        }
     }
 }

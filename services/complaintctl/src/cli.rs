@@ -43,6 +43,15 @@ pub struct Endpoints {
         default_value = "http://127.0.0.1:50055"
     )]
     pub reporting: String,
+    /// The department you act for in workflow steps (a handler's unit, or
+    /// the centre), e.g. east-heat.
+    #[arg(
+        long = "as",
+        global = true,
+        env = "COMPLAINTCTL__AS",
+        default_value = ""
+    )]
+    pub actor: String,
     /// Times are shown in this offset: the jurisdiction's local time.
     #[arg(long, global = true, env = "COMPLAINTCTL__UTC_OFFSET", default_value = "+08:00", value_parser = parse_offset)]
     pub utc_offset: chrono::FixedOffset,
@@ -65,6 +74,197 @@ pub enum Command {
     Counts(CountsArgs),
     /// List the department tree.
     Departments,
+    /// Show a case's work order: state, holder, deadline, history.
+    Order(CaseArg),
+    /// List a department's work orders (as holder or co-handler).
+    Orders(OrdersArgs),
+    /// Handler: sign for a work order (签收).
+    Sign(CaseArg),
+    /// Handler: hand a misrouted order back to the centre (退单), within the return window.
+    Return(ReasonArgs),
+    /// Centre: send a returned order to a department, or to the next routing rule.
+    Reroute(RerouteArgs),
+    /// Handler: pass the order down your own subtree (not for 转办 cases).
+    Transfer(TransferArgs),
+    /// Centre: name the lead and the co-handlers (主办/协办).
+    CoHandlers(CoHandlersArgs),
+    /// Handler: ask for more working days (延期).
+    Extend(ExtendArgs),
+    /// Centre: approve the pending extension.
+    ApproveExtension(OptionalReasonArgs),
+    /// Centre: refuse the pending extension.
+    RefuseExtension(ReasonArgs),
+    /// Office above the holder, or centre: suspend handling; deadlines pause.
+    Suspend(ReasonArgs),
+    /// Office above the holder, or centre: resume handling.
+    Resume(OptionalReasonArgs),
+    /// Handler or co-handler: log an interim reply or contact with the complainant.
+    Contact(ContactArgs),
+    /// Handler (the lead): conclude the case (办结) with every element.
+    Conclude(ConcludeArgs),
+    /// Centre: record the complainant's withdrawal (撤诉).
+    Withdraw(WithdrawArgs),
+    /// Handler or centre: record the callback (回访); dissatisfied reopens the case.
+    Callback(CallbackArgs),
+    /// Complainant: ask the centre to review a closed case (复核), with the query code.
+    Review(ReviewArgs),
+    /// Centre: uphold the result of a reviewed case, or reopen it.
+    DecideReview(DecideReviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaseArg {
+    /// Case number, e.g. 2026-11-000123.
+    pub case_number: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OrdersArgs {
+    /// Department code.
+    pub department: String,
+    /// Include concluded, closed and withdrawn orders.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReasonArgs {
+    pub case_number: String,
+    /// Why (required).
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OptionalReasonArgs {
+    pub case_number: String,
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RerouteArgs {
+    pub case_number: String,
+    /// Department to send it to; omitted: the next matching routing rule.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TransferArgs {
+    pub case_number: String,
+    /// A department below yours.
+    #[arg(long)]
+    pub to: String,
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CoHandlersArgs {
+    pub case_number: String,
+    /// The lead department (default: the current holder).
+    #[arg(long)]
+    pub lead: Option<String>,
+    /// A co-handler (repeatable); none clears them.
+    #[arg(long = "co")]
+    pub co_handlers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtendArgs {
+    pub case_number: String,
+    /// Working days asked for (1–30; at most 30 in all).
+    #[arg(long)]
+    pub days: u32,
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ContactArgs {
+    pub case_number: String,
+    /// What was said or done.
+    #[arg(long)]
+    pub note: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ConcludeArgs {
+    pub case_number: String,
+    /// Facts found (调查核实的情况).
+    #[arg(long, default_value = "")]
+    pub facts_found: String,
+    /// Handling of the responsible staff (对责任人员的处理).
+    #[arg(long, default_value = "")]
+    pub staff_handling: String,
+    /// Corrective actions (整改措施).
+    #[arg(long, default_value = "")]
+    pub corrective_actions: String,
+    /// The answer given to the complainant (答复内容).
+    #[arg(long, default_value = "")]
+    pub answer: String,
+    /// Handler's name (经办人).
+    #[arg(long, default_value = "")]
+    pub handler: String,
+    /// Handler's phone.
+    #[arg(long, default_value = "")]
+    pub handler_phone: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WithdrawArgs {
+    pub case_number: String,
+    #[arg(long)]
+    pub reason: String,
+    /// The complainant may have been pressed to withdraw: investigate (003 第十九条).
+    #[arg(long)]
+    pub under_pressure: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SatisfactionArg {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+#[derive(Debug, Args)]
+pub struct CallbackArgs {
+    pub case_number: String,
+    #[arg(long, value_enum)]
+    pub satisfaction: SatisfactionArg,
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    pub case_number: String,
+    /// The query code given at registration.
+    #[arg(long)]
+    pub query_code: String,
+    /// Why the result is not accepted.
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideReviewArgs {
+    pub case_number: String,
+    /// Keep the result: the case closes again.
+    #[arg(long, conflicts_with = "reopen")]
+    pub uphold: bool,
+    /// Reopen the case.
+    #[arg(long)]
+    pub reopen: bool,
+    /// With --reopen: the department (default: the last holder).
+    #[arg(long, requires = "reopen")]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

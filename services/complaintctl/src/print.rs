@@ -63,3 +63,83 @@ pub fn order(o: &WorkOrder, offset: FixedOffset) -> String {
         o.summary.replace('\n', " "),
     )
 }
+
+/// A work order after a step, or as shown by `order`.
+pub fn order_view(o: &complaints_proto::v1::Order, offset: FixedOffset) -> String {
+    use std::fmt::Write;
+    let w = o.order.clone().unwrap_or_default();
+    let case = w
+        .header
+        .as_ref()
+        .map(|h| h.case_number.as_str())
+        .unwrap_or("-");
+    let mut out = String::new();
+    let _ = writeln!(out, "case {case}  order {}  [{}]", w.order_id, o.state);
+    let _ = writeln!(out, "  holder      {}  ({})", w.holder, mode(w.mode));
+    if !w.co_handlers.is_empty() {
+        let _ = writeln!(out, "  co-handlers {}", w.co_handlers.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "  due         {}  ({})",
+        time(w.due_at.as_ref(), offset),
+        w.deadline_rule
+    );
+    if o.pending_extension_days > 0 {
+        let _ = writeln!(
+            out,
+            "  extension   {} working days asked, waiting for the centre",
+            o.pending_extension_days
+        );
+    }
+    if o.extended_working_days > 0 {
+        let _ = writeln!(
+            out,
+            "  extended    {} working days",
+            o.extended_working_days
+        );
+    }
+    if o.last_contact_at.is_some() {
+        let _ = writeln!(
+            out,
+            "  contacted   {}",
+            time(o.last_contact_at.as_ref(), offset)
+        );
+    }
+    if o.return_count > 0 || o.reopen_count > 0 {
+        let _ = writeln!(
+            out,
+            "  returned {} time(s), reopened {} time(s)",
+            o.return_count, o.reopen_count
+        );
+    }
+    if let Some(c) = &o.conclusion {
+        let _ = writeln!(
+            out,
+            "  conclusion  {} — {} ({} {})",
+            c.facts_found, c.answer, c.handler, c.handler_phone
+        );
+    }
+    if o.satisfaction != 0 {
+        let _ = writeln!(
+            out,
+            "  callback    {}",
+            complaints_proto::label_of::<complaints_proto::v1::Satisfaction>(o.satisfaction)
+        );
+    }
+    if !o.history.is_empty() {
+        let _ = writeln!(out, "history:");
+        for h in &o.history {
+            let _ = writeln!(
+                out,
+                "  {}  {:<20} {:<14} → {:<12} {}",
+                time(h.at.as_ref(), offset),
+                h.step,
+                h.actor,
+                h.state,
+                h.detail
+            );
+        }
+    }
+    out
+}

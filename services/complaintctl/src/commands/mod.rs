@@ -1,20 +1,27 @@
-//! One file per command.
+//! One file per command (or family of commands).
 
+mod act;
 mod counts;
 mod departments;
+mod order;
 mod queue;
+mod review;
 mod show;
 mod submit;
 
 use crate::cli::{Cli, Command};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let e = &cli.endpoints;
+    let e = cli.endpoints;
     match cli.command {
         Command::Submit(args) => submit::run(&e.intake, args).await,
         Command::Show(args) => show::run(&e.intake, args, e.utc_offset).await,
         Command::Queue(args) => queue::run(&e.dispatch, args, e.utc_offset).await,
         Command::Counts(args) => counts::run(&e.reporting, args).await,
         Command::Departments => departments::run(&e.dispatch).await,
+        Command::Order(args) => order::show(&e.dispatch, args, e.utc_offset).await,
+        Command::Orders(args) => order::list(&e.dispatch, args, e.utc_offset).await,
+        Command::Review(args) => review::run(&e.intake, args).await,
+        step => act::run(&e.dispatch, &e.actor, e.utc_offset, step).await,
     }
 }
