@@ -315,11 +315,14 @@ impl TestMesh {
                 ..Default::default()
             })
             .await?;
-        Ok(QueueReader { prefix: self.prefix.clone(), messages: consumer.messages().await?, seen: Vec::new() })
+        Ok(QueueReader {
+            prefix: self.prefix.clone(),
+            messages: consumer.messages().await?,
+            seen: Vec::new(),
+        })
     }
 
     /// Kills the services and removes the database and the streams.
-
     pub async fn stop(mut self) -> anyhow::Result<()> {
         for (_, child) in &mut self.children {
             let _ = child.kill().await;
@@ -426,7 +429,11 @@ impl QueueReader {
     ) -> anyhow::Result<complaints_proto::v1::WorkOrder> {
         use prost::Message;
         let matches = |(d, o): &(String, complaints_proto::v1::WorkOrder)| {
-            d == department && o.header.as_ref().is_some_and(|h| h.case_number == case_number) && accept(o)
+            d == department
+                && o.header
+                    .as_ref()
+                    .is_some_and(|h| h.case_number == case_number)
+                && accept(o)
         };
         if let Some(i) = self.seen.iter().position(matches) {
             return Ok(self.seen.remove(i).1);
@@ -435,10 +442,16 @@ impl QueueReader {
         loop {
             let next = tokio::time::timeout_at(deadline, self.messages.next())
                 .await
-                .with_context(|| format!("no order of {case_number} arrived in {department}'s queue within 10 s"))?
+                .with_context(|| {
+                    format!("no order of {case_number} arrived in {department}'s queue within 10 s")
+                })?
                 .context("queue ended")??;
             let queue_prefix = format!("{}.dispatch.v1.orders.", self.prefix);
-            let dept = next.subject.as_str().trim_start_matches(&queue_prefix).to_owned();
+            let dept = next
+                .subject
+                .as_str()
+                .trim_start_matches(&queue_prefix)
+                .to_owned();
             let order = complaints_proto::v1::WorkOrder::decode(next.payload.clone())?;
             let entry = (dept, order);
             if matches(&entry) {

@@ -9,7 +9,7 @@ use crate::error::DispatchError;
 use crate::orders::{self, OrderRow};
 use crate::workflow::machine::Actor;
 use crate::workflow::{decide, Command, Ctx, DeadlineChange, Transition};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::triage_client::TriageClient;
 use complaints_proto::v1::{
@@ -104,10 +104,14 @@ impl Engine {
             .ok_or_else(|| DispatchError::Upstream("deadline-watcher gave no due time".into()))
     }
 
-    /// The next routing rule's department, skipping those that returned it.
+    /// The next routing rule's department, skipping those that returned it
+    /// (and the holder, when the order is still queued with it).
     async fn next_route(&self, order: &OrderRow) -> Result<(String, i32), DispatchError> {
         let mut exclude = order.returned_by.clone();
-        exclude.push(order.holder.clone());
+        if order.state != "returned" {
+            exclude.push(order.holder.clone());
+        }
+
         let mut request = tonic::Request::new(SuggestRouteRequest {
             category: order.category.clone(),
             region: order.region.clone(),
@@ -144,7 +148,8 @@ impl Engine {
                 row.mode = mode;
             }
         }
-        let now = Utc::now();
+        // Microseconds: what Postgres keeps, so answers equal later reads.
+        let now = Utc::now().trunc_subsecs(6);
         let ctx = Ctx {
             network: &self.network,
             now,

@@ -5,7 +5,7 @@
 
 use crate::engine::Engine;
 use crate::orders::{self, OrderRow};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use complaints_proto::v1::{CaseRouted, Handover};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
@@ -43,7 +43,9 @@ impl Handler for RoutedHandler {
                 routed.department
             )));
         }
-        let assigned_at = Utc::now();
+        // Microseconds: what Postgres keeps, so answers equal later reads.
+        let assigned_at = Utc::now().trunc_subsecs(6);
+
         let due = self
             .engine
             .compute(routed.mode, routed.kind, routed.severity, assigned_at)
