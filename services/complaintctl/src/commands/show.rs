@@ -59,7 +59,7 @@ pub async fn run(url: &str, args: ShowArgs, offset: chrono::FixedOffset) -> anyh
     for t in &c.timeline {
         writeln!(
             out,
-            "  {}  {:<16} {:<10} {}",
+            "  {}  {:<16} {:<18} {}",
             time(t.at.as_ref()),
             t.source,
             t.event,
