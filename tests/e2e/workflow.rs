@@ -417,6 +417,18 @@ async fn handling(w: &mut World) -> anyhow::Result<()> {
     );
     w.timer(&id, DeadlineKind::Conclusion, |t| t.state == "cancelled")
         .await?;
+    let concluded_at = ts(o.history.last().and_then(|h| h.at.as_ref()));
+    let rules = deadlines()?;
+    let callback_due = rules.policy.due(
+        &rules.policy.callback,
+        concluded_at,
+        &rules.calendar,
+        rules.offset,
+    );
+    w.timer(&id, DeadlineKind::Callback, |t| {
+        t.state == "pending" && ts(t.due_at.as_ref()) == callback_due
+    })
+    .await?;
     w.refused(
         c,
         "east-heat",
@@ -440,6 +452,8 @@ async fn handling(w: &mut World) -> anyhow::Result<()> {
         (o.state.as_str(), holder(&o), o.reopen_count),
         ("queued", "east-heat", 1)
     );
+    w.timer(&id, DeadlineKind::Callback, |t| t.state == "cancelled")
+        .await?;
     w.queues
         .expect("east-heat", c, |o| o.handover == Handover::Reopen as i32)
         .await?;

@@ -255,6 +255,33 @@ impl OrderHandler {
             },
         )
         .await?;
+        // The callback (回访) is due from the conclusion; a recorded callback
+        // (closed or reopened) or a withdrawal ends it.
+        let policy = &self.deadlines.policy;
+        let (callback_due, callback_state) = if step.state == "concluded" {
+            let concluded = from_proto_opt(header.at.as_ref()).unwrap_or_else(Utc::now);
+            let due = policy.due(
+                &policy.callback,
+                concluded,
+                &self.deadlines.calendar,
+                self.deadlines.offset,
+            );
+            (Some(due), "pending")
+        } else {
+            (None, "cancelled")
+        };
+        let callback_rule = policy.callback.describe();
+        upsert(
+            tx,
+            TimerUpdate {
+                kind: DeadlineKind::Callback,
+                due_at: callback_due,
+                rule: &callback_rule,
+                state: callback_state,
+                ..base
+            },
+        )
+        .await?;
         if let Some(due) = upsert(tx, TimerUpdate { ..base }).await? {
             self.announce(
                 tx,

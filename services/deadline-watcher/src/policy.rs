@@ -71,10 +71,17 @@ struct ContactEntry {
 }
 
 #[derive(Debug, Deserialize)]
+struct AmountEntry {
+    amount: u32,
+    unit: Unit,
+}
+
+#[derive(Debug, Deserialize)]
 struct PolicyFile {
     office_hours: OfficeHours,
     conclusion: Vec<RuleEntry>,
     contact: ContactEntry,
+    callback: AmountEntry,
 }
 
 /// One rule of the policy; `None` filters match anything.
@@ -125,6 +132,8 @@ pub struct Policy {
     pub contact_general_days: u32,
     /// Days between contacts with the complainant, major cases.
     pub contact_major_days: u32,
+    /// Time allowed for the callback after conclusion (回访).
+    pub callback: Rule,
 }
 
 fn parse_enum<T>(
@@ -212,6 +221,14 @@ impl Policy {
             conclusion,
             contact_general_days: file.contact.general_days,
             contact_major_days: file.contact.major_days,
+            callback: Rule {
+                kind: None,
+                mode: None,
+                severity: None,
+                amount: file.callback.amount,
+                unit: file.callback.unit,
+                source: "callback after conclusion".into(),
+            },
         })
     }
 
@@ -437,6 +454,23 @@ mod tests {
     }
 
     #[test]
+    fn callbacks_are_due_two_days_after_conclusion() {
+        let p = shipped();
+        assert_eq!(p.callback.describe(), "default: 2 calendar days");
+        let due = p.due(
+            &p.callback,
+            at("2025-09-30T10:00:00+08:00"),
+            &cn(),
+            beijing(),
+        );
+        assert_eq!(
+            due,
+            at("2025-10-02T23:59:59+08:00"),
+            "calendar days, holidays included"
+        );
+    }
+
+    #[test]
     fn contact_intervals_follow_severity() {
         let p = shipped();
         assert_eq!(p.contact_interval(Severity::General), Duration::days(3));
@@ -445,11 +479,11 @@ mod tests {
 
     #[test]
     fn policies_need_a_catch_all_and_known_names() {
-        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n";
+        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n";
         assert!(Policy::parse(no_default)
             .unwrap_err()
             .contains("last conclusion rule"));
-        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n";
+        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n";
         assert!(Policy::parse(bad_mode)
             .unwrap_err()
             .contains("\"sideways\""));
