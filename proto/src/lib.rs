@@ -37,6 +37,7 @@ label!(
     v1::DeadlineKind => "DEADLINE_KIND_",
     v1::Satisfaction => "SATISFACTION_",
     v1::Handover => "HANDOVER_",
+    v1::AlertStage => "ALERT_STAGE_",
 );
 
 /// The label of an enum field's raw value, `unknown(7)` for a value this

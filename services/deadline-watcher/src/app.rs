@@ -2,6 +2,7 @@
 
 use crate::calendar::WorkCalendar;
 use crate::deadlines::Deadlines;
+use crate::firing::Firing;
 use crate::orders::{OrderHandler, CONSUMER};
 use crate::policy::Policy;
 use crate::service::DeadlineService;
@@ -57,6 +58,7 @@ pub struct Application {
     service: DeadlineService,
     relay: Relay,
     consumer: Consumer<OrderHandler>,
+    firing: Firing,
 }
 
 impl Service for Application {
@@ -90,14 +92,25 @@ impl Service for Application {
             deadlines: deadlines.clone(),
             subjects: backbone.subjects.clone(),
         };
+        let firing = Firing {
+            pool: backbone.pool.clone(),
+            deadlines: deadlines.clone(),
+            network: backbone.network.clone(),
+            subjects: backbone.subjects.clone(),
+            outbox: relay.waker(),
+        };
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
             consumer: backbone.consumer(CONSUMER, handler, Some(relay.waker())),
             service: DeadlineService {
                 pool: backbone.pool,
                 deadlines,
+                network: backbone.network,
+                subjects: backbone.subjects,
+                js: backbone.js,
             },
             relay,
+            firing,
         })
     }
 
@@ -107,10 +120,15 @@ impl Service for Application {
             .await?
             .add_service(DeadlinesServer::new(self.service));
         let mut runner = Runner::new(shutdown);
+        let firing = self.firing;
         runner
             .grpc(router, self.listener)
             .relay(self.relay)
-            .consumer(self.consumer);
+            .consumer(self.consumer)
+            .task("timer-firing", |shutdown| async move {
+                firing.run(shutdown).await;
+                Ok(())
+            });
         runner.join().await
     }
 }

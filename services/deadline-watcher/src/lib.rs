@@ -18,8 +18,10 @@
 pub mod app;
 pub mod calendar;
 pub mod deadlines;
+pub mod firing;
 pub mod orders;
 pub mod policy;
 pub mod service;
+pub mod supervision;
 
 pub use app::{Application, Settings};

@@ -7,6 +7,7 @@
 //! announced as `DeadlineRegistered`.
 
 use crate::deadlines::Deadlines;
+use crate::supervision::first_plan;
 use chrono::{DateTime, Utc};
 use complaints_proto::v1::{
     DeadlineKind, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder,
@@ -38,6 +39,7 @@ fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
 }
 
 /// What a timer should become.
+#[derive(Clone, Copy)]
 struct TimerUpdate<'a> {
     case_id: Uuid,
     case_number: &'a str,
@@ -46,48 +48,76 @@ struct TimerUpdate<'a> {
     kind: DeadlineKind,
     /// `None` keeps the stored due time.
     due_at: Option<DateTime<Utc>>,
+    /// When the time started running (for the warning's share).
+    started_at: DateTime<Utc>,
     rule: &'a str,
     state: &'static str,
     revision: i64,
+    received_at: Option<DateTime<Utc>>,
+    category: &'a str,
 }
 
-/// Applies `u` unless the timer already knows a newer revision. Returns the
-/// due time when it was set or moved.
+/// The timer as stored.
+#[derive(sqlx::FromRow)]
+struct Current {
+    due_at: DateTime<Utc>,
+    revision: i64,
+    state: String,
+}
+
+/// Applies `u` unless the timer already knows a newer revision. A timer
+/// whose deadline moved, or that starts running again, is planned afresh
+/// (warning, then overdue, then escalation); otherwise its plan stays.
+/// Returns the due time when it was set or moved.
 async fn upsert(
     tx: &mut PgConnection,
+    d: &Deadlines,
     u: TimerUpdate<'_>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let current: Option<(DateTime<Utc>, i64)> = sqlx::query_as(
-        "SELECT due_at, revision FROM timers WHERE order_id = $1 AND deadline_kind = $2 FOR UPDATE",
-    )
-    .bind(u.order_id)
-    .bind(u.kind as i32)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let current: Option<Current> =
+        sqlx::query_as("SELECT due_at, revision, state FROM timers WHERE order_id = $1 AND deadline_kind = $2 FOR UPDATE")
+            .bind(u.order_id)
+            .bind(u.kind as i32)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let now = Utc::now();
     match current {
-        Some((_, revision)) if revision >= u.revision => Ok(None),
-        Some((due, _)) => {
-            let new_due = u.due_at.unwrap_or(due);
+        Some(c) if c.revision >= u.revision => Ok(None),
+        Some(c) => {
+            let due = u.due_at.unwrap_or(c.due_at);
+            let replan = u.state == "pending" && (due != c.due_at || c.state != "pending");
+            let plan = first_plan(d, u.kind, u.started_at, due, now);
             sqlx::query(
                 "UPDATE timers SET due_at = $3, department = $4, rule = CASE WHEN $5 = '' THEN rule ELSE $5 END, \
-                 state = $6, revision = $7 WHERE order_id = $1 AND deadline_kind = $2",
+                 state = $6, revision = $7, \
+                 started_at = CASE WHEN $8 THEN $9 ELSE started_at END, \
+                 stage = CASE WHEN $8 THEN $10 ELSE stage END, \
+                 level = CASE WHEN $8 THEN 0 ELSE level END, \
+                 fire_at = CASE WHEN $8 THEN $11 ELSE fire_at END \
+                 WHERE order_id = $1 AND deadline_kind = $2",
             )
             .bind(u.order_id)
             .bind(u.kind as i32)
-            .bind(new_due)
+            .bind(due)
             .bind(u.department)
             .bind(u.rule)
             .bind(u.state)
             .bind(u.revision)
+            .bind(replan)
+            .bind(u.started_at)
+            .bind(plan.stage.as_str())
+            .bind(plan.fire_at)
             .execute(&mut *tx)
             .await?;
-            Ok((new_due != due && u.state == "pending").then_some(new_due))
+            Ok((due != c.due_at && u.state == "pending").then_some(due))
         }
         None => {
             let Some(due) = u.due_at else { return Ok(None) };
+            let plan = first_plan(d, u.kind, u.started_at, due, now);
             sqlx::query(
-                "INSERT INTO timers (timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, state, revision) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO timers (timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, \
+                 state, revision, started_at, stage, level, fire_at, received_at, category) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15)",
             )
             .bind(Uuid::now_v7())
             .bind(u.case_id)
@@ -99,6 +129,11 @@ async fn upsert(
             .bind(u.rule)
             .bind(u.state)
             .bind(u.revision)
+            .bind(u.started_at)
+            .bind(plan.stage.as_str())
+            .bind(plan.fire_at)
+            .bind(u.received_at)
+            .bind(u.category)
             .execute(&mut *tx)
             .await?;
             Ok((u.state == "pending").then_some(due))
@@ -177,6 +212,7 @@ impl OrderHandler {
             order.holder.clone()
         };
         let revision = i64::try_from(order.revision).unwrap_or(i64::MAX);
+        let received_at = from_proto_opt(order.received_at.as_ref());
         let base = TimerUpdate {
             case_id,
             case_number: &header.case_number,
@@ -184,10 +220,36 @@ impl OrderHandler {
             department: &department,
             kind: DeadlineKind::Conclusion,
             due_at: Some(due_at),
+            started_at: assigned_at,
             rule: &rule,
             state: "pending",
             revision,
+            received_at,
+            category: &order.category,
         };
+        // A written report for assigned (交办) cases, by the policy.
+        let kind = Kind::try_from(order.kind).unwrap_or(Kind::Complaint);
+        let mode = HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred);
+        if let Some(report) = self.deadlines.policy.report_rule(kind, mode, severity) {
+            let report_due = self.deadlines.policy.due(
+                report,
+                assigned_at,
+                &self.deadlines.calendar,
+                self.deadlines.offset,
+            );
+            let report_rule = format!("report: {}", report.describe());
+            upsert(
+                tx,
+                &self.deadlines,
+                TimerUpdate {
+                    kind: DeadlineKind::Report,
+                    due_at: Some(report_due),
+                    rule: &report_rule,
+                    ..base
+                },
+            )
+            .await?;
+        }
         let contact_due = assigned_at + self.deadlines.policy.contact_interval(severity);
         let contact_rule = format!(
             "contact every {} days",
@@ -195,6 +257,7 @@ impl OrderHandler {
         );
         upsert(
             tx,
+            &self.deadlines,
             TimerUpdate {
                 kind: DeadlineKind::Contact,
                 due_at: Some(contact_due),
@@ -203,7 +266,7 @@ impl OrderHandler {
             },
         )
         .await?;
-        if let Some(due) = upsert(tx, TimerUpdate { ..base }).await? {
+        if let Some(due) = upsert(tx, &self.deadlines, TimerUpdate { ..base }).await? {
             self.announce(tx, &header, &order.order_id, &department, due, &rule)
                 .await?;
         }
@@ -219,6 +282,7 @@ impl OrderHandler {
         let order_id = uuid("order id", &step.order_id)?;
         let revision = i64::try_from(step.revision).unwrap_or(i64::MAX);
         let state = timer_state(&step.state);
+        let step_at = from_proto_opt(header.at.as_ref()).unwrap_or_else(Utc::now);
         let base = TimerUpdate {
             case_id,
             case_number: &header.case_number,
@@ -226,10 +290,27 @@ impl OrderHandler {
             department: &step.holder,
             kind: DeadlineKind::Conclusion,
             due_at: from_proto_opt(step.due_at.as_ref()),
+            started_at: from_proto_opt(step.assigned_at.as_ref()).unwrap_or(step_at),
             rule: &step.deadline_rule,
             state,
             revision,
+            received_at: from_proto_opt(step.received_at.as_ref()),
+            category: &step.category,
         };
+        // The report ends with the case's handling, like the conclusion.
+        let report_state = if state == "pending" { "pending" } else { state };
+        upsert(
+            tx,
+            &self.deadlines,
+            TimerUpdate {
+                kind: DeadlineKind::Report,
+                due_at: None,
+                rule: "",
+                state: report_state,
+                ..base
+            },
+        )
+        .await?;
         // The contact interval runs from the last contact, or from when the
         // holder got the order.
         let severity = Severity::try_from(step.severity).unwrap_or(Severity::General);
@@ -247,6 +328,7 @@ impl OrderHandler {
         );
         upsert(
             tx,
+            &self.deadlines,
             TimerUpdate {
                 kind: DeadlineKind::Contact,
                 due_at: contact_due,
@@ -259,7 +341,7 @@ impl OrderHandler {
         // (closed or reopened) or a withdrawal ends it.
         let policy = &self.deadlines.policy;
         let (callback_due, callback_state) = if step.state == "concluded" {
-            let concluded = from_proto_opt(header.at.as_ref()).unwrap_or_else(Utc::now);
+            let concluded = step_at;
             let due = policy.due(
                 &policy.callback,
                 concluded,
@@ -273,16 +355,18 @@ impl OrderHandler {
         let callback_rule = policy.callback.describe();
         upsert(
             tx,
+            &self.deadlines,
             TimerUpdate {
                 kind: DeadlineKind::Callback,
                 due_at: callback_due,
+                started_at: step_at,
                 rule: &callback_rule,
                 state: callback_state,
                 ..base
             },
         )
         .await?;
-        if let Some(due) = upsert(tx, TimerUpdate { ..base }).await? {
+        if let Some(due) = upsert(tx, &self.deadlines, TimerUpdate { ..base }).await? {
             self.announce(
                 tx,
                 &header,

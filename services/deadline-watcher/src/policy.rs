@@ -7,7 +7,7 @@
 
 use crate::calendar::WorkCalendar;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
-use complaints_proto::v1::{HandlingMode, Kind, Severity};
+use complaints_proto::v1::{DeadlineKind, HandlingMode, Kind, Severity};
 use complaints_proto::Label;
 use serde::Deserialize;
 use std::path::Path;
@@ -28,6 +28,8 @@ pub enum PolicyError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
+    /// For tests and demonstrations.
+    Seconds,
     Minutes,
     Hours,
     WorkingHours,
@@ -38,6 +40,7 @@ pub enum Unit {
 impl Unit {
     fn words(self) -> &'static str {
         match self {
+            Unit::Seconds => "seconds",
             Unit::Minutes => "minutes",
             Unit::Hours => "hours",
             Unit::WorkingHours => "working hours",
@@ -77,11 +80,85 @@ struct AmountEntry {
 }
 
 #[derive(Debug, Deserialize)]
+struct SupervisionEntry {
+    warning_share: f64,
+    warning_lead: AmountEntry,
+    escalation_interval: AmountEntry,
+    warn: Vec<String>,
+    escalate: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
 struct PolicyFile {
     office_hours: OfficeHours,
     conclusion: Vec<RuleEntry>,
+    #[serde(default)]
+    report: Vec<RuleEntry>,
     contact: ContactEntry,
     callback: AmountEntry,
+    supervision: SupervisionEntry,
+}
+
+/// Supervision (督办): when to warn, when to escalate, for which deadlines.
+#[derive(Debug, Clone)]
+pub struct Supervision {
+    /// Warn when this share of the allowed time is left…
+    pub warning_share: f64,
+    /// …or this long before the deadline, whichever comes first.
+    pub warning_lead: Duration,
+    /// Time between a supervision notice and each escalation.
+    pub escalation_interval: Rule,
+    pub warn: Vec<DeadlineKind>,
+    pub escalate: Vec<DeadlineKind>,
+}
+
+impl Supervision {
+    pub fn warns(&self, kind: DeadlineKind) -> bool {
+        self.warn.contains(&kind)
+    }
+
+    pub fn escalates(&self, kind: DeadlineKind) -> bool {
+        self.escalate.contains(&kind)
+    }
+
+    /// When to warn for a deadline running from `start` to `due`.
+    pub fn warn_at(&self, start: DateTime<Utc>, due: DateTime<Utc>) -> DateTime<Utc> {
+        let allowed = (due - start).max(Duration::zero());
+        let by_share = due
+            - Duration::milliseconds(
+                (allowed.num_milliseconds() as f64 * self.warning_share) as i64,
+            );
+        let by_lead = due - self.warning_lead;
+        by_share.min(by_lead).max(start)
+    }
+}
+
+fn clock(entry: &AmountEntry, what: &str) -> Result<Duration, String> {
+    let n = i64::from(entry.amount);
+    match entry.unit {
+        Unit::Seconds => Ok(Duration::seconds(n)),
+        Unit::Minutes => Ok(Duration::minutes(n)),
+        Unit::Hours => Ok(Duration::hours(n)),
+        Unit::CalendarDays => Ok(Duration::days(n)),
+        _ => Err(format!(
+            "{what} must be in seconds, minutes, hours or calendar_days"
+        )),
+    }
+}
+
+fn deadline_kinds(names: &[String], what: &str) -> Result<Vec<DeadlineKind>, String> {
+    names
+        .iter()
+        .map(|n| {
+            DeadlineKind::from_str_name(&format!("DEADLINE_KIND_{}", n.to_uppercase()))
+                .filter(|k| *k != DeadlineKind::Unspecified)
+                .ok_or_else(|| {
+                    format!(
+                        "{what}: {n:?} is not a deadline (conclusion, contact, callback, report)"
+                    )
+                })
+        })
+        .collect()
 }
 
 /// One rule of the policy; `None` filters match anything.
@@ -134,6 +211,9 @@ pub struct Policy {
     pub contact_major_days: u32,
     /// Time allowed for the callback after conclusion (回访).
     pub callback: Rule,
+    /// Written report of assigned cases; none matching means no report.
+    pub report: Vec<Rule>,
+    pub supervision: Supervision,
 }
 
 fn parse_enum<T>(
@@ -148,6 +228,38 @@ fn parse_enum<T>(
             .map(Some)
             .ok_or_else(|| format!("{what} {v:?} is not known")),
     }
+}
+
+/// Parses `[[conclusion]]`-style rules.
+fn rules(entries: &[RuleEntry], what: &str) -> Result<Vec<Rule>, String> {
+    let mut out = Vec::new();
+    for (i, r) in entries.iter().enumerate() {
+        let at = |e: String| format!("{what} rule #{}: {e}", i + 1);
+        if r.amount == 0 {
+            return Err(at("amount must be at least 1".into()));
+        }
+        out.push(Rule {
+            kind: parse_enum(&r.kind, "KIND_", Kind::from_str_name, "kind").map_err(at)?,
+            mode: parse_enum(
+                &r.mode,
+                "HANDLING_MODE_",
+                HandlingMode::from_str_name,
+                "mode",
+            )
+            .map_err(at)?,
+            severity: parse_enum(
+                &r.severity,
+                "SEVERITY_",
+                Severity::from_str_name,
+                "severity",
+            )
+            .map_err(at)?,
+            amount: r.amount,
+            unit: r.unit,
+            source: r.source.clone(),
+        });
+    }
+    Ok(out)
 }
 
 impl Policy {
@@ -175,33 +287,7 @@ impl Policy {
         if office_end <= office_start {
             return Err("office_hours.end must be after office_hours.start".into());
         }
-        let mut conclusion = Vec::new();
-        for (i, r) in file.conclusion.iter().enumerate() {
-            let at = |e: String| format!("conclusion rule #{}: {e}", i + 1);
-            if r.amount == 0 {
-                return Err(at("amount must be at least 1".into()));
-            }
-            conclusion.push(Rule {
-                kind: parse_enum(&r.kind, "KIND_", Kind::from_str_name, "kind").map_err(at)?,
-                mode: parse_enum(
-                    &r.mode,
-                    "HANDLING_MODE_",
-                    HandlingMode::from_str_name,
-                    "mode",
-                )
-                .map_err(at)?,
-                severity: parse_enum(
-                    &r.severity,
-                    "SEVERITY_",
-                    Severity::from_str_name,
-                    "severity",
-                )
-                .map_err(at)?,
-                amount: r.amount,
-                unit: r.unit,
-                source: r.source.clone(),
-            });
-        }
+        let conclusion = rules(&file.conclusion, "conclusion")?;
         match conclusion.last() {
             Some(last) if last.kind.is_none() && last.mode.is_none() && last.severity.is_none() => {
             }
@@ -212,6 +298,12 @@ impl Policy {
                 )
             }
         }
+        if !(0.0..1.0).contains(&file.supervision.warning_share) {
+            return Err("supervision.warning_share must be at least 0 and below 1".into());
+        }
+        if file.supervision.escalation_interval.amount == 0 {
+            return Err("supervision.escalation_interval must be at least 1".into());
+        }
         if file.contact.general_days == 0 || file.contact.major_days == 0 {
             return Err("contact intervals must be at least one day".into());
         }
@@ -221,6 +313,21 @@ impl Policy {
             conclusion,
             contact_general_days: file.contact.general_days,
             contact_major_days: file.contact.major_days,
+            report: rules(&file.report, "report")?,
+            supervision: Supervision {
+                warning_share: file.supervision.warning_share,
+                warning_lead: clock(&file.supervision.warning_lead, "supervision.warning_lead")?,
+                escalation_interval: Rule {
+                    kind: None,
+                    mode: None,
+                    severity: None,
+                    amount: file.supervision.escalation_interval.amount,
+                    unit: file.supervision.escalation_interval.unit,
+                    source: "escalation interval".into(),
+                },
+                warn: deadline_kinds(&file.supervision.warn, "supervision.warn")?,
+                escalate: deadline_kinds(&file.supervision.escalate, "supervision.escalate")?,
+            },
             callback: Rule {
                 kind: None,
                 mode: None,
@@ -238,6 +345,11 @@ impl Policy {
             .iter()
             .find(|r| r.matches(kind, mode, severity))
             .unwrap_or_else(|| &self.conclusion[self.conclusion.len() - 1])
+    }
+
+    /// The report rule for a work order, if it needs a written report.
+    pub fn report_rule(&self, kind: Kind, mode: HandlingMode, severity: Severity) -> Option<&Rule> {
+        self.report.iter().find(|r| r.matches(kind, mode, severity))
     }
 
     /// The rule's limit in working days, 0 when counted otherwise.
@@ -270,6 +382,7 @@ impl Policy {
         let local = start.with_timezone(&offset);
         let n = rule.amount;
         match rule.unit {
+            Unit::Seconds => start + Duration::seconds(n.into()),
             Unit::Minutes => start + Duration::minutes(n.into()),
             Unit::Hours => start + Duration::hours(n.into()),
             Unit::CalendarDays => end_of_day(local.date_naive() + Duration::days(n.into()), offset),
@@ -479,11 +592,11 @@ mod tests {
 
     #[test]
     fn policies_need_a_catch_all_and_known_names() {
-        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n";
+        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
         assert!(Policy::parse(no_default)
             .unwrap_err()
             .contains("last conclusion rule"));
-        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n";
+        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
         assert!(Policy::parse(bad_mode)
             .unwrap_err()
             .contains("\"sideways\""));

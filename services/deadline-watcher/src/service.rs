@@ -1,15 +1,22 @@
-//! The `complaints.v1.Deadlines` gRPC service.
+//! The `complaints.v1.Deadlines` gRPC service: deadlines on request, the
+//! timers of a case, and the alerts as they fire.
 
 use crate::deadlines::Deadlines;
+use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
 use chrono::{DateTime, Utc};
 use complaints_proto::v1::deadlines_server::Deadlines as DeadlinesApi;
 use complaints_proto::v1::{
-    ComputeDeadlineRequest, ComputeDeadlineResponse, Deadline, DeadlineKind, HandlingMode, Kind,
-    ListDeadlinesRequest, ListDeadlinesResponse, Severity, ShiftDeadlineRequest,
-    ShiftDeadlineResponse,
+    ComputeDeadlineRequest, ComputeDeadlineResponse, Deadline, DeadlineAlert, DeadlineKind,
+    HandlingMode, Kind, ListDeadlinesRequest, ListDeadlinesResponse, Severity,
+    ShiftDeadlineRequest, ShiftDeadlineResponse, WatchAlertsRequest,
 };
+use futures::StreamExt;
+use mesh_kit::network::Network;
 use mesh_kit::time::{from_proto_opt, to_proto};
+use mesh_kit::{events, Subjects};
+use prost::Message;
 use sqlx::PgPool;
+use std::pin::Pin;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -18,7 +25,26 @@ use uuid::Uuid;
 pub struct DeadlineService {
     pub pool: PgPool,
     pub deadlines: Arc<Deadlines>,
+    pub network: Arc<Network>,
+    pub subjects: Subjects,
+    pub js: jetstream::Context,
 }
+
+#[derive(sqlx::FromRow)]
+struct TimerRow {
+    case_id: Uuid,
+    order_id: Uuid,
+    department: String,
+    deadline_kind: i32,
+    due_at: DateTime<Utc>,
+    rule: String,
+    state: String,
+    stage: String,
+    level: i32,
+    fire_at: DateTime<Utc>,
+}
+
+type AlertStream = Pin<Box<dyn futures::Stream<Item = Result<DeadlineAlert, Status>> + Send>>;
 
 fn enum_field<T: TryFrom<i32>>(value: i32, field: &str, unspecified_ok: bool) -> Result<T, Status> {
     if value == 0 && !unspecified_ok {
@@ -30,6 +56,8 @@ fn enum_field<T: TryFrom<i32>>(value: i32, field: &str, unspecified_ok: bool) ->
 
 #[tonic::async_trait]
 impl DeadlinesApi for DeadlineService {
+    type WatchAlertsStream = AlertStream;
+
     async fn compute_deadline(
         &self,
         request: Request<ComputeDeadlineRequest>,
@@ -69,6 +97,43 @@ impl DeadlinesApi for DeadlineService {
         }))
     }
 
+    async fn list_deadlines(
+        &self,
+        request: Request<ListDeadlinesRequest>,
+    ) -> Result<Response<ListDeadlinesResponse>, Status> {
+        let req = request.into_inner();
+        let case_id = Uuid::parse_str(req.case_id.trim())
+            .map_err(|_| Status::invalid_argument("case_id: must be a UUID"))?;
+        let rows: Vec<TimerRow> = sqlx::query_as(
+            "SELECT case_id, order_id, department, deadline_kind, due_at, rule, state, stage, level, fire_at \
+             FROM timers WHERE case_id = $1 ORDER BY deadline_kind, due_at",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "listing deadlines failed");
+            Status::unavailable("deadline storage is unavailable")
+        })?;
+        Ok(Response::new(ListDeadlinesResponse {
+            deadlines: rows
+                .into_iter()
+                .map(|t| Deadline {
+                    case_id: t.case_id.to_string(),
+                    order_id: t.order_id.to_string(),
+                    department: t.department,
+                    deadline_kind: t.deadline_kind,
+                    due_at: Some(to_proto(t.due_at)),
+                    rule: t.rule,
+                    state: t.state,
+                    stage: t.stage,
+                    level: u32::try_from(t.level).unwrap_or(0),
+                    fire_at: Some(to_proto(t.fire_at)),
+                })
+                .collect(),
+        }))
+    }
+
     async fn shift_deadline(
         &self,
         request: Request<ShiftDeadlineRequest>,
@@ -87,41 +152,53 @@ impl DeadlinesApi for DeadlineService {
         }))
     }
 
-    async fn list_deadlines(
+    /// Reads the alert subjects with an ordered (ephemeral) consumer.
+    async fn watch_alerts(
         &self,
-        request: Request<ListDeadlinesRequest>,
-    ) -> Result<Response<ListDeadlinesResponse>, Status> {
+        request: Request<WatchAlertsRequest>,
+    ) -> Result<Response<AlertStream>, Status> {
         let req = request.into_inner();
-        let case_id = Uuid::parse_str(req.case_id.trim())
-            .map_err(|_| Status::invalid_argument("case_id: must be a UUID"))?;
-        let rows: Vec<(Uuid, Uuid, String, i32, DateTime<Utc>, String, String)> = sqlx::query_as(
-            "SELECT case_id, order_id, department, deadline_kind, due_at, rule, state FROM timers \
-             WHERE case_id = $1 ORDER BY due_at",
-        )
-        .bind(case_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "listing deadlines failed");
-            Status::unavailable("deadline storage is unavailable")
-        })?;
-        Ok(Response::new(ListDeadlinesResponse {
-            deadlines: rows
-                .into_iter()
-                .map(
-                    |(case_id, order_id, department, deadline_kind, due_at, rule, state)| {
-                        Deadline {
-                            case_id: case_id.to_string(),
-                            order_id: order_id.to_string(),
-                            department,
-                            deadline_kind,
-                            due_at: Some(to_proto(due_at)),
-                            rule,
-                            state,
-                        }
-                    },
-                )
-                .collect(),
-        }))
+        let department = req.department.trim();
+        if !department.is_empty() && self.network.department(department).is_none() {
+            return Err(Status::not_found(format!(
+                "no department {department:?} in the network"
+            )));
+        }
+        let filter = if department.is_empty() {
+            "deadline.v1.alerts.>".to_owned()
+        } else {
+            format!("deadline.v1.alerts.*.{department}")
+        };
+        let unavailable =
+            |e: String| Status::unavailable(format!("the alert stream is unavailable: {e}"));
+        let stream = self
+            .js
+            .get_stream(self.subjects.stream(events::deadline::STREAM))
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let consumer = stream
+            .create_consumer(pull::OrderedConfig {
+                filter_subject: self.subjects.subject(&filter),
+                deliver_policy: if req.from_start {
+                    DeliverPolicy::All
+                } else {
+                    DeliverPolicy::New
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let alerts = messages.map(|message| match message {
+            Ok(message) => DeadlineAlert::decode(message.payload.clone())
+                .map_err(|e| Status::data_loss(format!("an alert does not decode: {e}"))),
+            Err(e) => Err(Status::unavailable(format!(
+                "alert stream interrupted: {e}"
+            ))),
+        });
+        Ok(Response::new(Box::pin(alerts)))
     }
 }

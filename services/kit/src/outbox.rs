@@ -50,6 +50,42 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// One event for [`enqueue_many`].
+pub struct Outgoing {
+    pub subject: String,
+    pub event_id: Uuid,
+    pub payload: Vec<u8>,
+}
+
+/// Writes many events to the outbox in one statement, inside the caller's
+/// transaction, in the given order.
+pub async fn enqueue_many(tx: &mut PgConnection, events: Vec<Outgoing>) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let traceparent = crate::telemetry::current_traceparent();
+    let mut ids = Vec::with_capacity(events.len());
+    let mut subjects = Vec::with_capacity(events.len());
+    let mut payloads = Vec::with_capacity(events.len());
+    for e in events {
+        ids.push(e.event_id);
+        subjects.push(e.subject);
+        payloads.push(e.payload);
+    }
+    sqlx::query(
+        "INSERT INTO outbox (event_id, subject, payload, traceparent) \
+         SELECT id, subject, payload, $4 FROM UNNEST($1::uuid[], $2::text[], $3::bytea[]) \
+         WITH ORDINALITY AS e(id, subject, payload, n) ORDER BY n",
+    )
+    .bind(ids)
+    .bind(subjects)
+    .bind(payloads)
+    .bind(traceparent)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 /// Tuning of the relay.
 #[derive(Debug, Clone)]
 pub struct RelaySettings {

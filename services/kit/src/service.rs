@@ -160,6 +160,16 @@ impl Runner {
         self
     }
 
+    /// Runs a task of the service's own; it gets the shutdown signal.
+    pub fn task<F, Fut>(&mut self, name: &'static str, task: F) -> &mut Self
+    where
+        F: FnOnce(Shutdown) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.tasks.spawn(name, task(self.shutdown.clone()));
+        self
+    }
+
     /// Waits until every task has stopped; the first failure stops the rest.
     pub async fn join(self) -> anyhow::Result<()> {
         self.tasks.join(&self.shutdown).await
