@@ -48,6 +48,44 @@ pub fn label_of<E: Label + TryFrom<i32>>(value: i32) -> String {
         .unwrap_or_else(|_| format!("unknown({value})"))
 }
 
+/// A deadline alert in one line for people, with times in `offset`:
+/// `overdue: conclusion deadline 2026-12-04 23:59 +08:00 passed; notice to
+/// east-heat (刘主任)`.
+pub fn alert_summary(alert: &v1::DeadlineAlert, offset: chrono::FixedOffset) -> String {
+    use v1::{AlertStage, DeadlineKind};
+    let kind = label_of::<DeadlineKind>(alert.deadline_kind);
+    let due = alert
+        .due_at
+        .as_ref()
+        .and_then(|t| {
+            use chrono::TimeZone;
+            offset
+                .timestamp_opt(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+                .single()
+        })
+        .map(|d| d.format("%Y-%m-%d %H:%M %:z").to_string())
+        .unwrap_or_default();
+    let who = if alert.notified_head.is_empty() {
+        alert.notified.clone()
+    } else {
+        format!("{} ({})", alert.notified, alert.notified_head)
+    };
+    match AlertStage::try_from(alert.stage) {
+        Ok(AlertStage::Warning) => {
+            format!("warning: {kind} deadline {due} is near; {who} reminded")
+        }
+        Ok(AlertStage::Overdue) => {
+            format!("overdue: {kind} deadline {due} passed; supervision notice to {who}")
+        }
+        Ok(AlertStage::Escalated) => format!(
+            "escalated (level {}): {kind} deadline {due} of {} still overdue; reported to {who}",
+            alert.level, alert.department
+        ),
+        Ok(stage) => format!("{}: {kind} deadline {due}", stage.label()),
+        Err(_) => format!("alert: {kind} deadline {due}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,6 +75,9 @@ pub struct TestMesh {
     ports: Vec<(&'static str, u16)>,
     children: Vec<(&'static str, Child)>,
     log_dir: PathBuf,
+    /// Extra settings every service of this mesh gets.
+    settings: Vec<(String, String)>,
+    bins: PathBuf,
 }
 
 fn unix_now() -> u64 {
@@ -144,45 +147,93 @@ impl TestMesh {
             ports,
             children: Vec::new(),
             log_dir,
+            settings: settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            bins,
         };
-        let root = repo_root();
-        for (name, addr_var) in SERVICES {
-            let log = std::fs::File::create(mesh.log_dir.join(format!("{name}.log")))?;
-            let child = Command::new(bins.join(name))
-                .current_dir(&root)
-                .envs(settings.iter().copied())
-                .env("MESH__DATABASE__URL", &mesh.database_url)
-                .env("MESH__DATABASE__MAX_CONNECTIONS", "4")
-                .env("MESH__NATS__URL", nats_url())
-                .env("MESH__NATS__PREFIX", &mesh.prefix)
-                .env(
-                    "MESH__NETWORK__FILE",
-                    root.join("deploy/network/sample-city.toml"),
-                )
-                .env(
-                    "DEADLINE_WATCHER__POLICY__FILE",
-                    root.join("deploy/policy/deadlines.toml"),
-                )
-                .env(
-                    "DEADLINE_WATCHER__CALENDAR__FILE",
-                    root.join("deploy/calendar/cn.toml"),
-                )
-                .env("DISPATCH__DEADLINES__URL", mesh.url("deadline-watcher"))
-                .env("DISPATCH__TRIAGE__URL", mesh.url("triage"))
-                .env(addr_var, format!("127.0.0.1:{}", mesh.port(name)))
-                .env(
-                    "RUST_LOG",
-                    std::env::var("MESH_TEST_LOG").unwrap_or_else(|_| "info".into()),
-                )
-                .stdout(Stdio::from(log.try_clone()?))
-                .stderr(Stdio::from(log))
-                .kill_on_drop(true)
-                .spawn()
-                .with_context(|| format!("starting {name}"))?;
+        for (name, _) in SERVICES {
+            let port = mesh.port(name);
+            let child = mesh.spawn(name, port, name)?;
             mesh.children.push((name, child));
         }
         mesh.wait_until_serving().await?;
         Ok(mesh)
+    }
+
+    /// Starts one process of `name` listening on `port`, logging to
+    /// `<log>.log`.
+    fn spawn(&self, name: &str, port: u16, log: &str) -> anyhow::Result<Child> {
+        let root = repo_root();
+        let addr_var = SERVICES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .context("unknown service")?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_dir.join(format!("{log}.log")))?;
+        Command::new(self.bins.join(name))
+            .current_dir(&root)
+            .env("MESH__DATABASE__URL", &self.database_url)
+            .env("MESH__DATABASE__MAX_CONNECTIONS", "4")
+            .env("MESH__NATS__URL", nats_url())
+            .env("MESH__NATS__PREFIX", &self.prefix)
+            .env(
+                "MESH__NETWORK__FILE",
+                root.join("deploy/network/sample-city.toml"),
+            )
+            .env(
+                "DEADLINE_WATCHER__POLICY__FILE",
+                root.join("deploy/policy/deadlines.toml"),
+            )
+            .env(
+                "DEADLINE_WATCHER__CALENDAR__FILE",
+                root.join("deploy/calendar/cn.toml"),
+            )
+            .env("DISPATCH__DEADLINES__URL", self.url("deadline-watcher"))
+            .env("DISPATCH__TRIAGE__URL", self.url("triage"))
+            .env(addr_var, format!("127.0.0.1:{port}"))
+            .env(
+                "RUST_LOG",
+                std::env::var("MESH_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .envs(self.settings.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::from(file.try_clone()?))
+            .stderr(Stdio::from(file))
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {name}"))
+    }
+
+    /// Starts another replica of a service (same database, same consumers);
+    /// it is stopped with the mesh.
+    pub async fn add_replica(&mut self, name: &'static str) -> anyhow::Result<()> {
+        let n = self.children.iter().filter(|(c, _)| *c == name).count();
+        let child = self.spawn(name, free_port()?, &format!("{name}-{n}"))?;
+        self.children.push((name, child));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(())
+    }
+
+    /// Kills every process of a service with SIGKILL.
+    pub async fn kill(&mut self, name: &str) -> anyhow::Result<()> {
+        for (child_name, child) in &mut self.children {
+            if *child_name == name {
+                child.kill().await?;
+            }
+        }
+        self.children.retain(|(n, _)| *n != name);
+        Ok(())
+    }
+
+    /// Starts a service again after [`TestMesh::kill`], on its port.
+    pub async fn restart(&mut self, name: &'static str) -> anyhow::Result<()> {
+        let child = self.spawn(name, self.port(name), name)?;
+        self.children.push((name, child));
+        self.wait_until_serving().await
     }
 
     fn port(&self, service: &str) -> u16 {

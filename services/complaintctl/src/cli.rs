@@ -35,6 +35,14 @@ pub struct Endpoints {
         default_value = "http://127.0.0.1:50053"
     )]
     pub dispatch: String,
+    /// the deadline-watcher's gRPC endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLAINTCTL__DEADLINES__URL",
+        default_value = "http://127.0.0.1:50054"
+    )]
+    pub deadlines: String,
     /// reporting's gRPC endpoint.
     #[arg(
         long,
@@ -74,6 +82,9 @@ pub enum Command {
     Counts(CountsArgs),
     /// List the department tree.
     Departments,
+    /// Print deadline alerts as they fire (预警, 超期, escalation), for all
+    /// departments or one.
+    Alerts(AlertsArgs),
     /// Show a case's work order: state, holder, deadline, history.
     Order(CaseArg),
     /// List a department's work orders (as holder or co-handler).
@@ -110,6 +121,19 @@ pub enum Command {
     Review(ReviewArgs),
     /// Centre: uphold the result of a reviewed case, or reopen it.
     DecideReview(DecideReviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Only alerts addressed to this department.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Only alerts from now on (default: from the start).
+    #[arg(long)]
+    pub new: bool,
+    /// Stop after this many alerts.
+    #[arg(long)]
+    pub count: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -85,6 +85,14 @@ pub fn order_view(o: &complaints_proto::v1::Order, offset: FixedOffset) -> Strin
         time(w.due_at.as_ref(), offset),
         w.deadline_rule
     );
+    if !o.alert_stage.is_empty() {
+        let level = if o.alert_level > 0 {
+            format!(" (level {})", o.alert_level)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "  alert       {}{level}", o.alert_stage.to_uppercase());
+    }
     if o.pending_extension_days > 0 {
         let _ = writeln!(
             out,

@@ -1,5 +1,6 @@
 //! Building and running dispatch.
 
+use crate::alerts::{self, AlertHandler};
 use crate::engine::Engine;
 use crate::reviews::{self, ReviewHandler};
 use crate::routed::{self, RoutedHandler};
@@ -64,6 +65,7 @@ pub struct Application {
     relay: Relay,
     routed: Consumer<RoutedHandler>,
     reviews: Consumer<ReviewHandler>,
+    alerts: Consumer<AlertHandler>,
 }
 
 /// A channel that connects on first use: dispatch starts even while a peer
@@ -112,6 +114,13 @@ impl Service for Application {
                 },
                 Some(relay.waker()),
             ),
+            alerts: backbone.consumer(
+                alerts::CONSUMER,
+                AlertHandler {
+                    offset: backbone.network.offset,
+                },
+                None,
+            ),
             reviews: backbone.consumer(
                 reviews::CONSUMER,
                 ReviewHandler {
@@ -141,7 +150,8 @@ impl Service for Application {
             .grpc(router, self.listener)
             .relay(self.relay)
             .consumer(self.routed)
-            .consumer(self.reviews);
+            .consumer(self.reviews)
+            .consumer(self.alerts);
         runner.join().await
     }
 }

@@ -183,6 +183,11 @@ impl Engine {
         t: &Transition,
         now: DateTime<Utc>,
     ) -> Result<(), DispatchError> {
+        if !matches!(t.deadline, DeadlineChange::Keep | DeadlineChange::Pause) {
+            // A new deadline starts with a clean slate of alerts.
+            row.alert_stage.clear();
+            row.alert_level = 0;
+        }
         match &t.deadline {
             DeadlineChange::Keep | DeadlineChange::Pause | DeadlineChange::Stop => {}
             DeadlineChange::Restart => {

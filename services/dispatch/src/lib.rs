@@ -14,10 +14,12 @@
 //!   transition table, rendered in `docs/workflow.md`).
 //! - [`engine`]: applies a workflow step: deadlines, storage, events.
 //! - [`reviews`]: the consumer of intake's `ReviewRequested` (复核).
+//! - [`alerts`]: the consumer of deadline alerts (预警, 超期, escalation).
 //! - [`orders`]: the `work_orders` table and the queue message.
 //! - [`service`]: the `complaints.v1.Dispatch` gRPC service.
 //! - [`error`]: dispatch's errors and their gRPC statuses.
 
+pub mod alerts;
 pub mod app;
 pub mod engine;
 pub mod error;

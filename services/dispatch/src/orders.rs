@@ -44,12 +44,15 @@ pub struct OrderRow {
     pub last_contact_at: Option<DateTime<Utc>>,
     pub satisfaction: String,
     pub revision: i64,
+    /// The latest alert on the current conclusion deadline.
+    pub alert_stage: String,
+    pub alert_level: i32,
 }
 
 const COLUMNS: &str = "order_id, case_id, case_number, holder, co_handlers, state, mode, kind, category, severity, \
      region, channel, summary, request, respondent, received_at, assigned_at, due_at, deadline_rule, \
      base_working_days, extended_days, pending_extension, reopen_count, return_count, returned_by, \
-     previous_holder, suspended_at, last_contact_at, satisfaction, revision";
+     previous_holder, suspended_at, last_contact_at, satisfaction, revision, alert_stage, alert_level";
 
 fn count(n: i32) -> u32 {
     u32::try_from(n).unwrap_or(0)
@@ -175,7 +178,8 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
         "UPDATE work_orders SET holder = $2, co_handlers = $3, state = $4, assigned_at = $5, due_at = $6, \
          deadline_rule = $7, base_working_days = $8, extended_days = $9, pending_extension = $10, \
          reopen_count = $11, return_count = $12, returned_by = $13, previous_holder = $14, suspended_at = $15, \
-         last_contact_at = $16, satisfaction = $17, revision = $18, updated_at = now() WHERE order_id = $1",
+         last_contact_at = $16, satisfaction = $17, revision = $18, alert_stage = $19, alert_level = $20, \
+         updated_at = now() WHERE order_id = $1",
     )
     .bind(o.order_id)
     .bind(&o.holder)
@@ -195,9 +199,53 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     .bind(o.last_contact_at)
     .bind(&o.satisfaction)
     .bind(o.revision)
+    .bind(&o.alert_stage)
+    .bind(o.alert_level)
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// Records a deadline alert in the order's history; for its current
+/// conclusion deadline (`due_at` unchanged), also on the order. Returns
+/// false if there is no such order.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_alert(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    at: DateTime<Utc>,
+    stage: &str,
+    level: i32,
+    detail: &str,
+    conclusion: bool,
+    due_at: Option<DateTime<Utc>>,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "UPDATE work_orders SET \
+           alert_stage = CASE WHEN $2 AND due_at = $3 AND state IN ('queued', 'in_progress', 'returned') THEN $4 ELSE alert_stage END, \
+           alert_level = CASE WHEN $2 AND due_at = $3 AND state IN ('queued', 'in_progress', 'returned') THEN $5 ELSE alert_level END \
+         WHERE order_id = $1 RETURNING state, holder",
+    )
+    .bind(order_id)
+    .bind(conclusion)
+    .bind(due_at)
+    .bind(stage)
+    .bind(level)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((state, holder)) = row else {
+        return Ok(false);
+    };
+    sqlx::query("INSERT INTO order_steps (order_id, at, step, actor, state, holder, detail) VALUES ($1, $2, $3, 'deadline-watcher', $4, $5, $6)")
+        .bind(order_id)
+        .bind(at)
+        .bind(format!("alert_{stage}"))
+        .bind(state)
+        .bind(holder)
+        .bind(detail)
+        .execute(tx)
+        .await?;
+    Ok(true)
 }
 
 /// The order of a case, locked for a step.

@@ -82,6 +82,8 @@ impl Handler for RoutedHandler {
             last_contact_at: None,
             satisfaction: String::new(),
             revision: 1,
+            alert_stage: String::new(),
+            alert_level: 0,
         };
         orders::insert(tx, &order).await?;
         let event_id = Uuid::now_v7();

@@ -69,6 +69,8 @@ fn summary(row: &OrderRow) -> Order {
             _ => Satisfaction::Unspecified as i32,
         },
         history: Vec::new(),
+        alert_stage: row.alert_stage.clone(),
+        alert_level: u32::try_from(row.alert_level).unwrap_or(0),
     }
 }
 

@@ -6,11 +6,11 @@
 
 use crate::store;
 use chrono::{DateTime, FixedOffset, Utc};
-use complaints_proto::label_of;
 use complaints_proto::v1::{
-    CaseRouted, DeadlineRegistered, EventHeader, HandlingMode, Handover, Kind, Severity, WorkOrder,
-    WorkflowStep,
+    AlertStage, CaseRouted, DeadlineAlert, DeadlineRegistered, EventHeader, HandlingMode, Handover,
+    Kind, Severity, WorkOrder, WorkflowStep,
 };
+use complaints_proto::{label_of, Label};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::time::from_proto_opt;
@@ -188,6 +188,15 @@ impl Handler for TimelineHandler {
                 WorkflowStep::decode(payload).map_err(HandleError::undecodable)?,
             )
             .await
+        } else if subject.starts_with(events::deadline::ALERTS_PREFIX) {
+            let alert = DeadlineAlert::decode(payload).map_err(HandleError::undecodable)?;
+            let (case_id, at) = case_of(alert.header.as_ref())?;
+            let event = AlertStage::try_from(alert.stage)
+                .map(|s| s.label())
+                .unwrap_or_else(|_| "alert".into());
+            let detail = complaints_proto::alert_summary(&alert, self.offset);
+            store::append_timeline(tx, case_id, at, "deadline-watcher", &event, &detail).await?;
+            Ok(())
         } else if subject == events::deadline::DEADLINE_REGISTERED {
             self.deadline(
                 tx,

@@ -36,4 +36,7 @@ pub mod deadline {
     pub const SUBJECTS: &str = "deadline.v1.>";
     /// `DeadlineRegistered`.
     pub const DEADLINE_REGISTERED: &str = "deadline.v1.deadline_registered";
+    /// `DeadlineAlert`s: `deadline.v1.alerts.<stage>.<notified department>`.
+    pub const ALERTS: &str = "deadline.v1.alerts.>";
+    pub const ALERTS_PREFIX: &str = "deadline.v1.alerts.";
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
 /// The dimensions cases are counted by.
-pub const DIMENSIONS: [&str; 7] = [
+pub const DIMENSIONS: [&str; 9] = [
     "total",
     "channel",
     "category",
@@ -12,6 +12,10 @@ pub const DIMENSIONS: [&str; 7] = [
     "region",
     "severity",
     "department",
+    // Cases whose conclusion deadline passed, by handling department.
+    "overdue",
+    // Escalations of late cases, by the department they reached.
+    "escalated",
 ];
 
 /// The local day of an instant.

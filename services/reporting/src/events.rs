@@ -7,7 +7,8 @@ use crate::counts::{bump, local_day};
 use chrono::{FixedOffset, Utc};
 use complaints_proto::label_of;
 use complaints_proto::v1::{
-    CaseRegistered, CaseRouted, Channel, Handover, Kind, Severity, WorkOrder,
+    AlertStage, CaseRegistered, CaseRouted, Channel, DeadlineAlert, DeadlineKind, Handover, Kind,
+    Severity, WorkOrder,
 };
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
@@ -15,7 +16,7 @@ use mesh_kit::time::from_proto_opt;
 use prost::Message;
 use sqlx::PgConnection;
 
-pub const CONSUMERS: [ConsumerSpec; 3] = [
+pub const CONSUMERS: [ConsumerSpec; 4] = [
     ConsumerSpec::new(
         events::intake::STREAM,
         "reporting",
@@ -30,6 +31,11 @@ pub const CONSUMERS: [ConsumerSpec; 3] = [
         events::dispatch::STREAM,
         "reporting",
         events::dispatch::ORDERS,
+    ),
+    ConsumerSpec::new(
+        events::deadline::STREAM,
+        "reporting",
+        events::deadline::ALERTS,
     ),
 ];
 
@@ -82,6 +88,19 @@ impl Handler for CountHandler {
                 &e.department,
             )
             .await?;
+        } else if subject.starts_with(events::deadline::ALERTS_PREFIX) {
+            // Late conclusions count against the handling department
+            // (考核); escalations for the tier they reached.
+            let e = DeadlineAlert::decode(delivery.payload.clone())
+                .map_err(HandleError::undecodable)?;
+            if e.deadline_kind == DeadlineKind::Conclusion as i32 {
+                let day = day_of(e.received_at.as_ref());
+                match AlertStage::try_from(e.stage) {
+                    Ok(AlertStage::Overdue) => bump(tx, day, "overdue", &e.department).await?,
+                    Ok(AlertStage::Escalated) => bump(tx, day, "escalated", &e.notified).await?,
+                    _ => {}
+                }
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! One file per command (or family of commands).
 
 mod act;
+mod alerts;
 mod counts;
 mod departments;
 mod order;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Order(args) => order::show(&e.dispatch, args, e.utc_offset).await,
         Command::Orders(args) => order::list(&e.dispatch, args, e.utc_offset).await,
         Command::Review(args) => review::run(&e.intake, args).await,
+        Command::Alerts(args) => alerts::run(&e.deadlines, args, e.utc_offset).await,
         step => act::run(&e.dispatch, &e.actor, e.utc_offset, step).await,
     }
 }

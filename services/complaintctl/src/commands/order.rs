@@ -38,8 +38,13 @@ pub async fn list(url: &str, args: OrdersArgs, offset: chrono::FixedOffset) -> a
             .as_ref()
             .map(|h| h.case_number.as_str())
             .unwrap_or("-");
+        let alert = if o.alert_stage.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", o.alert_stage.to_uppercase())
+        };
         out += &format!(
-            "{case}  {:<12} holder {:<14} due {}  {}\n",
+            "{case}  {:<12} holder {:<14} due {}{alert}  {}\n",
             o.state,
             w.holder,
             print::time(w.due_at.as_ref(), offset),
