@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN_DIR := $(CARGO_TARGET_DIR)/debug
 CARGO ?= cargo
 
-.PHONY: help run stop build test test-unit test-e2e infra lint fmt check-cargo
+.PHONY: help run stop build test test-unit test-e2e infra bench lint fmt check-cargo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -35,6 +35,10 @@ test-unit: check-cargo ## unit tests only (no Postgres or NATS needed)
 
 test-e2e: infra build ## end-to-end tests only
 	$(CARGO) test -p mesh-e2e --no-fail-fast
+
+bench: check-cargo infra ## benchmarks on a release build: the deadline-watcher with 10 million open timers
+	$(CARGO) build --release --workspace --bins
+	$(CARGO_TARGET_DIR)/release/timer-bench
 
 lint: check-cargo ## formatting and clippy
 	$(CARGO) fmt --all --check

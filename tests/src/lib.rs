@@ -44,15 +44,17 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Directory of the built service binaries: beside the test binary's `deps/`.
+/// Directory of the built service binaries: the directory of this program,
+/// or the one above `deps/` for a test binary.
 pub fn bin_dir() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("test binary has no parent directory")?
-        .to_path_buf();
-    Ok(dir)
+    let dir = exe.parent().context("this program has no directory")?;
+    let dir = if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().context("deps/ has no parent")?
+    } else {
+        dir
+    };
+    Ok(dir.to_path_buf())
 }
 
 /// The five services, in start order, with the env var of their gRPC address.
@@ -102,8 +104,14 @@ impl TestMesh {
     /// Like [`TestMesh::start`], with extra settings (environment
     /// variables) for every service, e.g. a shorter return window.
     pub async fn start_with(settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let all: Vec<&'static str> = SERVICES.iter().map(|(n, _)| *n).collect();
+        Self::start_services(&all, settings).await
+    }
+
+    /// Like [`TestMesh::start_with`], starting only the services named.
+    pub async fn start_services(names: &[&'static str], settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let bins = bin_dir()?;
-        for (name, _) in SERVICES {
+        for name in names {
             if !bins.join(name).exists() {
                 bail!(
                     "service binary {} is missing: run `cargo build --workspace --bins` first (make test does)",
@@ -153,7 +161,7 @@ impl TestMesh {
                 .collect(),
             bins,
         };
-        for (name, _) in SERVICES {
+        for name in names {
             let port = mesh.port(name);
             let child = mesh.spawn(name, port, name)?;
             mesh.children.push((name, child));
@@ -284,7 +292,8 @@ impl TestMesh {
     async fn wait_until_serving(&mut self) -> anyhow::Result<()> {
         use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        for (name, _) in SERVICES {
+        let names: Vec<&'static str> = self.children.iter().map(|(n, _)| *n).collect();
+        for name in names {
             loop {
                 let mut exited = None;
                 for (child_name, child) in &mut self.children {
@@ -371,6 +380,11 @@ impl TestMesh {
             messages: consumer.messages().await?,
             seen: Vec::new(),
         })
+    }
+
+    /// The process id of the first process of a service.
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        self.children.iter().find(|(n, _)| *n == name).and_then(|(_, c)| c.id())
     }
 
     /// Kills the services and removes the database and the streams.

@@ -19,7 +19,9 @@ use tokio::net::TcpListener;
 /// The Postgres schema the deadline-watcher owns.
 pub const SCHEMA: &str = "deadline_watcher";
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The deadline-watcher's own migrations (benchmarks load timers into a
+/// schema made with them).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -44,6 +46,9 @@ pub struct Settings {
         default_value = "deploy/policy/deadlines.toml"
     )]
     pub policy_file: PathBuf,
+    /// Timers fired per transaction.
+    #[arg(long, env = "DEADLINE_WATCHER__FIRING__BATCH", default_value_t = 2000)]
+    pub firing_batch: i64,
     /// The working-day calendar file.
     #[arg(
         long,
@@ -98,6 +103,7 @@ impl Service for Application {
             network: backbone.network.clone(),
             subjects: backbone.subjects.clone(),
             outbox: relay.waker(),
+            batch: settings.firing_batch.max(1),
         };
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,

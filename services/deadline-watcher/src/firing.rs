@@ -12,8 +12,9 @@
 //! while no watcher ran is simply due: it fires on start-up.
 //!
 //! Between batches the loop sleeps until the earliest pending `fire_at`,
-//! never longer than [`MAX_SLEEP`] (so a timer registered meanwhile is seen
-//! within that). Memory does not grow with the number of timers: only a
+//! at least [`MIN_SLEEP`] (timers due close together fire in one batch) and
+//! at most [`MAX_SLEEP`] (a timer registered meanwhile is seen within that);
+//! a full batch means a backlog, and the next one follows at once. Memory does not grow with the number of timers: only a
 //! batch is ever held.
 
 use crate::deadlines::Deadlines;
@@ -34,8 +35,9 @@ use uuid::Uuid;
 /// The longest the loop sleeps without looking.
 pub const MAX_SLEEP: Duration = Duration::from_millis(200);
 
-/// Timers fired per transaction.
-pub const BATCH: i64 = 1000;
+/// The shortest pause between rounds that found the due end empty: timers
+/// due within it are fired together, one transaction instead of many.
+pub const MIN_SLEEP: Duration = Duration::from_millis(50);
 
 #[derive(sqlx::FromRow)]
 struct DueTimer {
@@ -62,6 +64,8 @@ pub struct Firing {
     pub network: Arc<Network>,
     pub subjects: Subjects,
     pub outbox: OutboxWaker,
+    /// Timers fired per transaction.
+    pub batch: i64,
 }
 
 impl Firing {
@@ -77,11 +81,12 @@ impl Firing {
                     0
                 }
             };
-            if fired as i64 >= BATCH {
+            if fired as i64 >= self.batch {
+                // A backlog: go on at once.
                 continue;
             }
             let wait = match self.until_next().await {
-                Ok(Some(d)) => d.min(MAX_SLEEP),
+                Ok(Some(d)) => d.clamp(MIN_SLEEP, MAX_SLEEP),
                 _ => MAX_SLEEP,
             };
             tokio::select! {
@@ -101,7 +106,7 @@ impl Firing {
         Ok(next.map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)))
     }
 
-    /// Fires up to [`BATCH`] timers due at `now`; returns how many.
+    /// Fires up to `batch` timers due at `now`; returns how many.
     pub async fn fire_due(&self, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let due: Vec<DueTimer> = sqlx::query_as(
@@ -110,7 +115,7 @@ impl Firing {
              ORDER BY fire_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(now)
-        .bind(BATCH)
+        .bind(self.batch)
         .fetch_all(&mut *tx)
         .await?;
         if due.is_empty() {
