@@ -28,7 +28,10 @@ use std::str::FromStr;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "timer-bench", about = "The deadline-watcher with millions of open timers: lateness, burst drain, memory")]
+#[command(
+    name = "timer-bench",
+    about = "The deadline-watcher with millions of open timers: lateness, burst drain, memory"
+)]
 struct Args {
     /// Open timers loaded before the measurements.
     #[arg(long, default_value_t = 10_000_000)]
@@ -44,13 +47,16 @@ struct Args {
     out: std::path::PathBuf,
 }
 
-const COLUMNS: &str = "timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, state, \
+const COLUMNS: &str =
+    "timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, state, \
      revision, started_at, stage, level, fire_at, category";
 
 /// Loads `n` pending timers due over the 30 days after `from`, in due order.
 async fn load_backlog(conn: &mut PgConnection, n: u64, from: DateTime<Utc>) -> anyhow::Result<()> {
     let mut copy = conn
-        .copy_in_raw(&format!("COPY timers ({COLUMNS}) FROM STDIN WITH (FORMAT csv)"))
+        .copy_in_raw(&format!(
+            "COPY timers ({COLUMNS}) FROM STDIN WITH (FORMAT csv)"
+        ))
         .await?;
     let span_ms = 30 * 24 * 3600 * 1000i64;
     let chunk = 50_000u64;
@@ -60,7 +66,9 @@ async fn load_backlog(conn: &mut PgConnection, n: u64, from: DateTime<Utc>) -> a
         for j in i..(i + chunk).min(n) {
             let at = from + Duration::milliseconds(span_ms * j as i64 / n as i64);
             let at = at.format("%Y-%m-%d %H:%M:%S%.3f+00");
-            let id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000u128 | u128::from(j));
+            let id = uuid::Uuid::from_u128(
+                0x0190_0000_0000_7000_8000_0000_0000_0000u128 | u128::from(j),
+            );
             buf.push_str(&format!(
                 "{id},{id},BL-{j},{id},east-heat,1,{at},transferred: 10 working days,pending,1,{at},overdue,0,{at},heating\n"
             ));
@@ -76,7 +84,13 @@ async fn load_backlog(conn: &mut PgConnection, n: u64, from: DateTime<Utc>) -> a
 }
 
 /// Adds `count` timers named `<prefix>-<g>` due at `first + g × step_ms`.
-async fn add_due(conn: &mut PgConnection, prefix: &str, count: u64, first: DateTime<Utc>, step_us: i64) -> anyhow::Result<()> {
+async fn add_due(
+    conn: &mut PgConnection,
+    prefix: &str,
+    count: u64,
+    first: DateTime<Utc>,
+    step_us: i64,
+) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO timers (timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, state, \
          revision, started_at, stage, level, fire_at, category) \
@@ -137,7 +151,8 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(args: &Args, mesh: &TestMesh) -> anyhow::Result<()> {
     let pid = mesh.pid("deadline-watcher").context("watcher pid")?;
-    let options = PgConnectOptions::from_str(&mesh.database_url)?.options([("search_path", "deadline_watcher")]);
+    let options = PgConnectOptions::from_str(&mesh.database_url)?
+        .options([("search_path", "deadline_watcher")]);
     let mut conn = options.connect().await?;
 
     eprintln!("timer-bench: loading {} open timers", args.timers);
@@ -145,7 +160,9 @@ async fn run(args: &Args, mesh: &TestMesh) -> anyhow::Result<()> {
     load_backlog(&mut conn, args.timers, Utc::now() + Duration::days(1)).await?;
     sqlx::query("ANALYZE timers").execute(&mut conn).await?;
     let load_secs = started.elapsed().as_secs_f64();
-    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM timers WHERE state = 'pending'").fetch_one(&mut conn).await?;
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM timers WHERE state = 'pending'")
+        .fetch_one(&mut conn)
+        .await?;
     eprintln!("timer-bench: {open} open timers in {load_secs:.0} s");
 
     // Follow every alert from now on.
@@ -166,10 +183,20 @@ async fn run(args: &Args, mesh: &TestMesh) -> anyhow::Result<()> {
     // Burst: `burst` timers within one second, canaries 100/s from 5 s
     // before to 15 s after.
     let t1 = t0 + Duration::seconds(i64::try_from(args.steady_secs)? + 10);
-    add_due(&mut conn, "B", args.burst, t1, 1_000_000 / i64::try_from(args.burst.max(1))?).await?;
+    add_due(
+        &mut conn,
+        "B",
+        args.burst,
+        t1,
+        1_000_000 / i64::try_from(args.burst.max(1))?,
+    )
+    .await?;
     add_due(&mut conn, "C", 2000, t1 - Duration::seconds(5), 10_000).await?;
     let expected = steady + args.burst + 2000;
-    eprintln!("timer-bench: {steady} steady timers from {t0}, a burst of {} at {t1}", args.burst);
+    eprintln!(
+        "timer-bench: {steady} steady timers from {t0}, a burst of {} at {t1}",
+        args.burst
+    );
 
     let mut seen = Seen::default();
     let mut got = 0u64;
@@ -182,15 +209,33 @@ async fn run(args: &Args, mesh: &TestMesh) -> anyhow::Result<()> {
         let message = message?;
         let now = Utc::now();
         let alert = DeadlineAlert::decode(message.payload.clone())?;
-        let Some(header) = alert.header.as_ref() else { continue };
-        let Some((prefix, _)) = header.case_number.split_once('-') else { continue };
+        let Some(header) = alert.header.as_ref() else {
+            continue;
+        };
+        let Some((prefix, _)) = header.case_number.split_once('-') else {
+            continue;
+        };
         if !matches!(prefix, "S" | "B" | "C") {
             continue;
         }
-        let due = alert.fire_at.as_ref().and_then(mesh_kit::time::from_proto).context("fire_at")?;
-        let fired = header.at.as_ref().and_then(mesh_kit::time::from_proto).context("at")?;
-        seen.fired.entry(prefix.into()).or_default().push((fired - due).num_microseconds().unwrap_or(0) as f64 / 1000.0);
-        seen.delivered.entry(prefix.into()).or_default().push((now - due).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+        let due = alert
+            .fire_at
+            .as_ref()
+            .and_then(mesh_kit::time::from_proto)
+            .context("fire_at")?;
+        let fired = header
+            .at
+            .as_ref()
+            .and_then(mesh_kit::time::from_proto)
+            .context("at")?;
+        seen.fired
+            .entry(prefix.into())
+            .or_default()
+            .push((fired - due).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+        seen.delivered
+            .entry(prefix.into())
+            .or_default()
+            .push((now - due).num_microseconds().unwrap_or(0) as f64 / 1000.0);
         let last = seen.last_fired.entry(prefix.into()).or_insert(fired);
         *last = (*last).max(fired);
         seen.last_received.insert(prefix.into(), now);
@@ -199,13 +244,23 @@ async fn run(args: &Args, mesh: &TestMesh) -> anyhow::Result<()> {
     let hwm = vm_hwm_mb(pid).unwrap_or(f64::NAN);
     let rss_now: f64 = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
         .map(|kb: f64| kb / 1024.0)
         .unwrap_or(f64::NAN);
 
     let stats = |v: &mut Vec<f64>| {
         v.sort_by(|a, b| a.total_cmp(b));
-        (pct(v, 50.0), pct(v, 99.0), pct(v, 99.9), v.last().copied().unwrap_or(f64::NAN))
+        (
+            pct(v, 50.0),
+            pct(v, 99.0),
+            pct(v, 99.9),
+            v.last().copied().unwrap_or(f64::NAN),
+        )
     };
     let (s50, s99, s999, smax) = stats(seen.fired.get_mut("S").context("steady")?);
     let (d50, d99, _, _) = stats(seen.delivered.get_mut("S").context("steady")?);
@@ -243,7 +298,10 @@ async fn run(args: &Args, mesh: &TestMesh) -> anyhow::Result<()> {
     println!("  canaries during the burst: firing lateness p50 {c50:.0} ms, p99 {c99:.0} ms, max {cmax:.0} ms");
     println!("  deadline-watcher memory: peak {hwm:.0} MB, at end {rss_now:.0} MB");
     std::fs::create_dir_all(&args.out)?;
-    let file = args.out.join(format!("timers-{}.json", Utc::now().format("%Y%m%dT%H%M%SZ")));
+    let file = args.out.join(format!(
+        "timers-{}.json",
+        Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
     std::fs::write(&file, serde_json::to_string_pretty(&summary)?)?;
     println!("  written to {}", file.display());
     Ok(())

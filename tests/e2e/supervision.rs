@@ -371,7 +371,16 @@ async fn follow(mesh: &TestMesh) -> anyhow::Result<()> {
         }
     };
     act("east-heat", Step::Sign(a::Sign {})).await?;
-    let t = timer(&mut deadlines).await?.context("timer")?;
+    // The watcher registers the timer from the queued order, soon after.
+    let mut registered = None;
+    for _ in 0..100 {
+        registered = timer(&mut deadlines).await?;
+        if registered.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let t = registered.context("the timer was never registered")?;
     assert_eq!(t.stage, "warning");
     let span = ts(t.due_at.as_ref()) - ts(t.fire_at.as_ref());
     assert_eq!(span, chrono::Duration::seconds(30), "warning at half time");

@@ -717,9 +717,11 @@ async fn returns(w: &mut World) -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfers_co_handlers_late_returns_and_withdrawal() -> anyhow::Result<()> {
-    // A closed return window: every return is late.
+    // tests/data/policy-fast.toml allows no returns: every return is late.
+    let policy = repo_root().join("tests/data/policy-fast.toml");
+    let policy = policy.to_str().context("path")?.to_owned();
     in_world(
-        &[("DISPATCH__RETURN_WINDOW_MINUTES", "0")],
+        &[("DEADLINE_WATCHER__POLICY__FILE", &policy)],
         |mut w| async move {
             let r = transfers(&mut w).await;
             (w, r)

@@ -109,7 +109,10 @@ impl TestMesh {
     }
 
     /// Like [`TestMesh::start_with`], starting only the services named.
-    pub async fn start_services(names: &[&'static str], settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+    pub async fn start_services(
+        names: &[&'static str],
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let bins = bin_dir()?;
         for name in names {
             if !bins.join(name).exists() {
@@ -384,7 +387,10 @@ impl TestMesh {
 
     /// The process id of the first process of a service.
     pub fn pid(&self, name: &str) -> Option<u32> {
-        self.children.iter().find(|(n, _)| *n == name).and_then(|(_, c)| c.id())
+        self.children
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, c)| c.id())
     }
 
     /// Kills the services and removes the database and the streams.

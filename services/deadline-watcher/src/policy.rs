@@ -89,8 +89,15 @@ struct SupervisionEntry {
 }
 
 #[derive(Debug, Deserialize)]
+struct ExtensionEntry {
+    cap_working_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
 struct PolicyFile {
     office_hours: OfficeHours,
+    return_window: AmountEntry,
+    extension: ExtensionEntry,
     conclusion: Vec<RuleEntry>,
     #[serde(default)]
     report: Vec<RuleEntry>,
@@ -211,6 +218,10 @@ pub struct Policy {
     pub contact_major_days: u32,
     /// Time allowed for the callback after conclusion (回访).
     pub callback: Rule,
+    /// How long a department may hand a misrouted case back (退单).
+    pub return_window: Duration,
+    /// Most working days a case may take, extensions included (延期).
+    pub extension_cap_working_days: u32,
     /// Written report of assigned cases; none matching means no report.
     pub report: Vec<Rule>,
     pub supervision: Supervision,
@@ -314,6 +325,8 @@ impl Policy {
             contact_general_days: file.contact.general_days,
             contact_major_days: file.contact.major_days,
             report: rules(&file.report, "report")?,
+            return_window: clock(&file.return_window, "return_window")?,
+            extension_cap_working_days: file.extension.cap_working_days,
             supervision: Supervision {
                 warning_share: file.supervision.warning_share,
                 warning_lead: clock(&file.supervision.warning_lead, "supervision.warning_lead")?,
@@ -584,6 +597,13 @@ mod tests {
     }
 
     #[test]
+    fn return_window_and_extension_cap_are_policy() {
+        let p = shipped();
+        assert_eq!(p.return_window, Duration::minutes(30));
+        assert_eq!(p.extension_cap_working_days, 30);
+    }
+
+    #[test]
     fn contact_intervals_follow_severity() {
         let p = shipped();
         assert_eq!(p.contact_interval(Severity::General), Duration::days(3));
@@ -592,11 +612,11 @@ mod tests {
 
     #[test]
     fn policies_need_a_catch_all_and_known_names() {
-        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
+        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[return_window]\namount=30\nunit='minutes'\n[extension]\ncap_working_days=30\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
         assert!(Policy::parse(no_default)
             .unwrap_err()
             .contains("last conclusion rule"));
-        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
+        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[return_window]\namount=30\nunit='minutes'\n[extension]\ncap_working_days=30\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
         assert!(Policy::parse(bad_mode)
             .unwrap_err()
             .contains("\"sideways\""));

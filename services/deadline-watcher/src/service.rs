@@ -90,10 +90,13 @@ impl DeadlinesApi for DeadlineService {
             severity
         };
         let due = self.deadlines.conclusion(kind, mode, severity, start);
+        let policy = &self.deadlines.policy;
         Ok(Response::new(ComputeDeadlineResponse {
             due_at: Some(to_proto(due.at)),
             rule: due.rule,
             working_days: due.working_days,
+            return_window_seconds: u32::try_from(policy.return_window.num_seconds()).unwrap_or(0),
+            extension_cap_working_days: policy.extension_cap_working_days,
         }))
     }
 

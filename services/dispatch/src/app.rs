@@ -47,16 +47,6 @@ pub struct Settings {
         default_value = "http://127.0.0.1:50052"
     )]
     pub triage_url: String,
-    /// Minutes a department has to hand a misrouted order back (退单, 001 五(二)1).
-    #[arg(long, env = "DISPATCH__RETURN_WINDOW_MINUTES", default_value_t = 30)]
-    pub return_window_minutes: i64,
-    /// Most working days a case may take, extensions included (002 第二十五条).
-    #[arg(
-        long,
-        env = "DISPATCH__EXTENSION_CAP_WORKING_DAYS",
-        default_value_t = 30
-    )]
-    pub extension_cap_working_days: u32,
 }
 
 pub struct Application {
@@ -85,9 +75,6 @@ impl Service for Application {
     }
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        if settings.return_window_minutes < 0 {
-            anyhow::bail!("DISPATCH__RETURN_WINDOW_MINUTES must not be negative");
-        }
         let backbone = Backbone::connect(
             Self::NAME,
             &settings.common,
@@ -101,8 +88,6 @@ impl Service for Application {
             subjects: backbone.subjects.clone(),
             deadlines: DeadlinesClient::new(lazy_channel(&settings.deadlines_url)?),
             triage: TriageClient::new(lazy_channel(&settings.triage_url)?),
-            return_window: chrono::Duration::minutes(settings.return_window_minutes),
-            extension_cap: settings.extension_cap_working_days,
         };
         let relay = backbone.relay();
         Ok(Self {

@@ -9,7 +9,7 @@ use crate::error::DispatchError;
 use crate::orders::{self, OrderRow};
 use crate::workflow::machine::Actor;
 use crate::workflow::{decide, Command, Ctx, DeadlineChange, Transition};
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::triage_client::TriageClient;
 use complaints_proto::v1::{
@@ -29,6 +29,9 @@ pub struct Due {
     pub at: DateTime<Utc>,
     pub rule: String,
     pub working_days: u32,
+    /// From the policy: the return window and the extension cap.
+    pub return_window_seconds: u32,
+    pub extension_cap: u32,
 }
 
 /// The workflow's connections and settings.
@@ -38,10 +41,6 @@ pub struct Engine {
     pub subjects: Subjects,
     pub deadlines: DeadlinesClient<Channel>,
     pub triage: TriageClient<Channel>,
-    /// How long a department may hand an order back (退单).
-    pub return_window: Duration,
-    /// Most working days a case may take, extensions included.
-    pub extension_cap: u32,
 }
 
 fn upstream(service: &str) -> impl Fn(tonic::Status) -> DispatchError + '_ {
@@ -79,6 +78,8 @@ impl Engine {
             at,
             rule: reply.rule,
             working_days: reply.working_days,
+            return_window_seconds: reply.return_window_seconds,
+            extension_cap: reply.extension_cap_working_days,
         })
     }
 
@@ -153,8 +154,6 @@ impl Engine {
         let ctx = Ctx {
             network: &self.network,
             now,
-            return_window: self.return_window,
-            extension_cap: self.extension_cap,
         };
         let t = decide(&row.snapshot(), &actor, &command, &ctx).map_err(DispatchError::Rejected)?;
         row.apply(&t.next);
@@ -195,6 +194,9 @@ impl Engine {
                 row.due_at = due.at;
                 row.deadline_rule = due.rule;
                 row.base_working_days = i32::try_from(due.working_days).unwrap_or(0);
+                row.return_window_seconds =
+                    i32::try_from(due.return_window_seconds).unwrap_or(i32::MAX);
+                row.extension_cap = i32::try_from(due.extension_cap).unwrap_or(i32::MAX);
             }
             DeadlineChange::Extend(days) => {
                 row.due_at = self.shift(row.due_at, *days).await?;

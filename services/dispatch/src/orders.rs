@@ -47,12 +47,17 @@ pub struct OrderRow {
     /// The latest alert on the current conclusion deadline.
     pub alert_stage: String,
     pub alert_level: i32,
+    /// How long a holder may return the order (from the policy).
+    pub return_window_seconds: i32,
+    /// Most working days in all, extensions included (from the policy).
+    pub extension_cap: i32,
 }
 
 const COLUMNS: &str = "order_id, case_id, case_number, holder, co_handlers, state, mode, kind, category, severity, \
      region, channel, summary, request, respondent, received_at, assigned_at, due_at, deadline_rule, \
      base_working_days, extended_days, pending_extension, reopen_count, return_count, returned_by, \
-     previous_holder, suspended_at, last_contact_at, satisfaction, revision, alert_stage, alert_level";
+     previous_holder, suspended_at, last_contact_at, satisfaction, revision, alert_stage, alert_level, \
+     return_window_seconds, extension_cap";
 
 fn count(n: i32) -> u32 {
     u32::try_from(n).unwrap_or(0)
@@ -119,6 +124,8 @@ impl OrderRow {
             returned_by: self.returned_by.clone(),
             previous_holder: self.previous_holder.clone(),
             suspended_at: self.suspended_at,
+            return_window: chrono::Duration::seconds(self.return_window_seconds.into()),
+            extension_cap: count(self.extension_cap),
         }
     }
 
@@ -144,8 +151,8 @@ pub async fn insert(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     sqlx::query(
         "INSERT INTO work_orders (order_id, case_id, case_number, holder, mode, kind, category, \
          severity, region, channel, summary, request, respondent, received_at, assigned_at, due_at, \
-         deadline_rule, base_working_days, state, revision) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+         deadline_rule, base_working_days, state, revision, return_window_seconds, extension_cap) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(o.order_id)
     .bind(o.case_id)
@@ -167,6 +174,8 @@ pub async fn insert(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     .bind(o.base_working_days)
     .bind(&o.state)
     .bind(o.revision)
+    .bind(o.return_window_seconds)
+    .bind(o.extension_cap)
     .execute(tx)
     .await?;
     Ok(())
@@ -179,6 +188,7 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
          deadline_rule = $7, base_working_days = $8, extended_days = $9, pending_extension = $10, \
          reopen_count = $11, return_count = $12, returned_by = $13, previous_holder = $14, suspended_at = $15, \
          last_contact_at = $16, satisfaction = $17, revision = $18, alert_stage = $19, alert_level = $20, \
+         return_window_seconds = $21, extension_cap = $22, \
          updated_at = now() WHERE order_id = $1",
     )
     .bind(o.order_id)
@@ -201,6 +211,8 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     .bind(o.revision)
     .bind(&o.alert_stage)
     .bind(o.alert_level)
+    .bind(o.return_window_seconds)
+    .bind(o.extension_cap)
     .execute(tx)
     .await?;
     Ok(())

@@ -84,6 +84,8 @@ impl Handler for RoutedHandler {
             revision: 1,
             alert_stage: String::new(),
             alert_level: 0,
+            return_window_seconds: i32::try_from(due.return_window_seconds).unwrap_or(i32::MAX),
+            extension_cap: i32::try_from(due.extension_cap).unwrap_or(i32::MAX),
         };
         orders::insert(tx, &order).await?;
         let event_id = Uuid::now_v7();

@@ -283,10 +283,6 @@ impl std::fmt::Display for Actor {
 pub struct Ctx<'a> {
     pub network: &'a Network,
     pub now: DateTime<Utc>,
-    /// How long a department may hand an order back (退单 window).
-    pub return_window: Duration,
-    /// Most working days a case may take in all, extensions included.
-    pub extension_cap: u32,
 }
 
 fn forbidden(actor: &Actor, who: &str, step: Step) -> Rejection {
@@ -392,11 +388,11 @@ pub fn decide(
                     "the centre holds this order; it cannot return it to itself".into(),
                 ));
             }
-            let closes = order.assigned_at + ctx.return_window;
+            let closes = order.assigned_at + order.return_window;
             if ctx.now > closes {
                 return Err(Rejection::Precondition(format!(
-                    "the return window of {} minutes closed at {}; ask the centre to reroute instead",
-                    ctx.return_window.num_minutes(),
+                    "the return window of {} closed at {}; ask the centre to reroute instead",
+                    human(order.return_window),
                     closes.format("%Y-%m-%d %H:%M:%S UTC")
                 )));
             }
@@ -508,10 +504,10 @@ pub fn decide(
                 )));
             }
             let total = order.base_working_days + order.extended_days + working_days;
-            if total > ctx.extension_cap {
+            if total > order.extension_cap {
                 return Err(Rejection::Precondition(format!(
                     "{working_days} more working days would make {total} in all; at most {} are allowed (002 第二十五条)",
-                    ctx.extension_cap
+                    order.extension_cap
                 )));
             }
             next.pending_extension = Some(*working_days);
@@ -660,6 +656,16 @@ fn reopen(next: &mut OrderSnapshot, to: &str, ctx: &Ctx) {
     next.state = Queued;
     next.extended_days = 0;
     next.pending_extension = None;
+}
+
+/// `30 minutes`, `45 s`.
+fn human(d: Duration) -> String {
+    let secs = d.num_seconds();
+    if secs % 60 == 0 {
+        format!("{} minutes", secs / 60)
+    } else {
+        format!("{secs} s")
+    }
 }
 
 fn with_reason(what: String, reason: &str) -> String {

@@ -170,4 +170,8 @@ pub struct OrderSnapshot {
     /// Who held it before the centre took it for a review.
     pub previous_holder: String,
     pub suspended_at: Option<DateTime<Utc>>,
+    /// How long a holder may return it (退单), from the deadline policy.
+    pub return_window: chrono::Duration,
+    /// Most working days in all, extensions included, from the policy.
+    pub extension_cap: u32,
 }

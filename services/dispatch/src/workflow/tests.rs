@@ -39,6 +39,8 @@ fn order(mode: HandlingMode) -> OrderSnapshot {
         returned_by: vec![],
         previous_holder: String::new(),
         suspended_at: None,
+        return_window: Duration::minutes(30),
+        extension_cap: 30,
     }
 }
 
@@ -46,8 +48,6 @@ fn ctx(network: &Network, minutes: i64) -> Ctx<'_> {
     Ctx {
         network,
         now: t0() + Duration::minutes(minutes),
-        return_window: Duration::minutes(30),
-        extension_cap: 30,
     }
 }
 
