@@ -96,6 +96,7 @@ struct ExtensionEntry {
 #[derive(Debug, Deserialize)]
 struct PolicyFile {
     office_hours: OfficeHours,
+    acceptance: AmountEntry,
     return_window: AmountEntry,
     extension: ExtensionEntry,
     conclusion: Vec<RuleEntry>,
@@ -218,6 +219,8 @@ pub struct Policy {
     pub contact_major_days: u32,
     /// Time allowed for the callback after conclusion (回访).
     pub callback: Rule,
+    /// Time to decide whether to accept a complaint (受理).
+    pub acceptance: Rule,
     /// How long a department may hand a misrouted case back (退单).
     pub return_window: Duration,
     /// Most working days a case may take, extensions included (延期).
@@ -326,6 +329,14 @@ impl Policy {
             contact_major_days: file.contact.major_days,
             report: rules(&file.report, "report")?,
             return_window: clock(&file.return_window, "return_window")?,
+            acceptance: Rule {
+                kind: None,
+                mode: None,
+                severity: None,
+                amount: file.acceptance.amount,
+                unit: file.acceptance.unit,
+                source: "acceptance decision".into(),
+            },
             extension_cap_working_days: file.extension.cap_working_days,
             supervision: Supervision {
                 warning_share: file.supervision.warning_share,
@@ -597,6 +608,19 @@ mod tests {
     }
 
     #[test]
+    fn acceptance_is_decided_within_five_working_days() {
+        let p = shipped();
+        // Received on 30 September 2025: 9, 10, 11 (make-up), 13, 14 October.
+        let due = p.due(
+            &p.acceptance,
+            at("2025-09-30T15:00:00+08:00"),
+            &cn(),
+            beijing(),
+        );
+        assert_eq!(due, at("2025-10-14T23:59:59+08:00"));
+    }
+
+    #[test]
     fn return_window_and_extension_cap_are_policy() {
         let p = shipped();
         assert_eq!(p.return_window, Duration::minutes(30));
@@ -612,11 +636,11 @@ mod tests {
 
     #[test]
     fn policies_need_a_catch_all_and_known_names() {
-        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[return_window]\namount=30\nunit='minutes'\n[extension]\ncap_working_days=30\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
+        let no_default = "[office_hours]\nstart='08:30'\nend='17:30'\n[acceptance]\namount=5\nunit='working_days'\n[return_window]\namount=30\nunit='minutes'\n[extension]\ncap_working_days=30\n[[conclusion]]\nmode='direct'\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
         assert!(Policy::parse(no_default)
             .unwrap_err()
             .contains("last conclusion rule"));
-        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[return_window]\namount=30\nunit='minutes'\n[extension]\ncap_working_days=30\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
+        let bad_mode = "[office_hours]\nstart='08:30'\nend='17:30'\n[acceptance]\namount=5\nunit='working_days'\n[return_window]\namount=30\nunit='minutes'\n[extension]\ncap_working_days=30\n[[conclusion]]\nmode='sideways'\namount=1\nunit='hours'\n[[conclusion]]\namount=1\nunit='hours'\n[contact]\ngeneral_days=3\nmajor_days=1\n[callback]\namount=2\nunit='calendar_days'\n[supervision]\nwarning_share=0.2\nwarning_lead={amount=24,unit='hours'}\nescalation_interval={amount=1,unit='working_days'}\nwarn=['conclusion']\nescalate=['conclusion']\n";
         assert!(Policy::parse(bad_mode)
             .unwrap_err()
             .contains("\"sideways\""));

@@ -2,6 +2,7 @@
 //! timers of a case, and the alerts as they fire.
 
 use crate::deadlines::Deadlines;
+use crate::policy::Policy;
 use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
 use chrono::{DateTime, Utc};
 use complaints_proto::v1::deadlines_server::Deadlines as DeadlinesApi;
@@ -65,13 +66,32 @@ impl DeadlinesApi for DeadlineService {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
         let req = request.into_inner();
         let deadline_kind: DeadlineKind = enum_field(req.deadline_kind, "deadline_kind", true)?;
-        if !matches!(
-            deadline_kind,
-            DeadlineKind::Conclusion | DeadlineKind::Unspecified
-        ) {
-            return Err(Status::invalid_argument(
-                "deadline_kind: only DEADLINE_KIND_CONCLUSION is computed",
-            ));
+        let start: DateTime<Utc> = from_proto_opt(req.start.as_ref()).ok_or_else(|| {
+            Status::invalid_argument("start: is required and must be a valid timestamp")
+        })?;
+        let policy = &self.deadlines.policy;
+        match deadline_kind {
+            DeadlineKind::Conclusion | DeadlineKind::Unspecified => {}
+            DeadlineKind::Acceptance => {
+                let at = policy.due(
+                    &policy.acceptance,
+                    start,
+                    &self.deadlines.calendar,
+                    self.deadlines.offset,
+                );
+                return Ok(Response::new(ComputeDeadlineResponse {
+                    due_at: Some(to_proto(at)),
+                    rule: format!(
+                        "acceptance: {}",
+                        policy.acceptance.describe().trim_start_matches("default: ")
+                    ),
+                    working_days: Policy::working_days(&policy.acceptance),
+                    ..Default::default()
+                }));
+            }
+            _ => return Err(Status::invalid_argument(
+                "deadline_kind: only conclusion and acceptance deadlines are computed on request",
+            )),
         }
         let mode: HandlingMode = enum_field(req.mode, "mode", false)?;
         let kind: Kind = enum_field::<Kind>(req.kind, "kind", true)?;
@@ -90,7 +110,6 @@ impl DeadlinesApi for DeadlineService {
             severity
         };
         let due = self.deadlines.conclusion(kind, mode, severity, start);
-        let policy = &self.deadlines.policy;
         Ok(Response::new(ComputeDeadlineResponse {
             due_at: Some(to_proto(due.at)),
             rule: due.rule,
