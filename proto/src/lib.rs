@@ -38,6 +38,7 @@ label!(
     v1::Satisfaction => "SATISFACTION_",
     v1::Handover => "HANDOVER_",
     v1::AlertStage => "ALERT_STAGE_",
+    v1::ReportPeriod => "REPORT_PERIOD_",
 );
 
 /// The label of an enum field's raw value, `unknown(7)` for a value this

@@ -40,7 +40,7 @@ async fn two_services_migrate_one_database_side_by_side() -> anyhow::Result<()> 
             );
         }
         assert!(has("intake", "cases") && !has("reporting", "cases"));
-        assert!(has("reporting", "daily_counts") && !has("intake", "daily_counts"));
+        assert!(has("reporting", "cube") && !has("intake", "cube"));
         assert!(
             !tables.iter().any(|(s, _)| s == "public"),
             "nothing lands in public"

@@ -156,6 +156,7 @@ impl Engine {
             now,
         };
         let t = decide(&row.snapshot(), &actor, &command, &ctx).map_err(DispatchError::Rejected)?;
+        let from_holder = row.holder.clone();
         row.apply(&t.next);
         self.move_deadline(&mut row, &t, now).await?;
         match &command {
@@ -171,7 +172,8 @@ impl Engine {
         orders::update(tx, &row).await?;
         let event = t.step.event();
         orders::record_step(tx, &row, now, event, &actor.to_string(), &t.detail).await?;
-        self.announce(tx, &row, &t, &actor, now).await?;
+        self.announce(tx, &row, &t, &actor, &from_holder, now)
+            .await?;
         tracing::info!(case_number, step = event, holder = %row.holder, state = %row.state, "workflow step");
         Ok(row)
     }
@@ -221,6 +223,7 @@ impl Engine {
         row: &OrderRow,
         t: &Transition,
         actor: &Actor,
+        from_holder: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DispatchError> {
         let event_id = Uuid::now_v7();
@@ -249,6 +252,9 @@ impl Engine {
             received_at: row.received_at.map(to_proto),
             category: row.category.clone(),
             assigned_at: Some(to_proto(row.assigned_at)),
+            from_holder: from_holder.to_owned(),
+            deadline_at: Some(to_proto(row.due_at)),
+            region: row.region.clone(),
         };
         let subject = self
             .subjects

@@ -1,7 +1,9 @@
 //! Building and running reporting.
 
-use crate::events::{CountHandler, CONSUMERS};
+use crate::events::{RollupHandler, CONSUMERS, DURABLE};
+use crate::schedule::Scheduler;
 use crate::service::ReportingService;
+use crate::store::Db;
 use clap::Parser;
 use complaints_proto::v1::reporting_server::ReportingServer;
 use mesh_kit::consumer::Consumer;
@@ -18,7 +20,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[command(
     name = "reporting",
     version,
-    about = "reporting: statistics fed by every event"
+    about = "reporting: rollups fed by every event, reports and periodic reports"
 )]
 pub struct Settings {
     #[command(flatten)]
@@ -26,12 +28,54 @@ pub struct Settings {
     /// Address of the gRPC server.
     #[arg(long, env = "REPORTING__GRPC__ADDR", default_value = "127.0.0.1:50055")]
     pub grpc_addr: String,
+    /// Rebuild every rollup by replaying the streams from their start.
+    #[arg(long, env = "REPORTING__REBUILD")]
+    pub rebuild: bool,
 }
 
 pub struct Application {
     listener: TcpListener,
     service: ReportingService,
-    consumers: Vec<Consumer<CountHandler>>,
+    consumers: Vec<Consumer<RollupHandler>>,
+    scheduler: Scheduler,
+}
+
+/// Empties the rollups and their consumers' memory, so the consumers,
+/// created afresh, replay every stream from its start. Asked for by a
+/// migration (`rollup_state`) or by `--rebuild`.
+async fn rebuild_if_asked(backbone: &Backbone, asked: bool) -> anyhow::Result<()> {
+    let requested: Option<String> =
+        sqlx::query_scalar("SELECT value FROM rollup_state WHERE key = 'rebuild'")
+            .fetch_optional(&backbone.pool)
+            .await?;
+    if !asked && requested.as_deref() != Some("requested") {
+        return Ok(());
+    }
+    tracing::warn!("rebuilding every rollup from the event streams");
+    let mut tx = backbone.pool.begin().await?;
+    sqlx::query("TRUNCATE cube, case_state")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM processed_events WHERE consumer = $1")
+        .bind(DURABLE)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO rollup_state (key, value) VALUES ('rebuild', $1) ON CONFLICT (key) DO UPDATE SET value = $1")
+        .bind(format!("started {}", chrono::Utc::now().to_rfc3339()))
+        .execute(&mut *tx)
+        .await?;
+    for spec in CONSUMERS {
+        if let Ok(stream) = backbone
+            .js
+            .get_stream(backbone.subjects.stream(spec.stream))
+            .await
+        {
+            // Absent already is fine: it will be created from the start.
+            let _ = stream.delete_consumer(DURABLE).await;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 impl Service for Application {
@@ -46,17 +90,28 @@ impl Service for Application {
     async fn build(settings: Settings) -> anyhow::Result<Self> {
         let backbone =
             Backbone::connect(Self::NAME, &settings.common, SCHEMA, &MIGRATOR, None).await?;
-        let offset = backbone.network.offset;
-        let handler = CountHandler { offset };
+        rebuild_if_asked(&backbone, settings.rebuild).await?;
+        let handler = RollupHandler {
+            offset: backbone.network.offset,
+        };
         let consumers = CONSUMERS
             .into_iter()
             .map(|spec| backbone.consumer(spec, handler.clone(), None))
             .collect();
+        let db = Db {
+            pool: backbone.pool.clone(),
+        };
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
+            scheduler: Scheduler {
+                db: db.clone(),
+                network: backbone.network.clone(),
+            },
             service: ReportingService {
-                pool: backbone.pool,
-                offset,
+                db,
+                network: backbone.network,
+                js: backbone.js,
+                subjects: backbone.subjects,
             },
             consumers,
         })
@@ -72,6 +127,11 @@ impl Service for Application {
         for consumer in self.consumers {
             runner.consumer(consumer);
         }
+        let scheduler = self.scheduler;
+        runner.task("report-schedule", |shutdown| async move {
+            scheduler.run(shutdown).await;
+            Ok(())
+        });
         runner.join().await
     }
 }

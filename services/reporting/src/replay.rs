@@ -1,0 +1,54 @@
+//! Recomputes the rollups from the raw event streams, in memory: the check
+//! that the rollups tell the truth (`VerifyReport`).
+
+use crate::events::CONSUMERS;
+use crate::fold::fold;
+use crate::memory::Memory;
+use async_nats::jetstream::{self, consumer::pull::OrderedConfig};
+use chrono::FixedOffset;
+use futures::StreamExt;
+use mesh_kit::Subjects;
+use std::time::Duration;
+
+/// Reads every stream the rollups are fed from, start to end, and folds
+/// each event into a fresh [`Memory`]. Returns it and the events read.
+pub async fn replay(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+    offset: FixedOffset,
+) -> anyhow::Result<(Memory, u64)> {
+    let mut memory = Memory::default();
+    let mut count = 0u64;
+    for spec in CONSUMERS {
+        let Ok(mut stream) = js.get_stream(subjects.stream(spec.stream)).await else {
+            continue;
+        };
+        if stream.info().await?.state.messages == 0 {
+            continue;
+        }
+        let consumer = stream
+            .create_consumer(OrderedConfig {
+                filter_subject: subjects.subject(spec.filter),
+                ..Default::default()
+            })
+            .await?;
+        let mut messages = consumer.messages().await?;
+        loop {
+            // A quiet stream ends the read: nothing pending for a while.
+            let next = match tokio::time::timeout(Duration::from_secs(2), messages.next()).await {
+                Ok(Some(message)) => message?,
+                Ok(None) | Err(_) => break,
+            };
+            let pending = next.info().map(|i| i.pending).unwrap_or(0);
+            // Events the consumer would dead-letter are skipped here too.
+            if let Ok(folded) = fold(subjects.base(next.subject.as_str()), &next.payload, offset) {
+                memory.apply(&folded);
+            }
+            count += 1;
+            if pending == 0 {
+                break;
+            }
+        }
+    }
+    Ok((memory, count))
+}
