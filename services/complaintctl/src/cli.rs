@@ -82,6 +82,8 @@ pub enum Command {
     Counts(CountsArgs),
     /// List the department tree.
     Departments,
+    /// Reports: weekly, monthly, quarterly, annual; show, CSV, HTML, verify.
+    Report(ReportArgs),
     /// Print deadline alerts as they fire (预警, 超期, escalation), for all
     /// departments or one.
     Alerts(AlertsArgs),
@@ -121,6 +123,46 @@ pub enum Command {
     Review(ReviewArgs),
     /// Centre: uphold the result of a reviewed case, or reopen it.
     DecideReview(DecideReviewArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PeriodArg {
+    Weekly,
+    Monthly,
+    Quarterly,
+    Annual,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportAction {
+    /// Print the report.
+    Show,
+    /// Write it as CSV (to --out, or stdout).
+    Csv,
+    /// Write it as an HTML page with charts (to --out, or stdout).
+    Html,
+    /// Recompute it from the raw event streams and compare with the rollups.
+    Verify,
+    /// List the periodic reports produced on schedule.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// What to do.
+    #[arg(value_enum, default_value = "show")]
+    pub action: ReportAction,
+    #[arg(long, value_enum, default_value = "monthly")]
+    pub period: PeriodArg,
+    /// Any day of the period (YYYY-MM-DD); default: the last complete one.
+    #[arg(long, default_value = "")]
+    pub date: String,
+    /// A department: the report covers its subtree (default: everything).
+    #[arg(long, default_value = "")]
+    pub department: String,
+    /// File to write (csv, html).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

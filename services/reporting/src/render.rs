@@ -176,7 +176,7 @@ pub fn html(r: &Report, jurisdiction: &str) -> String {
             .map(|f| f.value)
             .unwrap_or(0)
     };
-    let rates = r.rates.clone().unwrap_or_default();
+    let rates = r.rates.unwrap_or_default();
     let mut out = String::new();
     let _ = write!(
         out,

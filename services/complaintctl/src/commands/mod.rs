@@ -6,6 +6,7 @@ mod counts;
 mod departments;
 mod order;
 mod queue;
+mod report;
 mod review;
 mod show;
 mod submit;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Orders(args) => order::list(&e.dispatch, args, e.utc_offset).await,
         Command::Review(args) => review::run(&e.intake, args).await,
         Command::Alerts(args) => alerts::run(&e.deadlines, args, e.utc_offset).await,
+        Command::Report(args) => report::run(&e.reporting, args).await,
         step => act::run(&e.dispatch, &e.actor, e.utc_offset, step).await,
     }
 }
