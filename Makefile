@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN_DIR := $(CARGO_TARGET_DIR)/debug
 CARGO ?= cargo
 
-.PHONY: help run stop build test test-unit test-e2e infra bench lint fmt check-cargo
+.PHONY: help run stop build test test-unit test-e2e infra chromium bench lint fmt check-cargo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -27,13 +27,16 @@ run: build ## run the whole mesh on this machine with the sample network (Ctrl-C
 stop: ## stop services left running by `make run`
 	deploy/local/stop.sh
 
-test: infra build ## every test: unit tests and end-to-end tests against real Postgres and NATS
+chromium: ## make sure headless Chromium is installed (the report test opens the HTML report)
+	deploy/local/ensure-chromium.sh
+
+test: infra chromium build ## every test: unit tests and end-to-end tests against real Postgres and NATS
 	$(CARGO) test --workspace --no-fail-fast
 
 test-unit: check-cargo ## unit tests only (no Postgres or NATS needed)
 	$(CARGO) test --workspace --lib --bins
 
-test-e2e: infra build ## end-to-end tests only
+test-e2e: infra chromium build ## end-to-end tests only
 	$(CARGO) test -p mesh-e2e --no-fail-fast
 
 bench: check-cargo infra ## benchmarks on a release build: the deadline-watcher with 10 million open timers

@@ -176,6 +176,16 @@ impl TestMesh {
     /// Starts one process of `name` listening on `port`, logging to
     /// `<log>.log`.
     fn spawn(&self, name: &str, port: u16, log: &str) -> anyhow::Result<Child> {
+        self.spawn_with(name, port, log, &[])
+    }
+
+    fn spawn_with(
+        &self,
+        name: &str,
+        port: u16,
+        log: &str,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<Child> {
         let root = repo_root();
         let addr_var = SERVICES
             .iter()
@@ -212,6 +222,7 @@ impl TestMesh {
                 std::env::var("MESH_TEST_LOG").unwrap_or_else(|_| "info".into()),
             )
             .envs(self.settings.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra.iter().copied())
             .stdout(Stdio::from(file.try_clone()?))
             .stderr(Stdio::from(file))
             .kill_on_drop(true)
@@ -242,7 +253,16 @@ impl TestMesh {
 
     /// Starts a service again after [`TestMesh::kill`], on its port.
     pub async fn restart(&mut self, name: &'static str) -> anyhow::Result<()> {
-        let child = self.spawn(name, self.port(name), name)?;
+        self.restart_with(name, &[]).await
+    }
+
+    /// Like [`TestMesh::restart`], with extra settings for this start.
+    pub async fn restart_with(
+        &mut self,
+        name: &'static str,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
+        let child = self.spawn_with(name, self.port(name), name, extra)?;
         self.children.push((name, child));
         self.wait_until_serving().await
     }

@@ -113,7 +113,7 @@ fn esc(s: &str) -> String {
 fn bars(title: &str, rows: &[(String, u64)]) -> String {
     if rows.is_empty() {
         return format!(
-            "<h3>{}</h3><p class=\"none\">无数据 (no data)</p>",
+            "<div class=\"box\"><h3>{}</h3><p class=\"none\">无数据 (no data)</p></div>",
             esc(title)
         );
     }
@@ -121,7 +121,7 @@ fn bars(title: &str, rows: &[(String, u64)]) -> String {
     let (label_w, bar_w, row_h) = (170.0, 420.0, 22.0);
     let height = row_h * rows.len() as f64 + 8.0;
     let mut svg = format!(
-        "<h3>{}</h3><svg class=\"chart\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"{}\">",
+        "<div class=\"box\"><h3>{}</h3><svg class=\"chart\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"{}\">",
         esc(title),
         label_w + bar_w + 60.0,
         esc(title)
@@ -142,7 +142,7 @@ fn bars(title: &str, rows: &[(String, u64)]) -> String {
             y + 15.0
         );
     }
-    svg.push_str("</svg>");
+    svg.push_str("</svg></div>");
     svg
 }
 
@@ -212,7 +212,7 @@ pub fn html(r: &Report, jurisdiction: &str) -> String {
     out.push_str("</section>");
     let _ = write!(
         out,
-        "<p class=\"note\">受理率 acceptance {} · 90% of cases concluded within {} hours · returned {} · reopened {} · escalated {} · withdrawn {}</p>",
+        "<p class=\"note\">受理率 acceptance {} · 90% of cases concluded within {} h · returned {} · reopened {} · escalated {} · withdrawn {}</p>",
         pct(rates.acceptance_rate),
         rates.p90_handling_hours,
         figure("returned"),
@@ -326,7 +326,7 @@ h1{margin:0;font-size:24px}.sub{color:#566;margin:4px 0 16px}h2{font-size:17px;m
 h3{font-size:14px;margin:10px 0 4px}small{color:#789;font-weight:normal}\
 .tiles{display:grid;grid-template-columns:repeat(4,1fr);gap:8px}.tile{border:1px solid #d5dbe1;border-radius:6px;padding:8px}\
 .tile .v{font-size:22px;font-weight:bold;color:#c83b2b}.tile .l{font-size:12px;color:#566}.note{font-size:12px;color:#566}\
-.charts{display:grid;grid-template-columns:1fr 1fr;gap:4px 18px}.chart{width:100%;font-size:12px}.chart rect{fill:#2f6fb0}\
+.charts{display:grid;grid-template-columns:1fr 1fr;gap:4px 18px}.box{break-inside:avoid}.chart{width:100%;font-size:12px}.chart rect{fill:#2f6fb0}\
 table{border-collapse:collapse;width:100%;font-size:12px}th,td{border-bottom:1px solid #e3e7eb;padding:3px 6px;text-align:left}\
 td.t2{padding-left:14px}td.t3{padding-left:26px}td.t4{padding-left:38px}.none{color:#899;font-size:12px}\
 footer{margin-top:24px;font-size:11px;color:#899}\
