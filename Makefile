@@ -39,9 +39,10 @@ test-unit: check-cargo ## unit tests only (no Postgres or NATS needed)
 test-e2e: infra chromium build ## end-to-end tests only
 	$(CARGO) test -p mesh-e2e --no-fail-fast
 
-bench: check-cargo infra ## benchmarks on a release build: the deadline-watcher with 10 million open timers
+bench: check-cargo infra ## benchmarks on a release build: 10 million open timers, reports over 10 million cases
 	$(CARGO) build --release --workspace --bins
 	$(CARGO_TARGET_DIR)/release/timer-bench
+	$(CARGO_TARGET_DIR)/release/report-bench
 
 lint: check-cargo ## formatting and clippy
 	$(CARGO) fmt --all --check

@@ -53,7 +53,7 @@ async fn rebuild_if_asked(backbone: &Backbone, asked: bool) -> anyhow::Result<()
     }
     tracing::warn!("rebuilding every rollup from the event streams");
     let mut tx = backbone.pool.begin().await?;
-    sqlx::query("TRUNCATE cube, case_state")
+    sqlx::query("TRUNCATE cube, cube_month, case_state")
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM processed_events WHERE consumer = $1")
