@@ -21,7 +21,8 @@ use chrono::{Duration, NaiveDate, Utc};
 use clap::Parser;
 use complaints_proto::v1::reporting_client::ReportingClient;
 use complaints_proto::v1::{
-    CaseRegistered, CaseRouted, Channel, EventHeader, GetCountsRequest, GetReportRequest, Kind, ReportPeriod, Severity,
+    CaseRegistered, CaseRouted, Channel, EventHeader, GetCountsRequest, GetReportRequest, Kind,
+    ReportPeriod, Severity,
 };
 use mesh_e2e::{repo_root, TestMesh};
 use mesh_kit::time::to_proto;
@@ -33,7 +34,10 @@ use std::time::Instant;
 use uuid::Uuid;
 
 #[derive(Parser)]
-#[command(name = "report-bench", about = "Reporting over millions of cases: report latency, freshness, rebuild")]
+#[command(
+    name = "report-bench",
+    about = "Reporting over millions of cases: report latency, freshness, rebuild"
+)]
 struct Args {
     #[arg(long, default_value_t = 10_000_000)]
     cases: u64,
@@ -113,16 +117,34 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
     let subjects = mesh_kit::Subjects::new(mesh.prefix.clone());
-    for (stream, filter) in [("INTAKE", "intake.v1.>"), ("TRIAGE", "triage.v1.>"), ("DISPATCH", "dispatch.v1.>"), ("DEADLINE", "deadline.v1.>")] {
-        mesh_kit::nats::ensure_stream(&mesh.js, &subjects.stream(stream), vec![subjects.subject(filter)]).await?;
+    for (stream, filter) in [
+        ("INTAKE", "intake.v1.>"),
+        ("TRIAGE", "triage.v1.>"),
+        ("DISPATCH", "dispatch.v1.>"),
+        ("DEADLINE", "deadline.v1.>"),
+    ] {
+        mesh_kit::nats::ensure_stream(
+            &mesh.js,
+            &subjects.stream(stream),
+            vec![subjects.subject(filter)],
+        )
+        .await?;
     }
-    let options = PgConnectOptions::from_str(&mesh.database_url)?.options([("search_path", "reporting")]);
+    let options =
+        PgConnectOptions::from_str(&mesh.database_url)?.options([("search_path", "reporting")]);
     let mut conn = options.connect().await?;
 
-    eprintln!("report-bench: generating {} cases and their rollups", args.cases);
+    eprintln!(
+        "report-bench: generating {} cases and their rollups",
+        args.cases
+    );
     let started = Instant::now();
     let start = Utc::now() - Duration::days(730);
-    sqlx::query(GENERATE).bind(start).bind(i64::try_from(args.cases)?).execute(&mut conn).await?;
+    sqlx::query(GENERATE)
+        .bind(start)
+        .bind(i64::try_from(args.cases)?)
+        .execute(&mut conn)
+        .await?;
     for sql in CUBE {
         sqlx::query(sql).execute(&mut conn).await?;
     }
@@ -136,12 +158,22 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
     sqlx::query("ANALYZE case_state").execute(&mut conn).await?;
     sqlx::query("ANALYZE cube").execute(&mut conn).await?;
     let load_secs = started.elapsed().as_secs_f64();
-    let cube_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM cube").fetch_one(&mut conn).await?;
-    eprintln!("report-bench: {} cases, {cube_rows} cube rows in {load_secs:.0} s", args.cases);
+    let cube_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM cube")
+        .fetch_one(&mut conn)
+        .await?;
+    eprintln!(
+        "report-bench: {} cases, {cube_rows} cube rows in {load_secs:.0} s",
+        args.cases
+    );
 
     // A month in the middle of the data.
     let month = (Utc::now() - Duration::days(200)).date_naive();
-    let month = NaiveDate::from_ymd_opt(chrono::Datelike::year(&month), chrono::Datelike::month(&month), 15).context("date")?;
+    let month = NaiveDate::from_ymd_opt(
+        chrono::Datelike::year(&month),
+        chrono::Datelike::month(&month),
+        15,
+    )
+    .context("date")?;
     let mut reporting = ReportingClient::new(mesh.channel("reporting").await?);
     let latency = |scope: &'static str| {
         let mut client = reporting.clone();
@@ -151,11 +183,19 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
             for _ in 0..args.requests {
                 let t = Instant::now();
                 let r = client
-                    .get_report(GetReportRequest { period: ReportPeriod::Monthly as i32, date: month.to_string(), department: scope.into() })
+                    .get_report(GetReportRequest {
+                        period: ReportPeriod::Monthly as i32,
+                        date: month.to_string(),
+                        department: scope.into(),
+                    })
                     .await?
                     .into_inner();
                 ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                registered = r.figures.iter().find(|f| f.name == "registered").map_or(0, |f| f.value);
+                registered = r
+                    .figures
+                    .iter()
+                    .find(|f| f.name == "registered")
+                    .map_or(0, |f| f.value);
             }
             anyhow::Ok((sorted(ms), registered))
         }
@@ -164,21 +204,35 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
     let _ = latency("").await?;
     let (all, month_cases) = latency("").await?;
     let (east, east_cases) = latency("east-office").await?;
-    eprintln!("report-bench: month report p99 {:.1} ms (everything), {:.1} ms (east-office)", pct(&all, 99.0), pct(&east, 99.0));
+    eprintln!(
+        "report-bench: month report p99 {:.1} ms (everything), {:.1} ms (east-office)",
+        pct(&all, 99.0),
+        pct(&east, 99.0)
+    );
 
     // The same figures by scanning the case rows.
     let t = Instant::now();
     let scanned: Vec<(String, i64)> =
-        sqlx::query_as("SELECT category, count(*) FROM case_state GROUP BY category").fetch_all(&mut conn).await?;
+        sqlx::query_as("SELECT category, count(*) FROM case_state GROUP BY category")
+            .fetch_all(&mut conn)
+            .await?;
     let scan_ms = t.elapsed().as_secs_f64() * 1000.0;
     anyhow::ensure!(scanned.len() > 1, "the scan found the cases");
 
     // Freshness: one event at a time, until the rollups count it.
     let mut fresh = Vec::new();
-    let today = Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).context("offset")?).date_naive().to_string();
+    let today = Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).context("offset")?)
+        .date_naive()
+        .to_string();
     let counts = |client: &mut ReportingClient<_>| {
         let mut client: ReportingClient<tonic::transport::Channel> = client.clone();
-        let req = GetCountsRequest { from_day: today.clone(), to_day: today.clone(), dimensions: vec!["channel".into()], by_day: false };
+        let req = GetCountsRequest {
+            from_day: today.clone(),
+            to_day: today.clone(),
+            dimensions: vec!["channel".into()],
+            by_day: false,
+        };
         async move { anyhow::Ok(client.get_counts(req).await?.into_inner().total) }
     };
     let mut before = counts(&mut reporting).await?;
@@ -191,7 +245,10 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
                 before = now;
                 break;
             }
-            anyhow::ensure!(t.elapsed().as_secs() < 30, "event {i} never showed in the rollups");
+            anyhow::ensure!(
+                t.elapsed().as_secs() < 30,
+                "event {i} never showed in the rollups"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         fresh.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -199,7 +256,10 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
     let fresh = sorted(fresh);
 
     // Rebuild: publish cases' events, wait until counted, rebuild, wait again.
-    eprintln!("report-bench: publishing {} cases for the rebuild", args.replay_cases);
+    eprintln!(
+        "report-bench: publishing {} cases for the rebuild",
+        args.replay_cases
+    );
     for i in 0..args.replay_cases {
         publish_case(mesh, &subjects, 1_000_000 + i, true).await?;
     }
@@ -213,17 +273,23 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
     let events = 2 * (args.replay_cases + args.fresh as u64);
     mesh.kill("reporting").await?;
     let t = Instant::now();
-    mesh.restart_with("reporting", &[("REPORTING__REBUILD", "true")]).await?;
+    mesh.restart_with("reporting", &[("REPORTING__REBUILD", "true")])
+        .await?;
     let mut reporting = ReportingClient::new(mesh.channel("reporting").await?);
     loop {
         let registered = counts(&mut reporting).await.unwrap_or(0);
         let routed: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(value), 0)::BIGINT FROM cube WHERE dimension = 'total' AND key = 'routed'")
             .fetch_one(&mut conn)
             .await?;
-        if registered >= args.replay_cases + args.fresh as u64 && routed as u64 >= args.replay_cases + args.fresh as u64 {
+        if registered >= args.replay_cases + args.fresh as u64
+            && routed as u64 >= args.replay_cases + args.fresh as u64
+        {
             break;
         }
-        anyhow::ensure!(t.elapsed().as_secs() < 3600, "the rebuild did not finish within an hour");
+        anyhow::ensure!(
+            t.elapsed().as_secs() < 3600,
+            "the rebuild did not finish within an hour"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let rebuild_secs = t.elapsed().as_secs_f64();
@@ -243,21 +309,37 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
         "freshness_ms": { "p50": pct(&fresh, 50.0), "p99": pct(&fresh, 99.0), "max": fresh.last() },
         "rebuild": { "events": events, "seconds": rebuild_secs, "events_per_second": rate },
     });
-    println!("report-bench, {} cases ({cube_rows} cube rows, generated in {load_secs:.0} s)", args.cases);
+    println!(
+        "report-bench, {} cases ({cube_rows} cube rows, generated in {load_secs:.0} s)",
+        args.cases
+    );
     println!("  month report ({month_cases} cases): p50 {:.1} ms, p99 {:.1} ms; east-office subtree ({east_cases} cases): p50 {:.1} ms, p99 {:.1} ms",
         pct(&all, 50.0), pct(&all, 99.0), pct(&east, 50.0), pct(&east, 99.0));
     println!("  a scan of the case rows for one count: {scan_ms:.0} ms");
-    println!("  event to rollup: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms", pct(&fresh, 50.0), pct(&fresh, 99.0), fresh.last().unwrap_or(&0.0));
+    println!(
+        "  event to rollup: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        pct(&fresh, 50.0),
+        pct(&fresh, 99.0),
+        fresh.last().unwrap_or(&0.0)
+    );
     println!("  rebuild by replaying {events} events: {rebuild_secs:.1} s, {rate:.0} events/s");
     std::fs::create_dir_all(&args.out)?;
-    let file = args.out.join(format!("reports-{}.json", Utc::now().format("%Y%m%dT%H%M%SZ")));
+    let file = args.out.join(format!(
+        "reports-{}.json",
+        Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
     std::fs::write(&file, serde_json::to_string_pretty(&summary)?)?;
     println!("  written to {}", file.display());
     Ok(())
 }
 
 /// Publishes a registered and a routed event for one case.
-async fn publish_case(mesh: &TestMesh, subjects: &mesh_kit::Subjects, i: u64, async_ack: bool) -> anyhow::Result<()> {
+async fn publish_case(
+    mesh: &TestMesh,
+    subjects: &mesh_kit::Subjects,
+    i: u64,
+    async_ack: bool,
+) -> anyhow::Result<()> {
     let case_id = Uuid::now_v7().to_string();
     let now = Utc::now();
     let header = |event_id: &str| EventHeader {
@@ -289,12 +371,21 @@ async fn publish_case(mesh: &TestMesh, subjects: &mesh_kit::Subjects, i: u64, as
         ..Default::default()
     };
     for (subject, id, payload) in [
-        ("intake.v1.case_registered", reg_id, registered.encode_to_vec()),
+        (
+            "intake.v1.case_registered",
+            reg_id,
+            registered.encode_to_vec(),
+        ),
         ("triage.v1.case_routed", route_id, routed.encode_to_vec()),
     ] {
         let ack = mesh
             .js
-            .send_publish(subjects.subject(subject), PublishMessage::build().payload(payload.into()).message_id(id))
+            .send_publish(
+                subjects.subject(subject),
+                PublishMessage::build()
+                    .payload(payload.into())
+                    .message_id(id),
+            )
             .await?;
         if !async_ack {
             ack.await?;

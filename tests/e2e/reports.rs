@@ -9,56 +9,27 @@
 use anyhow::Context;
 use complaints_proto::v1::act_request::{self as a, Step};
 use complaints_proto::v1::dispatch_client::DispatchClient;
-use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::reporting_client::ReportingClient;
 use complaints_proto::v1::{
-    ActRequest, Channel, Complainant, Conclusion, GetOrderRequest, GetReportDocumentRequest,
-    GetReportRequest, ListReportsRequest, Report, ReportPeriod, Satisfaction,
-    SubmitComplaintRequest,
+    ActRequest, Conclusion, GetReportDocumentRequest, GetReportRequest, ListReportsRequest, Report,
+    ReportPeriod, Satisfaction,
 };
-use mesh_e2e::{repo_root, TestMesh};
+use mesh_e2e::{complaint, repo_root, submit_and_wait, TestMesh};
 use std::time::Duration;
 use tonic::transport::Channel as GrpcChannel;
 
+async fn submit(mesh: &TestMesh, key: &str, facts: &str, region: &str) -> anyhow::Result<String> {
+    Ok(submit_and_wait(mesh, complaint(key, facts, region))
+        .await?
+        .case_number)
+}
+
 struct World {
-    intake: IntakeClient<GrpcChannel>,
     dispatch: DispatchClient<GrpcChannel>,
     reporting: ReportingClient<GrpcChannel>,
 }
 
 impl World {
-    async fn submit(&mut self, key: &str, facts: &str, region: &str) -> anyhow::Result<String> {
-        let reply = self
-            .intake
-            .submit_complaint(SubmitComplaintRequest {
-                idempotency_key: key.into(),
-                channel: Channel::Phone as i32,
-                complainant: Some(Complainant {
-                    anonymous: true,
-                    ..Default::default()
-                }),
-                facts: facts.into(),
-                region: region.into(),
-                ..Default::default()
-            })
-            .await?
-            .into_inner();
-        for _ in 0..150 {
-            if self
-                .dispatch
-                .get_order(GetOrderRequest {
-                    case_number: reply.case_number.clone(),
-                })
-                .await
-                .is_ok()
-            {
-                return Ok(reply.case_number);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        anyhow::bail!("no order for {}", reply.case_number)
-    }
-
     async fn act(&mut self, case: &str, actor: &str, step: Step) -> anyhow::Result<()> {
         let what = format!("{step:?} by {actor}");
         self.dispatch
@@ -149,20 +120,19 @@ async fn reports_give_the_known_answers_and_equal_the_streams() -> anyhow::Resul
 
 async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
     let mut w = World {
-        intake: IntakeClient::new(mesh.channel("intake").await?),
         dispatch: DispatchClient::new(mesh.channel("dispatch").await?),
         reporting: ReportingClient::new(mesh.channel("reporting").await?),
     };
     // The workload. Complaints are due in 60 s (none will be late);
     // inquiries in 4 s (both will be, and escalate twice).
-    let c1 = w.submit("r-1", "东区小区暖气不热", "east").await?;
-    let c2 = w.submit("r-2", "暖气片冰凉一整天", "east").await?;
-    let c3 = w.submit("r-3", "供暖温度太低", "east").await?;
-    let c4 = w.submit("r-4", "西区暖气不热", "west").await?;
-    let c5 = w.submit("r-5", "北区停水两天", "north").await?;
-    let _c6 = w.submit("r-6", "夜间施工噪音扰民", "north").await?;
-    let _i1 = w.submit("r-7", "请问什么时候开始供暖", "east").await?;
-    let _i2 = w.submit("r-8", "请问供暖费怎么缴纳", "east").await?;
+    let c1 = submit(mesh, "r-1", "东区小区暖气不热", "east").await?;
+    let c2 = submit(mesh, "r-2", "暖气片冰凉一整天", "east").await?;
+    let c3 = submit(mesh, "r-3", "供暖温度太低", "east").await?;
+    let c4 = submit(mesh, "r-4", "西区暖气不热", "west").await?;
+    let c5 = submit(mesh, "r-5", "北区停水两天", "north").await?;
+    let _c6 = submit(mesh, "r-6", "夜间施工噪音扰民", "north").await?;
+    let _i1 = submit(mesh, "r-7", "请问什么时候开始供暖", "east").await?;
+    let _i2 = submit(mesh, "r-8", "请问供暖费怎么缴纳", "east").await?;
     w.conclude(&c1, "east-heat").await?;
     w.callback(&c1, Satisfaction::Satisfied).await?;
     w.conclude(&c2, "east-heat").await?;

@@ -13,12 +13,11 @@ use complaints_proto::v1::dispatch_client::DispatchClient;
 use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::reporting_client::ReportingClient;
 use complaints_proto::v1::{
-    ActRequest, AlertStage, Channel, Complainant, DeadlineAlert, DeadlineKind, GetCaseRequest,
-    GetCountsRequest, GetOrderRequest, ListDeadlinesRequest, SubmitComplaintRequest,
-    WatchAlertsRequest,
+    ActRequest, AlertStage, DeadlineAlert, DeadlineKind, GetCaseRequest, GetCountsRequest,
+    GetOrderRequest, ListDeadlinesRequest, WatchAlertsRequest,
 };
 use futures::StreamExt;
-use mesh_e2e::{repo_root, TestMesh};
+use mesh_e2e::{complaint, repo_root, submit_and_wait, TestMesh};
 use prost::Message;
 use std::time::Duration;
 
@@ -37,35 +36,8 @@ async fn fast_mesh() -> anyhow::Result<TestMesh> {
 
 /// Submits and returns (case number, case id) once the order exists.
 async fn submit(mesh: &TestMesh, key: &str, facts: &str) -> anyhow::Result<(String, String)> {
-    let mut intake = IntakeClient::new(mesh.channel("intake").await?);
-    let reply = intake
-        .submit_complaint(SubmitComplaintRequest {
-            idempotency_key: key.into(),
-            channel: Channel::Phone as i32,
-            complainant: Some(Complainant {
-                anonymous: true,
-                ..Default::default()
-            }),
-            facts: facts.into(),
-            region: "east".into(),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    let mut dispatch = DispatchClient::new(mesh.channel("dispatch").await?);
-    for _ in 0..150 {
-        if dispatch
-            .get_order(GetOrderRequest {
-                case_number: reply.case_number.clone(),
-            })
-            .await
-            .is_ok()
-        {
-            return Ok((reply.case_number, reply.case_id));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("no order for {}", reply.case_number)
+    let reply = submit_and_wait(mesh, complaint(key, facts, "east")).await?;
+    Ok((reply.case_number, reply.case_id))
 }
 
 /// Reads this mesh's alerts (subject, alert) until `done` holds, then

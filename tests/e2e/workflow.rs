@@ -9,14 +9,14 @@ use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::dispatch_client::DispatchClient;
 use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::{
-    ActRequest, Channel, Complainant, Conclusion, Deadline, DeadlineKind, GetCaseRequest,
-    GetOrderRequest, Handover, ListDeadlinesRequest, Order, RequestReviewRequest, Satisfaction,
+    ActRequest, Complainant, Conclusion, Deadline, DeadlineKind, GetCaseRequest, GetOrderRequest,
+    Handover, ListDeadlinesRequest, Order, RequestReviewRequest, Satisfaction,
     SubmitComplaintRequest, WatchQueueRequest,
 };
 use mesh_deadline_watcher::calendar::WorkCalendar;
 use mesh_deadline_watcher::deadlines::Deadlines;
 use mesh_deadline_watcher::policy::Policy;
-use mesh_e2e::{repo_root, QueueReader, TestMesh};
+use mesh_e2e::{complaint, repo_root, submit_and_wait, QueueReader, TestMesh};
 use std::time::Duration;
 use tonic::transport::Channel as GrpcChannel;
 use tonic::Code;
@@ -75,44 +75,26 @@ impl World {
         })
     }
 
-    /// Submits a complaint and waits until its work order exists.
+    /// Submits a complaint by a named complainant and waits until its
+    /// work order exists.
     async fn submit(
         &mut self,
         key: &str,
         facts: &str,
         region: &str,
     ) -> anyhow::Result<(String, String)> {
-        let reply = self
-            .intake
-            .submit_complaint(SubmitComplaintRequest {
-                idempotency_key: key.into(),
-                channel: Channel::Phone as i32,
-                complainant: Some(Complainant {
-                    anonymous: false,
-                    name: "王芳".into(),
-                    phone: "13600001111".into(),
-                    email: String::new(),
-                }),
-                facts: facts.into(),
-                region: region.into(),
-                ..Default::default()
-            })
-            .await?
-            .into_inner();
-        for _ in 0..150 {
-            if self
-                .dispatch
-                .get_order(GetOrderRequest {
-                    case_number: reply.case_number.clone(),
-                })
-                .await
-                .is_ok()
-            {
-                return Ok((reply.case_number, reply.query_code));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        anyhow::bail!("no work order for {} within 15 s", reply.case_number)
+        let named = Complainant {
+            anonymous: false,
+            name: "王芳".into(),
+            phone: "13600001111".into(),
+            email: String::new(),
+        };
+        let request = SubmitComplaintRequest {
+            complainant: Some(named),
+            ..complaint(key, facts, region)
+        };
+        let reply = submit_and_wait(&self.mesh, request).await?;
+        Ok((reply.case_number, reply.query_code))
     }
 
     async fn act(&mut self, case: &str, actor: &str, step: Step) -> Result<Order, tonic::Status> {

@@ -552,3 +552,51 @@ impl QueueReader {
         }
     }
 }
+
+/// A phone complaint from an anonymous complainant.
+pub fn complaint(
+    key: &str,
+    facts: &str,
+    region: &str,
+) -> complaints_proto::v1::SubmitComplaintRequest {
+    complaints_proto::v1::SubmitComplaintRequest {
+        idempotency_key: key.into(),
+        channel: complaints_proto::v1::Channel::Phone as i32,
+        complainant: Some(complaints_proto::v1::Complainant {
+            anonymous: true,
+            ..Default::default()
+        }),
+        facts: facts.into(),
+        region: region.into(),
+        ..Default::default()
+    }
+}
+
+/// Submits a complaint and waits (15 s at most) until dispatch has its
+/// work order.
+pub async fn submit_and_wait(
+    mesh: &TestMesh,
+    request: complaints_proto::v1::SubmitComplaintRequest,
+) -> anyhow::Result<complaints_proto::v1::SubmitComplaintResponse> {
+    use complaints_proto::v1::{
+        dispatch_client::DispatchClient, intake_client::IntakeClient, GetOrderRequest,
+    };
+    let reply = IntakeClient::new(mesh.channel("intake").await?)
+        .submit_complaint(request)
+        .await?
+        .into_inner();
+    let mut dispatch = DispatchClient::new(mesh.channel("dispatch").await?);
+    for _ in 0..150 {
+        if dispatch
+            .get_order(GetOrderRequest {
+                case_number: reply.case_number.clone(),
+            })
+            .await
+            .is_ok()
+        {
+            return Ok(reply);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("no work order for {} within 15 s", reply.case_number)
+}

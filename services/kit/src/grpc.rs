@@ -2,8 +2,8 @@
 //! service and reflection, and stops on the shared shutdown signal.
 
 use crate::shutdown::Shutdown;
-use tokio::net::TcpListener;
 use futures::StreamExt;
+use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::server::Router;
 use tonic::transport::Server;

@@ -170,11 +170,11 @@ impl Source for Db {
              GROUP BY department, dimension, key"
         };
         let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sql)
-        .bind(from)
-        .bind(to)
-        .bind(scope)
-        .fetch_all(&self.pool)
-        .await?;
+            .bind(from)
+            .bind(to)
+            .bind(scope)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(d, dim, k, v)| ((d, dim, k), v))
