@@ -130,6 +130,30 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
             (centre, HandlingMode::Direct)
         }
     };
+    // Recusal (回避, 002 第二十四条): a department never investigates a
+    // complaint against itself, nor does one below it; it goes one tier up.
+    let department = match respondent_department(network, &case.respondent) {
+        Some(respondent) if network.is_within(&department, &respondent) => {
+            match network.parent(&respondent) {
+                Some(parent) => {
+                    reasons.push(format!(
+                        "recusal: the complaint is against {respondent}; routed one tier up to {}",
+                        parent.code
+                    ));
+                    if mode == HandlingMode::Transferred {
+                        mode = HandlingMode::Assigned;
+                    }
+                    parent.code.clone()
+                }
+                None => {
+                    reasons.push(format!("recusal: the complaint is against {respondent}, the centre; the centre handles it directly"));
+                    mode = HandlingMode::Direct;
+                    department
+                }
+            }
+        }
+        _ => department,
+    };
     // Serious cases are assigned (交办), not merely transferred (DOMAIN.md §4).
     if severity == Severity::Major && mode == HandlingMode::Transferred {
         mode = HandlingMode::Assigned;
@@ -144,6 +168,20 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
         mode,
         reasons,
     }
+}
+
+/// The department a respondent names: the one whose name (or code) it
+/// contains, the longest if several do (a sub-unit's name holds its unit's).
+pub fn respondent_department(network: &Network, respondent: &str) -> Option<String> {
+    let text = respondent.trim();
+    if text.is_empty() {
+        return None;
+    }
+    network
+        .departments()
+        .filter(|d| text.contains(d.name.as_str()) || text == d.code)
+        .max_by_key(|d| d.name.chars().count())
+        .map(|d| d.code.clone())
 }
 
 /// The largest money amount in the text, in yuan: digits followed by 元 or
@@ -262,6 +300,23 @@ mod tests {
             (d.department.as_str(), d.mode),
             ("centre", HandlingMode::Direct)
         );
+    }
+
+    #[test]
+    fn a_department_never_investigates_itself() {
+        let mut c = case("暖气不热，热力公司的人态度恶劣", "east", "");
+        c.respondent = "东区热力".into();
+        let d = decide(&rules(), &network(), &c);
+        assert_eq!(d.department, "east-office", "{:?}", d.reasons);
+        assert_eq!(d.mode, HandlingMode::Assigned);
+        assert!(d.reasons.iter().any(|r| r.starts_with("recusal")));
+        // Against the district office: its units do not investigate it.
+        c.respondent = "东区办".into();
+        let d = decide(&rules(), &network(), &c);
+        assert_eq!(d.department, "centre", "{:?}", d.reasons);
+        // Against someone else: routed as usual.
+        c.respondent = "某物业公司".into();
+        assert_eq!(decide(&rules(), &network(), &c).department, "east-heat");
     }
 
     #[test]

@@ -11,11 +11,13 @@
 //! - [`app`]: settings and `Application::build` / `run_until_stopped`.
 //! - [`rules`]: the rules file, checked against the network.
 //! - [`decide`]: classification and routing of one case (pure).
+//! - [`duplicates`]: whether two complaints are the same matter (pure).
 //! - [`handler`]: the consumer of `CaseRegistered`.
 //! - [`service`]: the `complaints.v1.Triage` gRPC service (routing advice).
 
 pub mod app;
 pub mod decide;
+pub mod duplicates;
 pub mod handler;
 pub mod rules;
 pub mod service;
