@@ -35,6 +35,14 @@ pub struct Endpoints {
         default_value = "http://127.0.0.1:50053"
     )]
     pub dispatch: String,
+    /// triage's gRPC endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLAINTCTL__TRIAGE__URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub triage: String,
     /// the deadline-watcher's gRPC endpoint.
     #[arg(
         long,
@@ -82,6 +90,9 @@ pub enum Command {
     Counts(CountsArgs),
     /// List the department tree.
     Departments,
+    /// Reload triage's rules (categories, routes) from the rules file; invalid
+    /// rules are refused and the rules in force stay.
+    ReloadRules,
     /// Reports: weekly, monthly, quarterly, annual; show, CSV, HTML, verify.
     Report(ReportArgs),
     /// Print deadline alerts as they fire (预警, 超期, escalation), for all

@@ -1,7 +1,7 @@
 //! Building and running triage: settings, connections, tasks.
 
 use crate::handler::{TriageHandler, CONSUMER};
-use crate::rules::Rules;
+use crate::live::LiveRules;
 use crate::service::TriageService;
 use clap::Parser;
 use complaints_proto::v1::triage_server::TriageServer;
@@ -9,7 +9,6 @@ use mesh_kit::consumer::Consumer;
 use mesh_kit::outbox::Relay;
 use mesh_kit::service::{Backbone, Runner, Service};
 use mesh_kit::{events, CommonArgs, Shutdown};
-use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// The Postgres schema triage owns.
@@ -27,13 +26,18 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Settings {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Address of the gRPC server (health and reflection).
+    /// Address of the gRPC server.
     #[arg(long, env = "TRIAGE__GRPC__ADDR", default_value = "127.0.0.1:50052")]
     pub grpc_addr: String,
+    /// How often to look whether the rules file changed (seconds).
+    #[arg(long, env = "TRIAGE__RULES__WATCH_SECONDS", default_value_t = 2)]
+    pub rules_watch_seconds: u64,
 }
 
 pub struct Application {
     listener: TcpListener,
+    live: LiveRules,
+    watch_every: std::time::Duration,
     service: TriageService,
     relay: Relay,
     consumer: Consumer<TriageHandler>,
@@ -57,10 +61,10 @@ impl Service for Application {
             Some((events::triage::STREAM, events::triage::SUBJECTS)),
         )
         .await?;
-        let rules = Arc::new(Rules::load(
-            &settings.common.network_file,
-            &backbone.network,
-        )?);
+        let rules = LiveRules::load(
+            settings.common.network_file.clone(),
+            backbone.network.clone(),
+        )?;
         let relay = backbone.relay();
         let service = TriageService {
             rules: rules.clone(),
@@ -74,6 +78,8 @@ impl Service for Application {
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
             consumer: backbone.consumer(CONSUMER, handler, Some(relay.waker())),
+            live: service.rules.clone(),
+            watch_every: std::time::Duration::from_secs(settings.rules_watch_seconds.max(1)),
             service,
             relay,
         })
@@ -85,11 +91,16 @@ impl Service for Application {
             .await?
             .add_service(TriageServer::new(self.service));
 
+        let (live, every) = (self.live, self.watch_every);
         let mut runner = Runner::new(shutdown);
         runner
             .grpc(router, self.listener)
             .relay(self.relay)
-            .consumer(self.consumer);
+            .consumer(self.consumer)
+            .task("rules-watch", move |shutdown| async move {
+                live.watch(every, shutdown).await;
+                Ok(())
+            });
         runner.join().await
     }
 }

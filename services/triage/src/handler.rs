@@ -2,7 +2,7 @@
 //! `CaseRouted` through the outbox, all in the consumer's transaction.
 
 use crate::decide::decide;
-use crate::rules::Rules;
+use crate::live::LiveRules;
 use complaints_proto::v1::{CaseRegistered, CaseRouted, EventHeader};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::network::Network;
@@ -21,7 +21,7 @@ pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
 
 #[derive(Clone)]
 pub struct TriageHandler {
-    pub rules: Arc<Rules>,
+    pub rules: LiveRules,
     pub network: Arc<Network>,
     pub subjects: Subjects,
 }
@@ -37,7 +37,7 @@ impl Handler for TriageHandler {
         let case_id = Uuid::parse_str(&header.case_id).map_err(|_| {
             HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id))
         })?;
-        let d = decide(&self.rules, &self.network, &case);
+        let d = decide(&self.rules.get(), &self.network, &case);
         tracing::info!(
             case_number = %header.case_number,
             category = %d.category,

@@ -10,6 +10,7 @@
 //!
 //! - [`app`]: settings and `Application::build` / `run_until_stopped`.
 //! - [`rules`]: the rules file, checked against the network.
+//! - [`live`]: the rules in force, reloaded when the file changes.
 //! - [`decide`]: classification and routing of one case (pure).
 //! - [`duplicates`]: whether two complaints are the same matter (pure).
 //! - [`handler`]: the consumer of `CaseRegistered`.
@@ -19,6 +20,7 @@ pub mod app;
 pub mod decide;
 pub mod duplicates;
 pub mod handler;
+pub mod live;
 pub mod rules;
 pub mod service;
 

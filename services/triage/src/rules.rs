@@ -209,6 +209,11 @@ impl Rules {
         })
     }
 
+    /// How many routing rules there are.
+    pub fn route_count(&self) -> usize {
+        self.routes.len()
+    }
+
     pub fn has_category(&self, code: &str) -> bool {
         self.categories.iter().any(|c| c.code == code)
     }

@@ -1,15 +1,18 @@
 //! The `complaints.v1.Triage` gRPC service: routing advice for dispatch.
 
-use crate::rules::Rules;
+use crate::live::LiveRules;
 use complaints_proto::v1::triage_server::Triage;
-use complaints_proto::v1::{HandlingMode, SuggestRouteRequest, SuggestRouteResponse};
+use complaints_proto::v1::{
+    HandlingMode, ReloadRulesRequest, ReloadRulesResponse, SuggestRouteRequest,
+    SuggestRouteResponse,
+};
 use mesh_kit::network::Network;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
 pub struct TriageService {
-    pub rules: Arc<Rules>,
+    pub rules: LiveRules,
     pub network: Arc<Network>,
 }
 
@@ -22,7 +25,8 @@ impl Triage for TriageService {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
         let req = request.into_inner();
         let category = req.category.trim();
-        if !self.rules.has_category(category) {
+        let rules = self.rules.get();
+        if !rules.has_category(category) {
             return Err(Status::invalid_argument(format!(
                 "category: {category:?} is not in the taxonomy"
             )));
@@ -33,7 +37,7 @@ impl Triage for TriageService {
                 "region: {region:?} is not a region of this network"
             )));
         }
-        let reply = match self.rules.route_excluding(category, region, &req.exclude) {
+        let reply = match rules.route_excluding(category, region, &req.exclude) {
             Some(route) => SuggestRouteResponse {
                 department: route.department.clone(),
                 mode: HandlingMode::from(route.mode) as i32,
@@ -46,5 +50,20 @@ impl Triage for TriageService {
             },
         };
         Ok(Response::new(reply))
+    }
+
+    async fn reload_rules(
+        &self,
+        _request: Request<ReloadRulesRequest>,
+    ) -> Result<Response<ReloadRulesResponse>, Status> {
+        match self.rules.reload() {
+            Ok(rules) => Ok(Response::new(ReloadRulesResponse {
+                categories: u32::try_from(rules.categories.len()).unwrap_or(u32::MAX),
+                routes: u32::try_from(rules.route_count()).unwrap_or(u32::MAX),
+            })),
+            Err(err) => Err(Status::failed_precondition(format!(
+                "rules not reloaded, the rules in force stay: {err}"
+            ))),
+        }
     }
 }

@@ -26,6 +26,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Review(args) => review::run(&e.intake, args).await,
         Command::Alerts(args) => alerts::run(&e.deadlines, args, e.utc_offset).await,
         Command::Report(args) => report::run(&e.reporting, args).await,
+        Command::ReloadRules => {
+            use complaints_proto::v1::{triage_client::TriageClient, ReloadRulesRequest};
+            let mut client = TriageClient::new(crate::connect::channel("triage", &e.triage).await?);
+            let reply = client
+                .reload_rules(ReloadRulesRequest {})
+                .await
+                .map_err(|s| crate::connect::status("triage", s))?
+                .into_inner();
+            crate::print::emit(&format!(
+                "rules reloaded: {} categories, {} routes\n",
+                reply.categories, reply.routes
+            ));
+            Ok(())
+        }
         step => act::run(&e.dispatch, &e.actor, e.utc_offset, step).await,
     }
 }
