@@ -114,6 +114,8 @@ pub struct Route {
 #[derive(Debug, Deserialize)]
 struct RulesFile {
     triage: TriageSection,
+    #[serde(default)]
+    duplicates: crate::duplicates::DuplicateSettings,
     categories: Vec<Category>,
     #[serde(default)]
     kinds: Vec<KindRule>,
@@ -134,6 +136,8 @@ pub struct Rules {
     pub fallback_category: String,
     pub kinds: Vec<KindRule>,
     pub severity: SeverityRules,
+    /// When a complainant's new complaint is the same matter as an earlier one.
+    pub duplicates: crate::duplicates::DuplicateSettings,
     /// Keyed by (category, region), `"*"` for any.
     routes: BTreeMap<(String, String), Route>,
 }
@@ -205,6 +209,7 @@ impl Rules {
             fallback_category: file.triage.fallback_category,
             kinds: file.kinds,
             severity: file.severity,
+            duplicates: file.duplicates,
             routes,
         })
     }
