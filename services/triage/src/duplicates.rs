@@ -1,20 +1,24 @@
 //! Is a new complaint the same matter as an earlier one (重复投诉)?
 //!
 //! The candidates are the same complainant's earlier cases, so the
-//! question is only whether the matter is the same. It is judged on:
-//! - the text (facts and request): how many character pairs (bigrams) the
-//!   two share, after normalising (Chinese numerals become digits,
-//!   punctuation and spaces go);
-//! - the place: numbered parts of an address (building, unit, room, bus
-//!   route, house number) that both name but differ make it another matter;
-//! - the respondent and the category, which raise the score when they agree.
+//! question is only whether the matter is the same: the same place and the
+//! same problem, however it is told. After normalising (Chinese numerals
+//! become digits, punctuation and spaces go), two complaints are another
+//! matter when:
+//! - their regions differ;
+//! - both name a numbered part of an address (building, unit, room, bus
+//!   route, house number) and the numbers differ (3号楼 ≠ 5号楼, 3栋 = 3号楼);
+//! - both name places (…小区, …路, …公园, …医院) and share none;
+//! - both name problems of the [`PROBLEMS`] table and share none (暖气 ≠
+//!   电梯);
 //!
-//! Different regions are never the same matter. The weights and the
-//! threshold are settings (`[duplicates]` in the rules); the labelled sample
-//! in `tests/data/duplicates.toml` measures them (docs/triage.md).
+//! and otherwise the same matter when their character-pair (bigram) cosine
+//! similarity reaches the threshold (a setting, `[duplicates]` in the
+//! rules). The labelled sample `tests/data/duplicates.toml` measures it
+//! (docs/triage.md).
 
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What is compared of a complaint.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,36 +32,139 @@ pub struct Matter {
     pub category: String,
 }
 
-/// Weights and threshold of the decision.
+/// The threshold of the decision.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DuplicateSettings {
-    /// A score at or above this is the same matter.
+    /// Text similarity (bigram cosine) at or above this is the same matter,
+    /// when nothing marks them apart.
     pub threshold: f64,
-    pub text_weight: f64,
-    pub respondent_weight: f64,
-    pub category_weight: f64,
 }
 
 impl Default for DuplicateSettings {
     fn default() -> Self {
-        Self {
-            threshold: 0.45,
-            text_weight: 0.7,
-            respondent_weight: 0.15,
-            category_weight: 0.15,
-        }
+        Self { threshold: 0.1 }
     }
 }
 
 /// How two matters compare.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    pub score: f64,
+    /// Bigram cosine similarity of the texts, 0 to 1.
     pub text: f64,
     /// Both name a building, route… and the numbers differ.
     pub address_conflict: bool,
+    /// Both name places and share none.
+    pub place_conflict: bool,
+    /// Both name problems and share none.
+    pub problem_conflict: bool,
     pub same_region: bool,
 }
+
+/// Endings of place names: the two or three characters before one of these,
+/// with it, name a place (阳光小区, 人民路, 滨河公园).
+pub const PLACE_ENDINGS: [&str; 30] = [
+    "小区",
+    "家园",
+    "花园",
+    "公园",
+    "广场",
+    "大街",
+    "大道",
+    "路口",
+    "路",
+    "街",
+    "里",
+    "苑",
+    "新村",
+    "大厦",
+    "商场",
+    "市场",
+    "中学",
+    "小学",
+    "医院",
+    "车站",
+    "站",
+    "公司",
+    "物业",
+    "学校",
+    "菜市场",
+    "超市",
+    "店",
+    "桥",
+    "隧道",
+    "院",
+];
+
+/// Kinds of problem and words that name them. Two complaints that both name
+/// problems, but none in common, are about different matters.
+pub const PROBLEMS: [(&str, &[&str]); 20] = [
+    (
+        "heating",
+        &[
+            "暖气", "暖器", "供暖", "不热", "室温", "凉", "冰", "取暖", "暖",
+        ],
+    ),
+    (
+        "water",
+        &[
+            "停水",
+            "没水",
+            "水质",
+            "水黄",
+            "黄水",
+            "锈",
+            "水压",
+            "自来水",
+            "水费",
+            "水表",
+        ],
+    ),
+    ("leak", &["漏水", "渗水", "滴水", "下水", "排水", "堵"]),
+    (
+        "power",
+        &["停电", "断电", "没电", "跳闸", "电压", "电费", "电表"],
+    ),
+    ("gas", &["燃气", "煤气", "气味", "味道", "天然气"]),
+    ("lift", &["电梯", "困人"]),
+    ("gate", &["门禁", "保安", "门岗"]),
+    (
+        "noise",
+        &[
+            "噪音",
+            "噪声",
+            "吵",
+            "扰民",
+            "广场舞",
+            "音响",
+            "装修",
+            "施工",
+            "电钻",
+            "轰鸣",
+            "嗡嗡",
+        ],
+    ),
+    ("garbage", &["垃圾", "清运", "臭", "脏"]),
+    ("light", &["路灯", "不亮", "灯"]),
+    ("road", &["坑", "井盖", "积水", "路面", "破损", "塌"]),
+    (
+        "bus",
+        &["公交", "到站", "发车", "班次", "司机", "线路", "末班"],
+    ),
+    (
+        "refund",
+        &["退款", "退费", "预付", "充值", "会员卡", "年卡"],
+    ),
+    (
+        "price",
+        &["价格", "多收", "乱收费", "涨价", "收费", "物业费"],
+    ),
+    ("goods", &["过期", "假冒", "虚假", "质量"]),
+    ("attitude", &["态度", "骂", "不耐烦"]),
+    ("delay", &["拖延", "没人管", "没人处理", "不办", "推诿"]),
+    ("parking", &["车位", "停车", "占用"]),
+    ("facade", &["瓷砖", "外墙", "脱落"]),
+    ("green", &["树", "绿化"]),
+];
 
 fn digit(c: char) -> Option<u32> {
     "零一二三四五六七八九"
@@ -115,11 +222,6 @@ pub fn normalise(text: &str) -> String {
         .collect()
 }
 
-fn bigrams(text: &str) -> HashSet<(char, char)> {
-    let chars: Vec<char> = text.chars().collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
-}
-
 /// Numbered address parts: kind → numbers. 3号楼 / 3栋 / 3幢 are buildings,
 /// 2单元 a unit, 301室 a room, 12路 a route, 8号 a house number.
 pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> {
@@ -163,53 +265,86 @@ pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> 
     parts
 }
 
-fn respondent_agreement(a: &str, b: &str) -> f64 {
-    let (a, b) = (normalise(a), normalise(b));
-    match (a.is_empty(), b.is_empty()) {
-        (true, true) => 0.5,
-        (true, false) | (false, true) => 0.5,
-        _ if a == b || a.contains(&b) || b.contains(&a) => 1.0,
-        _ => 0.0,
+/// Place names in normalised text: the two and three characters before a
+/// place ending, with it (no digits: those are address numbers).
+pub fn places(normalised: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = normalised.chars().collect();
+    let mut out = BTreeSet::new();
+    for ending in PLACE_ENDINGS {
+        let e: Vec<char> = ending.chars().collect();
+        for i in 0..chars.len() {
+            if chars[i..].starts_with(&e) {
+                for k in [2, 3] {
+                    if i >= k && !chars[i - k..i].iter().any(char::is_ascii_digit) {
+                        out.insert(chars[i - k..i + e.len()].iter().collect());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The kinds of problem a text names.
+pub fn problems(normalised: &str) -> BTreeSet<&'static str> {
+    PROBLEMS
+        .iter()
+        .filter(|(_, words)| words.iter().any(|w| normalised.contains(w)))
+        .map(|(kind, _)| *kind)
+        .collect()
+}
+
+fn bigram_counts(text: &str) -> HashMap<(char, char), f64> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = HashMap::new();
+    for w in chars.windows(2) {
+        *out.entry((w[0], w[1])).or_insert(0.0) += 1.0;
+    }
+    out
+}
+
+fn cosine(a: &HashMap<(char, char), f64>, b: &HashMap<(char, char), f64>) -> f64 {
+    let dot: f64 = a
+        .iter()
+        .map(|(k, v)| v * b.get(k).copied().unwrap_or(0.0))
+        .sum();
+    let norm = |m: &HashMap<(char, char), f64>| m.values().map(|v| v * v).sum::<f64>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
     }
 }
 
+fn conflict<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
+    !a.is_empty() && !b.is_empty() && a.is_disjoint(b)
+}
+
 /// Compares two matters.
-pub fn compare(a: &Matter, b: &Matter, settings: &DuplicateSettings) -> Comparison {
-    let (ta, tb) = (
-        normalise(&format!("{}{}", a.facts, a.request)),
-        normalise(&format!("{}{}", b.facts, b.request)),
-    );
-    let (ga, gb) = (bigrams(&ta), bigrams(&tb));
-    let shared = ga.intersection(&gb).count() as f64;
-    let text = if ga.is_empty() || gb.is_empty() {
-        0.0
-    } else {
-        // The mean of overlap (Dice) and containment: a shorter retelling
-        // of the same matter is contained in the longer one.
-        let dice = 2.0 * shared / (ga.len() + gb.len()) as f64;
-        let containment = shared / ga.len().min(gb.len()) as f64;
-        (dice + containment) / 2.0
-    };
+pub fn compare(a: &Matter, b: &Matter) -> Comparison {
+    let ta = normalise(&format!("{}{}", a.facts, a.request));
+    let tb = normalise(&format!("{}{}", b.facts, b.request));
     let (pa, pb) = (address_parts(&ta), address_parts(&tb));
-    let address_conflict = pa
-        .iter()
-        .any(|(kind, numbers)| pb.get(kind).is_some_and(|other| other.is_disjoint(numbers)));
-    let category = if a.category == b.category { 1.0 } else { 0.0 };
-    let score = settings.text_weight * text
-        + settings.respondent_weight * respondent_agreement(&a.respondent, &b.respondent)
-        + settings.category_weight * category;
     Comparison {
-        score,
-        text,
-        address_conflict,
+        text: cosine(&bigram_counts(&ta), &bigram_counts(&tb)),
+        address_conflict: pa
+            .iter()
+            .any(|(kind, numbers)| pb.get(kind).is_some_and(|other| other.is_disjoint(numbers))),
+        place_conflict: conflict(&places(&ta), &places(&tb)),
+        problem_conflict: conflict(&problems(&ta), &problems(&tb)),
         same_region: a.region == b.region,
     }
 }
 
 /// Whether `b` is the same matter as `a`.
 pub fn is_duplicate(a: &Matter, b: &Matter, settings: &DuplicateSettings) -> bool {
-    let c = compare(a, b, settings);
-    c.same_region && !c.address_conflict && c.score >= settings.threshold
+    let c = compare(a, b);
+    c.same_region
+        && !c.address_conflict
+        && !c.place_conflict
+        && !c.problem_conflict
+        && c.text >= settings.threshold
 }
 
 #[cfg(test)]
@@ -234,12 +369,15 @@ mod tests {
     }
 
     #[test]
-    fn addresses_are_read() {
-        let p = address_parts(&normalise("阳光小区3栋2单元301室，12路车站"));
+    fn addresses_places_and_problems_are_read() {
+        let t = normalise("阳光小区3栋2单元301室暖气不热，12路车站");
+        let p = address_parts(&t);
         assert_eq!(p["building"], BTreeSet::from([3]));
         assert_eq!(p["unit"], BTreeSet::from([2]));
         assert_eq!(p["room"], BTreeSet::from([301]));
         assert_eq!(p["route"], BTreeSet::from([12]));
+        assert!(places(&t).contains("阳光小区"));
+        assert_eq!(problems(&t), BTreeSet::from(["heating"]));
     }
 
     #[test]
@@ -255,16 +393,21 @@ mod tests {
             "",
             "heating",
         );
-        assert!(is_duplicate(&a, &b, &s), "{:?}", compare(&a, &b, &s));
+        assert!(is_duplicate(&a, &b, &s), "{:?}", compare(&a, &b));
     }
 
     #[test]
-    fn another_building_is_another_matter() {
+    fn another_building_problem_or_place_is_another_matter() {
         let s = DuplicateSettings::default();
         let a = m("阳光小区3号楼暖气不热", "东城区供热分公司", "heating");
         let b = m("阳光小区5号楼暖气不热", "东城区供热分公司", "heating");
-        assert!(compare(&a, &b, &s).address_conflict);
-        assert!(!is_duplicate(&a, &b, &s));
+        assert!(compare(&a, &b).address_conflict && !is_duplicate(&a, &b, &s));
+        let a = m("锦绣小区12号楼暖气不热", "", "heating");
+        let b = m("锦绣小区12号楼电梯坏了", "", "property");
+        assert!(compare(&a, &b).problem_conflict && !is_duplicate(&a, &b, &s));
+        let a = m("滨河公园广场舞音响太吵", "", "noise");
+        let b = m("文化广场跳广场舞音响太吵", "", "noise");
+        assert!(compare(&a, &b).place_conflict && !is_duplicate(&a, &b, &s));
     }
 
     #[test]
