@@ -127,3 +127,104 @@ async fn run(mesh: &TestMesh, file: &std::path::Path, original: &str) -> anyhow:
     assert_eq!(back, "east-heat", "the watcher reloaded the file");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaints_not_accepted_get_a_reply_and_no_work_order() -> anyhow::Result<()> {
+    use complaints_proto::v1::intake_client::IntakeClient;
+    use complaints_proto::v1::reporting_client::ReportingClient;
+    use complaints_proto::v1::GetCaseRequest;
+    let mesh = TestMesh::start().await?;
+    let result = async {
+        let mut intake = IntakeClient::new(mesh.channel("intake").await?);
+        let mut cases = Vec::new();
+        for (key, facts, reason, expected) in [
+            ("na-1", "你们管管！", "D", "不够具体"),
+            (
+                "na-2",
+                "物业费纠纷我们已经起诉了，法院已立案，请你们再督促一下",
+                "C",
+                "诉讼",
+            ),
+            ("na-3", "银行信用卡多扣了年费，客服一直推脱", "E", "12363"),
+        ] {
+            let reply = intake
+                .submit_complaint(complaint(key, facts, "east"))
+                .await?
+                .into_inner();
+            cases.push((reply.case_number, reason, expected));
+        }
+        for (number, reason, expected) in &cases {
+            let mut case = None;
+            for _ in 0..100 {
+                let c = intake
+                    .get_case(GetCaseRequest {
+                        case_number: number.clone(),
+                        query_code: String::new(),
+                    })
+                    .await?
+                    .into_inner();
+                if c.status == "not_accepted" {
+                    case = Some(c);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let c = case.with_context(|| format!("{number} was never decided"))?;
+            assert_eq!(&c.not_accepted_reason, reason);
+            assert!(
+                c.reply.contains(expected) && c.reply.contains(number.as_str()),
+                "{}",
+                c.reply
+            );
+            assert!(c.timeline.iter().any(|t| t.event == "not_accepted"));
+        }
+        // No work order, and reporting counts them as not accepted.
+        let mut dispatch = DispatchClient::new(mesh.channel("dispatch").await?);
+        for (number, _, _) in &cases {
+            let missing = dispatch
+                .get_order(GetOrderRequest {
+                    case_number: number.clone(),
+                })
+                .await
+                .expect_err("no order");
+            assert_eq!(missing.code(), tonic::Code::NotFound);
+        }
+        let mut reporting = ReportingClient::new(mesh.channel("reporting").await?);
+        let mut not_accepted = 0;
+        for _ in 0..100 {
+            let today = chrono::Utc::now()
+                .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).context("offset")?)
+                .date_naive();
+            let r = reporting
+                .get_report(complaints_proto::v1::GetReportRequest {
+                    period: complaints_proto::v1::ReportPeriod::Monthly as i32,
+                    date: today.to_string(),
+                    department: String::new(),
+                })
+                .await?
+                .into_inner();
+            not_accepted = r
+                .figures
+                .iter()
+                .find(|f| f.name == "not_accepted")
+                .map_or(0, |f| f.value);
+            if not_accepted == 3 {
+                assert_eq!(
+                    r.rates.map(|x| x.acceptance_rate),
+                    Some(0.0),
+                    "none of them was accepted"
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(not_accepted, 3);
+        anyhow::Ok(())
+    }
+    .await;
+    if result.is_err() {
+        eprintln!("service logs:\n{}", mesh.logs_tail());
+    }
+    mesh.stop().await?;
+    result
+}

@@ -169,6 +169,8 @@ impl IntakeService {
             department: row.department,
             mode: row.mode,
             due_at: row.due_at.map(to_proto),
+            not_accepted_reason: row.not_accepted_reason,
+            reply: row.reply,
         })
     }
 }

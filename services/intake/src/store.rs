@@ -116,6 +116,26 @@ pub async fn mark_routed(tx: &mut PgConnection, case_id: Uuid) -> Result<bool, s
     Ok(exists.is_some())
 }
 
+/// Records that triage did not accept the case, with the reply to give.
+/// Returns false if no such case exists.
+pub async fn record_not_accepted(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    reason: &str,
+    reply: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE cases SET status = 'not_accepted', status_rank = GREATEST(status_rank, 2), \
+         not_accepted_reason = $2, reply = $3 WHERE case_id = $1 RETURNING case_id",
+    )
+    .bind(case_id)
+    .bind(reason)
+    .bind(reply)
+    .fetch_optional(tx)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Records triage's classification and routing decision.
 pub async fn record_routing(
     tx: &mut PgConnection,
@@ -193,6 +213,8 @@ pub struct CaseRow {
     pub department: String,
     pub mode: i32,
     pub due_at: Option<DateTime<Utc>>,
+    pub not_accepted_reason: String,
+    pub reply: String,
     pub name: String,
     pub phone: String,
     pub email: String,
@@ -202,7 +224,7 @@ pub async fn load_case(pool: &PgPool, case_number: &str) -> Result<Option<CaseRo
     sqlx::query_as(
         "SELECT c.case_id, c.case_number, c.query_code, c.status, c.channel, c.received_at, \
          c.matter_at, c.region, c.category_hint, c.respondent, c.facts, c.request, c.anonymous, \
-         c.kind, c.category, c.severity, c.department, c.mode, c.due_at, \
+         c.kind, c.category, c.severity, c.department, c.mode, c.due_at, c.not_accepted_reason, c.reply, \
          p.name, p.phone, p.email \
          FROM cases c JOIN complainants p USING (case_id) WHERE c.case_number = $1",
     )

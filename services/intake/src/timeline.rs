@@ -7,8 +7,8 @@
 use crate::store;
 use chrono::{DateTime, FixedOffset, Utc};
 use complaints_proto::v1::{
-    AlertStage, CaseRouted, DeadlineAlert, DeadlineRegistered, EventHeader, HandlingMode, Handover,
-    Kind, Severity, WorkOrder, WorkflowStep,
+    AlertStage, CaseNotAccepted, CaseRouted, DeadlineAlert, DeadlineRegistered, EventHeader,
+    HandlingMode, Handover, Kind, Severity, WorkOrder, WorkflowStep,
 };
 use complaints_proto::{label_of, Label};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
@@ -176,6 +176,15 @@ impl Handler for TimelineHandler {
                 CaseRouted::decode(payload).map_err(HandleError::undecodable)?,
             )
             .await
+        } else if subject == events::triage::CASE_NOT_ACCEPTED {
+            let e = CaseNotAccepted::decode(payload).map_err(HandleError::undecodable)?;
+            let (case_id, at) = case_of(e.header.as_ref())?;
+            if !store::record_not_accepted(tx, case_id, &e.reason, &e.reply).await? {
+                return Err(missing(case_id));
+            }
+            let detail = format!("not accepted ({}): {}", e.reason, e.detail);
+            store::append_timeline(tx, case_id, at, "triage", "not_accepted", &detail).await?;
+            Ok(())
         } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
             self.order(
                 tx,

@@ -17,6 +17,8 @@ pub mod triage {
     pub const SUBJECTS: &str = "triage.v1.>";
     /// `CaseRouted`.
     pub const CASE_ROUTED: &str = "triage.v1.case_routed";
+    /// `CaseNotAccepted`.
+    pub const CASE_NOT_ACCEPTED: &str = "triage.v1.case_not_accepted";
 }
 
 /// dispatch's stream: department queues and work-order events.

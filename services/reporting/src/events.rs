@@ -19,7 +19,7 @@ pub const CONSUMERS: [ConsumerSpec; 4] = [
         DURABLE,
         events::intake::CASE_REGISTERED,
     ),
-    ConsumerSpec::new(events::triage::STREAM, DURABLE, events::triage::CASE_ROUTED),
+    ConsumerSpec::new(events::triage::STREAM, DURABLE, events::triage::SUBJECTS),
     ConsumerSpec::new(
         events::dispatch::STREAM,
         DURABLE,

@@ -5,7 +5,8 @@
 //!
 //! The rollup cube counts, per local day and department, each `dimension`
 //! and `key`:
-//! - `total`: `registered` (department ""), `routed`;
+//! - `total`: `registered` and `not_accepted` (department ""), `routed`;
+//! - `not_accepted`: by reason A–E (department "");
 //! - `channel`, `category`, `kind`, `region`, `severity` of each routed case,
 //!   under the department it was routed to;
 //! - `metric`: `concluded`, `on_time`, `handling_seconds` (a sum), the
@@ -20,8 +21,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use complaints_proto::label_of;
 use complaints_proto::v1::{
-    AlertStage, CaseRegistered, CaseRouted, Channel, DeadlineAlert, DeadlineKind, Handover, Kind,
-    Severity, WorkOrder, WorkflowStep,
+    AlertStage, CaseNotAccepted, CaseRegistered, CaseRouted, Channel, DeadlineAlert, DeadlineKind,
+    Handover, Kind, Severity, WorkOrder, WorkflowStep,
 };
 use mesh_kit::events;
 use mesh_kit::time::from_proto_opt;
@@ -150,6 +151,17 @@ pub fn fold(subject: &str, payload: &[u8], offset: FixedOffset) -> Result<Folded
                 summary: e.summary.chars().take(120).collect(),
             },
         ));
+    } else if subject == events::triage::CASE_NOT_ACCEPTED {
+        let e: CaseNotAccepted = decode(payload)?;
+        let (_, _, at) = header(e.header.as_ref())?;
+        let received = from_proto_opt(e.received_at.as_ref()).unwrap_or(at);
+        let mut cube = Cube {
+            out: &mut f.increments,
+            day: day(received),
+            department: String::new(),
+        };
+        cube.add("total", "not_accepted", 1);
+        cube.add("not_accepted", e.reason, 1);
     } else if subject == events::triage::CASE_ROUTED {
         let e: CaseRouted = decode(payload)?;
         let (case_id, number, at) = header(e.header.as_ref())?;

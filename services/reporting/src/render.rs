@@ -212,9 +212,10 @@ pub fn html(r: &Report, jurisdiction: &str) -> String {
     out.push_str("</section>");
     let _ = write!(
         out,
-        "<p class=\"note\">受理率 acceptance {} · 90% of cases concluded within {} h · returned {} · reopened {} · escalated {} · withdrawn {}</p>",
+        "<p class=\"note\">受理率 acceptance {} · 90% of cases concluded within {} h · not accepted {} · returned {} · reopened {} · escalated {} · withdrawn {}</p>",
         pct(rates.acceptance_rate),
         rates.p90_handling_hours,
+        figure("not_accepted"),
         figure("returned"),
         figure("reopened"),
         figure("escalated"),

@@ -158,8 +158,9 @@ fn item(c: &CaseRow, note: String) -> CaseItem {
 }
 
 /// The figures of a report, in order.
-pub const FIGURES: [&str; 14] = [
+pub const FIGURES: [&str; 15] = [
     "registered",
+    "not_accepted",
     "routed",
     "concluded",
     "on_time",
@@ -222,6 +223,7 @@ pub async fn build<S: Source>(
             let value = match *name {
                 "registered" => registered,
                 "routed" => total(&now, "total", "routed"),
+                "not_accepted" => total(&now, "total", "not_accepted"),
                 other => metric(other),
             };
             Figure {

@@ -3,7 +3,7 @@
 
 use crate::decide::decide;
 use crate::live::LiveRules;
-use complaints_proto::v1::{CaseRegistered, CaseRouted, EventHeader};
+use complaints_proto::v1::{CaseNotAccepted, CaseRegistered, CaseRouted, EventHeader};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::network::Network;
 use mesh_kit::{events, outbox, Subjects};
@@ -26,6 +26,62 @@ pub struct TriageHandler {
     pub subjects: Subjects,
 }
 
+impl TriageHandler {
+    /// Records a complaint that is not accepted, with its reason and reply,
+    /// and announces it; no work order follows.
+    async fn not_accepted(
+        &self,
+        tx: &mut PgConnection,
+        case_id: Uuid,
+        case: &CaseRegistered,
+        d: &crate::decide::Decision,
+        refused: crate::acceptance::NotAccepted,
+    ) -> Result<(), HandleError> {
+        let header = case.header.clone().unwrap_or_default();
+        tracing::info!(case_number = %header.case_number, reason = refused.reason, "case not accepted");
+        let mut reasons = d.reasons.clone();
+        reasons.insert(0, refused.detail.clone());
+        sqlx::query(
+            "INSERT INTO decisions (case_id, case_number, kind, category, severity, region, department, mode, reasons, \
+             accepted, not_accepted_reason, reply) VALUES ($1, $2, $3, $4, $5, $6, '', 0, $7, false, $8, $9)",
+        )
+        .bind(case_id)
+        .bind(&header.case_number)
+        .bind(d.kind as i32)
+        .bind(&d.category)
+        .bind(d.severity as i32)
+        .bind(&case.region)
+        .bind(&reasons)
+        .bind(refused.reason)
+        .bind(&refused.reply)
+        .execute(&mut *tx)
+        .await?;
+        let event_id = Uuid::now_v7();
+        let event = CaseNotAccepted {
+            header: Some(EventHeader {
+                event_id: event_id.to_string(),
+                case_id: header.case_id,
+                case_number: header.case_number,
+                at: Some(mesh_kit::time::to_proto(chrono::Utc::now())),
+            }),
+            reason: refused.reason.into(),
+            reply: refused.reply,
+            received_at: case.received_at,
+            region: case.region.clone(),
+            channel: case.channel,
+            detail: refused.detail,
+        };
+        outbox::enqueue(
+            tx,
+            &self.subjects.subject(events::triage::CASE_NOT_ACCEPTED),
+            event_id,
+            &event,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 impl Handler for TriageHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
         let case =
@@ -37,7 +93,16 @@ impl Handler for TriageHandler {
         let case_id = Uuid::parse_str(&header.case_id).map_err(|_| {
             HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id))
         })?;
-        let d = decide(&self.rules.get(), &self.network, &case);
+        let rules = self.rules.get();
+        let d = decide(&rules, &self.network, &case);
+        let text = format!("{}\n{}", case.summary, case.request);
+        let names_a_topic = rules
+            .categories
+            .iter()
+            .any(|c| c.keywords.iter().any(|k| text.contains(k.as_str())));
+        if let Some(refused) = crate::acceptance::decide(&rules.acceptance, &case, names_a_topic) {
+            return self.not_accepted(tx, case_id, &case, &d, refused).await;
+        }
         tracing::info!(
             case_number = %header.case_number,
             category = %d.category,

@@ -11,11 +11,13 @@
 //! - [`app`]: settings and `Application::build` / `run_until_stopped`.
 //! - [`rules`]: the rules file, checked against the network.
 //! - [`live`]: the rules in force, reloaded when the file changes.
+//! - [`acceptance`]: whether a complaint is accepted (A–E) and the reply.
 //! - [`decide`]: classification and routing of one case (pure).
 //! - [`duplicates`]: whether two complaints are the same matter (pure).
 //! - [`handler`]: the consumer of `CaseRegistered`.
 //! - [`service`]: the `complaints.v1.Triage` gRPC service (routing advice).
 
+pub mod acceptance;
 pub mod app;
 pub mod decide;
 pub mod duplicates;

@@ -116,6 +116,8 @@ struct RulesFile {
     triage: TriageSection,
     #[serde(default)]
     duplicates: crate::duplicates::DuplicateSettings,
+    #[serde(default)]
+    acceptance: crate::acceptance::AcceptanceRules,
     categories: Vec<Category>,
     #[serde(default)]
     kinds: Vec<KindRule>,
@@ -138,6 +140,8 @@ pub struct Rules {
     pub severity: SeverityRules,
     /// When a complainant's new complaint is the same matter as an earlier one.
     pub duplicates: crate::duplicates::DuplicateSettings,
+    /// Whether a complaint is accepted (受理), and the replies.
+    pub acceptance: crate::acceptance::AcceptanceRules,
     /// Keyed by (category, region), `"*"` for any.
     routes: BTreeMap<(String, String), Route>,
 }
@@ -210,6 +214,7 @@ impl Rules {
             kinds: file.kinds,
             severity: file.severity,
             duplicates: file.duplicates,
+            acceptance: file.acceptance,
             routes,
         })
     }

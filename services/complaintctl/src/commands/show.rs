@@ -55,6 +55,12 @@ pub async fn run(url: &str, args: ShowArgs, offset: chrono::FixedOffset) -> anyh
     if c.due_at.is_some() {
         writeln!(out, "  due         {}", time(c.due_at.as_ref()))?;
     }
+    if !c.not_accepted_reason.is_empty() {
+        writeln!(out, "  not accepted ({})", c.not_accepted_reason)?;
+    }
+    if !c.reply.is_empty() {
+        writeln!(out, "  reply       {}", c.reply)?;
+    }
     writeln!(out, "timeline:")?;
     for t in &c.timeline {
         writeln!(
