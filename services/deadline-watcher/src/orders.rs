@@ -10,8 +10,8 @@ use crate::deadlines::Deadlines;
 use crate::supervision::first_plan;
 use chrono::{DateTime, Utc};
 use complaints_proto::v1::{
-    DeadlineKind, DeadlineRegistered, EventHeader, HandlingMode, Kind, Severity, WorkOrder,
-    WorkflowStep,
+    DeadlineKind, DeadlineRegistered, EventHeader, HandlingMode, Handover, Kind, Severity,
+    WorkOrder, WorkflowStep,
 };
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::time::{from_proto_opt, to_proto};
@@ -180,8 +180,8 @@ impl OrderHandler {
     }
 
     async fn on_order(&self, tx: &mut PgConnection, order: WorkOrder) -> Result<(), HandleError> {
-        if order.co_handler {
-            // A co-handler's copy: the lead's order carries the timers.
+        if order.co_handler || order.handover == Handover::Notice as i32 {
+            // A co-handler's copy or a notice: the lead's order carries the timers.
             return Ok(());
         }
         let header = order

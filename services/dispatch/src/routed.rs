@@ -6,7 +6,7 @@
 use crate::engine::Engine;
 use crate::orders::{self, OrderRow};
 use chrono::{SubsecRound, Utc};
-use complaints_proto::v1::{CaseRouted, Handover};
+use complaints_proto::v1::{CaseRouted, Handover, Severity};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::outbox;
@@ -24,6 +24,27 @@ pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
 #[derive(Clone)]
 pub struct RoutedHandler {
     pub engine: Engine,
+}
+
+impl RoutedHandler {
+    /// Who hears of a major case held by `holder`: its parent and the
+    /// centre, each once, never the holder itself.
+    fn notified_of_major(&self, holder: &str) -> Vec<String> {
+        let network = &self.engine.network;
+        let mut out = Vec::new();
+        for code in [
+            network.parent(holder).map(|p| p.code.clone()),
+            Some(network.centre().code.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if code != holder && !out.contains(&code) {
+                out.push(code);
+            }
+        }
+        out
+    }
 }
 
 impl Handler for RoutedHandler {
@@ -92,6 +113,21 @@ impl Handler for RoutedHandler {
         let subject = self.engine.subjects.department_queue(&order.holder);
         let message = order.to_message(event_id, &order.holder, Handover::New, false);
         outbox::enqueue(tx, &subject, event_id, &message).await?;
+        // A major case (重大) is known at once one tier up and at the centre:
+        // a copy for information in their queues (DOMAIN.md §3).
+        if order.severity == Severity::Major as i32 {
+            for notified in self.notified_of_major(&order.holder) {
+                let event_id = Uuid::now_v7();
+                let copy = order.to_message(event_id, &notified, Handover::Notice, false);
+                outbox::enqueue(
+                    tx,
+                    &self.engine.subjects.department_queue(&notified),
+                    event_id,
+                    &copy,
+                )
+                .await?;
+            }
+        }
         tracing::info!(case_number = %order.case_number, department = %order.holder, due_at = %order.due_at, "work order queued");
         Ok(())
     }
