@@ -77,12 +77,6 @@ impl Subjects {
         }
     }
 
-    /// The name of a durable consumer, e.g. `triage` → `triage`; names are
-    /// per stream, so the prefix is not needed, but kept for readability.
-    pub fn durable(&self, base: &str) -> String {
-        base.to_owned()
-    }
-
     /// Strips the prefix from a full subject, giving back the base name.
     pub fn base<'a>(&self, subject: &'a str) -> &'a str {
         if self.prefix.is_empty() {
