@@ -15,6 +15,9 @@ pub struct Decision {
     pub department: String,
     pub mode: HandlingMode,
     pub reasons: Vec<String>,
+    /// The text names a category of the taxonomy by one of its keywords
+    /// (acceptance asks it of short complaints).
+    pub names_a_topic: bool,
 }
 
 /// Classifies and routes a registered case.
@@ -40,6 +43,21 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
             Kind::Complaint
         });
 
+    // Keyword hits per category, counted once.
+    let hits: Vec<(&crate::rules::Category, usize)> = rules
+        .categories
+        .iter()
+        .map(|c| {
+            (
+                c,
+                c.keywords
+                    .iter()
+                    .filter(|k| text.contains(k.as_str()))
+                    .count(),
+            )
+        })
+        .collect();
+    let names_a_topic = hits.iter().any(|(_, n)| *n > 0);
     let category = if !case.category_hint.is_empty() && rules.has_category(&case.category_hint) {
         reasons.push(format!("category {}: operator's hint", case.category_hint));
         case.category_hint.clone()
@@ -51,26 +69,13 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
             ));
         }
         // Most keyword hits wins; ties go to the category listed first.
-        let best = rules
-            .categories
-            .iter()
-            .map(|c| {
-                (
-                    c,
-                    c.keywords
-                        .iter()
-                        .filter(|k| text.contains(k.as_str()))
-                        .count(),
-                )
-            })
-            .filter(|(_, hits)| *hits > 0)
-            .fold(
-                None::<(&crate::rules::Category, usize)>,
-                |best, (c, hits)| match best {
-                    Some((_, top)) if top >= hits => best,
-                    _ => Some((c, hits)),
-                },
-            );
+        let best = hits.iter().copied().filter(|(_, hits)| *hits > 0).fold(
+            None::<(&crate::rules::Category, usize)>,
+            |best, (c, hits)| match best {
+                Some((_, top)) if top >= hits => best,
+                _ => Some((c, hits)),
+            },
+        );
         match best {
             Some((c, hits)) => {
                 reasons.push(format!("category {}: {hits} keyword(s)", c.code));
@@ -167,6 +172,7 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
         department,
         mode,
         reasons,
+        names_a_topic,
     }
 }
 

@@ -95,12 +95,8 @@ impl Handler for TriageHandler {
         })?;
         let rules = self.rules.get();
         let d = decide(&rules, &self.network, &case);
-        let text = format!("{}\n{}", case.summary, case.request);
-        let names_a_topic = rules
-            .categories
-            .iter()
-            .any(|c| c.keywords.iter().any(|k| text.contains(k.as_str())));
-        if let Some(refused) = crate::acceptance::decide(&rules.acceptance, &case, names_a_topic) {
+        if let Some(refused) = crate::acceptance::decide(&rules.acceptance, &case, d.names_a_topic)
+        {
             return self.not_accepted(tx, case_id, &case, &d, refused).await;
         }
         tracing::info!(
