@@ -15,14 +15,16 @@ pub struct Decision {
     pub department: String,
     pub mode: HandlingMode,
     pub reasons: Vec<String>,
-    /// The text names a category of the taxonomy by one of its keywords
-    /// (acceptance asks it of short complaints).
+    /// The complainant's facts or request (not the respondent's name) name
+    /// a category of the taxonomy by one of its keywords (acceptance asks
+    /// it of short complaints).
     pub names_a_topic: bool,
 }
 
 /// Classifies and routes a registered case.
 pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decision {
-    let text = format!("{}\n{}\n{}", case.summary, case.request, case.respondent);
+    let facts = format!("{}\n{}", case.summary, case.request);
+    let text = format!("{facts}\n{}", case.respondent);
     let mut reasons = Vec::new();
 
     let kind = rules
@@ -43,21 +45,26 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
             Kind::Complaint
         });
 
-    // Keyword hits per category, counted once.
+    // Keyword hits per category, counted once over the whole text; whether
+    // the complainant's own words (not the respondent's name) name a topic
+    // is noted on the way.
+    let mut names_a_topic = false;
     let hits: Vec<(&crate::rules::Category, usize)> = rules
         .categories
         .iter()
         .map(|c| {
-            (
-                c,
-                c.keywords
-                    .iter()
-                    .filter(|k| text.contains(k.as_str()))
-                    .count(),
-            )
+            let n = c
+                .keywords
+                .iter()
+                .filter(|k| {
+                    let in_facts = facts.contains(k.as_str());
+                    names_a_topic |= in_facts;
+                    in_facts || case.respondent.contains(k.as_str())
+                })
+                .count();
+            (c, n)
         })
         .collect();
-    let names_a_topic = hits.iter().any(|(_, n)| *n > 0);
     let category = if !case.category_hint.is_empty() && rules.has_category(&case.category_hint) {
         reasons.push(format!("category {}: operator's hint", case.category_hint));
         case.category_hint.clone()
@@ -153,7 +160,7 @@ pub fn decide(rules: &Rules, network: &Network, case: &CaseRegistered) -> Decisi
                 None => {
                     reasons.push(format!("recusal: the complaint is against {respondent}, the centre; the centre handles it directly"));
                     mode = HandlingMode::Direct;
-                    department
+                    respondent
                 }
             }
         }
@@ -320,9 +327,30 @@ mod tests {
         c.respondent = "东区办".into();
         let d = decide(&rules(), &network(), &c);
         assert_eq!(d.department, "centre", "{:?}", d.reasons);
+        // Against the centre itself: nobody is above it, so it handles the
+        // case directly rather than leave it with the unit it supervises.
+        c.respondent = network().centre().name.clone();
+        let d = decide(&rules(), &network(), &c);
+        assert_eq!(
+            (d.department.as_str(), d.mode),
+            ("centre", HandlingMode::Direct),
+            "{:?}",
+            d.reasons
+        );
         // Against someone else: routed as usual.
         c.respondent = "某物业公司".into();
         assert_eq!(decide(&rules(), &network(), &c).department, "east-heat");
+    }
+
+    #[test]
+    fn only_the_complainants_words_name_a_topic() {
+        let mut c = case("你们管管！", "east", "");
+        c.respondent = "某自来水公司".into();
+        let d = decide(&rules(), &network(), &c);
+        assert!(!d.names_a_topic, "the respondent's name is not a topic");
+        assert_eq!(d.category, "water", "{:?}", d.reasons);
+        c.summary = "又停水了".into();
+        assert!(decide(&rules(), &network(), &c).names_a_topic);
     }
 
     #[test]
