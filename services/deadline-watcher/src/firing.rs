@@ -20,12 +20,12 @@
 use crate::deadlines::Deadlines;
 use crate::supervision::{fire, Plan, Stage};
 use chrono::{DateTime, Utc};
-use complaints_proto::v1::{DeadlineAlert, DeadlineKind, EventHeader};
+use complaints_proto::v1::{DeadlineAlert, DeadlineKind};
 use complaints_proto::Label;
 use mesh_kit::network::Network;
 use mesh_kit::outbox::{self, OutboxWaker, Outgoing};
 use mesh_kit::time::to_proto;
-use mesh_kit::{Shutdown, Subjects};
+use mesh_kit::{events, Shutdown, Subjects};
 use prost::Message;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -146,12 +146,12 @@ impl Firing {
             let event_id = Uuid::now_v7();
             let stage = alert.stage.label();
             let event = DeadlineAlert {
-                header: Some(EventHeader {
-                    event_id: event_id.to_string(),
-                    case_id: t.case_id.to_string(),
-                    case_number: t.case_number.clone(),
-                    at: Some(to_proto(Utc::now())),
-                }),
+                header: Some(events::header(
+                    event_id,
+                    t.case_id,
+                    &t.case_number,
+                    Utc::now(),
+                )),
                 order_id: t.order_id.to_string(),
                 deadline_kind: kind as i32,
                 stage: alert.stage as i32,
@@ -172,7 +172,7 @@ impl Firing {
             alerts.push(Outgoing {
                 subject: self
                     .subjects
-                    .subject(&format!("deadline.v1.alerts.{stage}.{}", alert.notified)),
+                    .subject(&events::deadline::alert(&stage, &alert.notified)),
                 event_id,
                 payload: event.encode_to_vec(),
             });

@@ -162,12 +162,12 @@ impl OrderHandler {
     ) -> Result<(), HandleError> {
         let event_id = Uuid::now_v7();
         let event = DeadlineRegistered {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: header.case_id.clone(),
-                case_number: header.case_number.clone(),
-                at: Some(to_proto(Utc::now())),
-            }),
+            header: Some(events::header(
+                event_id,
+                &header.case_id,
+                &header.case_number,
+                Utc::now(),
+            )),
             order_id: order_id.to_owned(),
             department: department.to_owned(),
             deadline_kind: DeadlineKind::Conclusion as i32,

@@ -187,9 +187,9 @@ impl DeadlinesApi for DeadlineService {
             )));
         }
         let filter = if department.is_empty() {
-            "deadline.v1.alerts.>".to_owned()
+            events::deadline::ALERTS.to_owned()
         } else {
-            format!("deadline.v1.alerts.*.{department}")
+            events::deadline::alert("*", department)
         };
         let unavailable =
             |e: String| Status::unavailable(format!("the alert stream is unavailable: {e}"));

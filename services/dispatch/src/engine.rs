@@ -13,12 +13,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::triage_client::TriageClient;
 use complaints_proto::v1::{
-    ComputeDeadlineRequest, DeadlineKind, EventHeader, ShiftDeadlineRequest, SuggestRouteRequest,
-    WorkflowStep,
+    ComputeDeadlineRequest, DeadlineKind, ShiftDeadlineRequest, SuggestRouteRequest, WorkflowStep,
 };
 use mesh_kit::network::Network;
 use mesh_kit::time::{from_proto_opt, to_proto};
-use mesh_kit::{outbox, Subjects};
+use mesh_kit::{events, outbox, Subjects};
 use sqlx::PgConnection;
 use std::sync::Arc;
 use tonic::transport::Channel;
@@ -230,12 +229,7 @@ impl Engine {
         let running = crate::workflow::OrderState::parse(&row.state)
             .is_some_and(|s| s.is_open() || s == crate::workflow::OrderState::Suspended);
         let step = WorkflowStep {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: row.case_id.to_string(),
-                case_number: row.case_number.clone(),
-                at: Some(to_proto(now)),
-            }),
+            header: Some(events::header(event_id, row.case_id, &row.case_number, now)),
             order_id: row.order_id.to_string(),
             step: t.step.event().to_owned(),
             actor: actor.to_string(),
@@ -258,7 +252,7 @@ impl Engine {
         };
         let subject = self
             .subjects
-            .subject(&format!("dispatch.v1.steps.{}", t.step.event()));
+            .subject(&events::dispatch::step(t.step.event()));
         outbox::enqueue(tx, &subject, event_id, &step).await?;
         for entry in &t.queue {
             let event_id = Uuid::now_v7();

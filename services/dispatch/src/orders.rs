@@ -3,9 +3,8 @@
 
 use crate::workflow::{OrderSnapshot, OrderState};
 use chrono::{DateTime, Utc};
-use complaints_proto::v1::{
-    Conclusion, EventHeader, HandlingMode, Handover, OrderStep, Severity, WorkOrder,
-};
+use complaints_proto::v1::{Conclusion, HandlingMode, Handover, OrderStep, Severity, WorkOrder};
+use mesh_kit::events;
 use mesh_kit::time::to_proto;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -73,12 +72,12 @@ impl OrderRow {
         co_handler: bool,
     ) -> WorkOrder {
         WorkOrder {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: self.case_id.to_string(),
-                case_number: self.case_number.clone(),
-                at: Some(to_proto(self.assigned_at)),
-            }),
+            header: Some(events::header(
+                event_id,
+                self.case_id,
+                &self.case_number,
+                self.assigned_at,
+            )),
             order_id: self.order_id.to_string(),
             department: department.to_owned(),
             mode: self.mode,

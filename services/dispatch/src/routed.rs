@@ -51,13 +51,8 @@ impl Handler for RoutedHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
         let routed =
             CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-        let header = routed
-            .header
-            .clone()
-            .ok_or_else(|| HandleError::Reject("CaseRouted has no header".into()))?;
-        let case_id = Uuid::parse_str(&header.case_id).map_err(|_| {
-            HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id))
-        })?;
+        let (case_id, header) =
+            events::case_of(routed.header.as_ref()).map_err(HandleError::Reject)?;
         if self.engine.network.department(&routed.department).is_none() {
             return Err(HandleError::Reject(format!(
                 "department {:?} is not in the network",
@@ -75,7 +70,7 @@ impl Handler for RoutedHandler {
         let order = OrderRow {
             order_id: Uuid::now_v7(),
             case_id,
-            case_number: header.case_number,
+            case_number: header.case_number.clone(),
             holder: routed.department,
             co_handlers: Vec::new(),
             state: "queued".into(),

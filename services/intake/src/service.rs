@@ -9,9 +9,8 @@ use crate::store::{self, Registered};
 use chrono::Utc;
 use complaints_proto::v1::intake_server::Intake;
 use complaints_proto::v1::{
-    Case, CaseRegistered, Complainant, EventHeader, GetCaseRequest, RequestReviewRequest,
-    RequestReviewResponse, ReviewRequested, SubmitComplaintRequest, SubmitComplaintResponse,
-    TimelineEntry,
+    Case, CaseRegistered, Complainant, GetCaseRequest, RequestReviewRequest, RequestReviewResponse,
+    ReviewRequested, SubmitComplaintRequest, SubmitComplaintResponse, TimelineEntry,
 };
 use mesh_kit::events;
 use mesh_kit::network::Network;
@@ -78,12 +77,12 @@ impl IntakeService {
         let summary = |text: &str| mask::redact(text, &who.name, &who.phone, &who.email);
         let event_id = Uuid::now_v7();
         let event = CaseRegistered {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: case.case_id.to_string(),
-                case_number: case.case_number.clone(),
-                at: Some(to_proto(received_at)),
-            }),
+            header: Some(events::header(
+                event_id,
+                case.case_id,
+                &case.case_number,
+                received_at,
+            )),
             channel: complaint.channel as i32,
             received_at: Some(to_proto(received_at)),
             matter_at: complaint.matter_at.map(to_proto),
@@ -210,12 +209,7 @@ impl IntakeService {
         let now = Utc::now();
         let event_id = Uuid::now_v7();
         let event = ReviewRequested {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: row.case_id.to_string(),
-                case_number: row.case_number.clone(),
-                at: Some(to_proto(now)),
-            }),
+            header: Some(events::header(event_id, row.case_id, &row.case_number, now)),
             reason: mask::redact(reason, &row.name, &row.phone, &row.email),
         };
         let mut tx = self.pool.begin().await?;

@@ -45,9 +45,7 @@ pub struct TimelineHandler {
 }
 
 fn case_of(header: Option<&EventHeader>) -> Result<(Uuid, DateTime<Utc>), HandleError> {
-    let header = header.ok_or_else(|| HandleError::Reject("event has no header".into()))?;
-    let case_id = Uuid::parse_str(&header.case_id)
-        .map_err(|_| HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id)))?;
+    let (case_id, header) = events::case_of(header).map_err(HandleError::Reject)?;
     let at = from_proto_opt(header.at.as_ref()).unwrap_or_else(Utc::now);
     Ok((case_id, at))
 }

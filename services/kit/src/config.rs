@@ -91,12 +91,12 @@ impl Subjects {
 
     /// The department queue subject, `dispatch.v1.orders.<department>`.
     pub fn department_queue(&self, department: &str) -> String {
-        self.subject(&format!("dispatch.v1.orders.{department}"))
+        self.subject(&crate::events::dispatch::orders(department))
     }
 
     /// Where events that could not be handled are parked, per service.
     pub fn dead_letter(&self, service: &str) -> String {
-        self.subject(&format!("deadletter.v1.{service}"))
+        self.subject(&crate::events::dead_letter::of(service))
     }
 }
 

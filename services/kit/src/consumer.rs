@@ -24,9 +24,6 @@ use std::time::Duration;
 use tracing::Instrument;
 use uuid::Uuid;
 
-/// Stream that keeps the dead letters of every service.
-pub const DEAD_LETTER_STREAM: &str = "DEADLETTER";
-
 /// Why a handler did not take an event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
@@ -119,8 +116,8 @@ pub async fn ensure_dead_letter_stream(
 ) -> Result<(), crate::nats::NatsError> {
     crate::nats::ensure_stream(
         js,
-        &subjects.stream(DEAD_LETTER_STREAM),
-        vec![subjects.subject("deadletter.v1.>")],
+        &subjects.stream(crate::events::dead_letter::STREAM),
+        vec![subjects.subject(crate::events::dead_letter::SUBJECTS)],
     )
     .await
     .map(|_| ())

@@ -1,6 +1,10 @@
 //! Names of the mesh's streams and event subjects (without prefix), in one
 //! place. Each stream is owned by the service that produces into it.
 
+use chrono::{DateTime, Utc};
+use complaints_proto::v1::EventHeader;
+use uuid::Uuid;
+
 /// intake's stream and its events.
 pub mod intake {
     pub const STREAM: &str = "INTAKE";
@@ -26,10 +30,19 @@ pub mod dispatch {
     pub const STREAM: &str = "DISPATCH";
     pub const SUBJECTS: &str = "dispatch.v1.>";
     /// `WorkOrder`s, one subject per department: `dispatch.v1.orders.<code>`.
-    pub const ORDERS: &str = "dispatch.v1.orders.>";
     pub const ORDERS_PREFIX: &str = "dispatch.v1.orders.";
     /// `WorkflowStep`s: `dispatch.v1.steps.<step>`.
     pub const STEPS_PREFIX: &str = "dispatch.v1.steps.";
+
+    /// The subject of a department's queue.
+    pub fn orders(department: &str) -> String {
+        format!("{ORDERS_PREFIX}{department}")
+    }
+
+    /// The subject of a workflow step's event (`concluded`, `returned`…).
+    pub fn step(event: &str) -> String {
+        format!("{STEPS_PREFIX}{event}")
+    }
 }
 
 /// deadline-watcher's stream and its events.
@@ -41,4 +54,69 @@ pub mod deadline {
     /// `DeadlineAlert`s: `deadline.v1.alerts.<stage>.<notified department>`.
     pub const ALERTS: &str = "deadline.v1.alerts.>";
     pub const ALERTS_PREFIX: &str = "deadline.v1.alerts.";
+
+    /// The subject of an alert at `stage` for the `notified` department;
+    /// `"*"` for either makes a filter.
+    pub fn alert(stage: &str, notified: &str) -> String {
+        format!("{ALERTS_PREFIX}{stage}.{notified}")
+    }
+}
+
+/// Dead letters of every service: `deadletter.v1.<service>`.
+pub mod dead_letter {
+    pub const STREAM: &str = "DEADLETTER";
+    pub const SUBJECTS: &str = "deadletter.v1.>";
+
+    /// Where a service parks the events it could not handle.
+    pub fn of(service: &str) -> String {
+        format!("deadletter.v1.{service}")
+    }
+}
+
+/// The header of a new event about a case. `event_id` is also the key the
+/// outbox and JetStream deduplicate on.
+pub fn header(
+    event_id: Uuid,
+    case_id: impl std::fmt::Display,
+    case_number: &str,
+    at: DateTime<Utc>,
+) -> EventHeader {
+    EventHeader {
+        event_id: event_id.to_string(),
+        case_id: case_id.to_string(),
+        case_number: case_number.to_owned(),
+        at: Some(crate::time::to_proto(at)),
+    }
+}
+
+/// The case an event is about: its header and the header's case id. An
+/// event without one names no case, and the error says which is missing.
+pub fn case_of(header: Option<&EventHeader>) -> Result<(Uuid, &EventHeader), String> {
+    let header = header.ok_or("event has no header")?;
+    let case_id = Uuid::parse_str(&header.case_id)
+        .map_err(|_| format!("case id {:?} is not a UUID", header.case_id))?;
+    Ok((case_id, header))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_names_its_case_or_says_why_not() {
+        let id = Uuid::now_v7();
+        let h = header(id, id, "2026-11-000001", Utc::now());
+        assert_eq!(case_of(Some(&h)).map(|(c, _)| c), Ok(id));
+        assert_eq!(case_of(None).unwrap_err(), "event has no header");
+        let bad = EventHeader {
+            case_id: "x".into(),
+            ..h
+        };
+        assert_eq!(
+            case_of(Some(&bad)).unwrap_err(),
+            r#"case id "x" is not a UUID"#
+        );
+        assert_eq!(dispatch::step("signed"), "dispatch.v1.steps.signed");
+        assert_eq!(deadline::alert("*", "water"), "deadline.v1.alerts.*.water");
+    }
 }

@@ -119,9 +119,7 @@ fn decode<M: Message + Default>(payload: &[u8]) -> Result<M, FoldError> {
 fn header(
     h: Option<&complaints_proto::v1::EventHeader>,
 ) -> Result<(Uuid, String, DateTime<Utc>), FoldError> {
-    let h = h.ok_or_else(|| FoldError("event has no header".into()))?;
-    let case_id = Uuid::parse_str(&h.case_id)
-        .map_err(|_| FoldError(format!("case id {:?} is not a UUID", h.case_id)))?;
+    let (case_id, h) = mesh_kit::events::case_of(h).map_err(FoldError)?;
     Ok((
         case_id,
         h.case_number.clone(),

@@ -1,9 +1,12 @@
 //! Consumes `CaseRegistered`, decides, stores the decision and announces
 //! `CaseRouted` through the outbox, all in the consumer's transaction.
 
+use crate::acceptance::NotAccepted;
 use crate::decide::decide;
+use crate::decide::Decision;
 use crate::live::LiveRules;
-use complaints_proto::v1::{CaseNotAccepted, CaseRegistered, CaseRouted, EventHeader};
+use chrono::Utc;
+use complaints_proto::v1::{CaseNotAccepted, CaseRegistered, CaseRouted};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::network::Network;
 use mesh_kit::{events, outbox, Subjects};
@@ -26,6 +29,45 @@ pub struct TriageHandler {
     pub subjects: Subjects,
 }
 
+/// Stores the decision; a refused case has no department and carries its
+/// not-accepted reason and reply.
+async fn insert_decision(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    case_number: &str,
+    region: &str,
+    d: &Decision,
+    refused: Option<&NotAccepted>,
+) -> Result<(), sqlx::Error> {
+    let (department, mode, reasons) = match refused {
+        None => (d.department.as_str(), d.mode as i32, d.reasons.clone()),
+        Some(r) => {
+            let mut reasons = d.reasons.clone();
+            reasons.insert(0, r.detail.clone());
+            ("", 0, reasons)
+        }
+    };
+    sqlx::query(
+        "INSERT INTO decisions (case_id, case_number, kind, category, severity, region, department, mode, reasons, \
+         accepted, not_accepted_reason, reply) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(case_id)
+    .bind(case_number)
+    .bind(d.kind as i32)
+    .bind(&d.category)
+    .bind(d.severity as i32)
+    .bind(region)
+    .bind(department)
+    .bind(mode)
+    .bind(&reasons)
+    .bind(refused.is_none())
+    .bind(refused.map_or("", |r| r.reason))
+    .bind(refused.map_or("", |r| r.reply.as_str()))
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 impl TriageHandler {
     /// Records a complaint that is not accepted, with its reason and reply,
     /// and announces it; no work order follows.
@@ -34,36 +76,15 @@ impl TriageHandler {
         tx: &mut PgConnection,
         case_id: Uuid,
         case: &CaseRegistered,
-        d: &crate::decide::Decision,
-        refused: crate::acceptance::NotAccepted,
+        d: &Decision,
+        refused: NotAccepted,
     ) -> Result<(), HandleError> {
-        let header = case.header.clone().unwrap_or_default();
-        tracing::info!(case_number = %header.case_number, reason = refused.reason, "case not accepted");
-        let mut reasons = d.reasons.clone();
-        reasons.insert(0, refused.detail.clone());
-        sqlx::query(
-            "INSERT INTO decisions (case_id, case_number, kind, category, severity, region, department, mode, reasons, \
-             accepted, not_accepted_reason, reply) VALUES ($1, $2, $3, $4, $5, $6, '', 0, $7, false, $8, $9)",
-        )
-        .bind(case_id)
-        .bind(&header.case_number)
-        .bind(d.kind as i32)
-        .bind(&d.category)
-        .bind(d.severity as i32)
-        .bind(&case.region)
-        .bind(&reasons)
-        .bind(refused.reason)
-        .bind(&refused.reply)
-        .execute(&mut *tx)
-        .await?;
+        let case_number = case.header.as_ref().map_or("", |h| h.case_number.as_str());
+        tracing::info!(%case_number, reason = refused.reason, "case not accepted");
+        insert_decision(tx, case_id, case_number, &case.region, d, Some(&refused)).await?;
         let event_id = Uuid::now_v7();
         let event = CaseNotAccepted {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: header.case_id,
-                case_number: header.case_number,
-                at: Some(mesh_kit::time::to_proto(chrono::Utc::now())),
-            }),
+            header: Some(events::header(event_id, case_id, case_number, Utc::now())),
             reason: refused.reason.into(),
             reply: refused.reply,
             received_at: case.received_at,
@@ -86,13 +107,9 @@ impl Handler for TriageHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
         let case =
             CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-        let header = case
-            .header
-            .clone()
-            .ok_or_else(|| HandleError::Reject("CaseRegistered has no header".into()))?;
-        let case_id = Uuid::parse_str(&header.case_id).map_err(|_| {
-            HandleError::Reject(format!("case id {:?} is not a UUID", header.case_id))
-        })?;
+        let (case_id, header) =
+            events::case_of(case.header.as_ref()).map_err(HandleError::Reject)?;
+        let case_number = header.case_number.clone();
         let rules = self.rules.get();
         let d = decide(&rules, &self.network, &case);
         if let Some(refused) = crate::acceptance::decide(&rules.acceptance, &case, d.names_a_topic)
@@ -100,35 +117,16 @@ impl Handler for TriageHandler {
             return self.not_accepted(tx, case_id, &case, &d, refused).await;
         }
         tracing::info!(
-            case_number = %header.case_number,
+            %case_number,
             category = %d.category,
             department = %d.department,
             mode = d.mode.as_str_name(),
             "case routed"
         );
-        sqlx::query(
-            "INSERT INTO decisions (case_id, case_number, kind, category, severity, region, department, mode, reasons) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(case_id)
-        .bind(&header.case_number)
-        .bind(d.kind as i32)
-        .bind(&d.category)
-        .bind(d.severity as i32)
-        .bind(&case.region)
-        .bind(&d.department)
-        .bind(d.mode as i32)
-        .bind(&d.reasons)
-        .execute(&mut *tx)
-        .await?;
+        insert_decision(tx, case_id, &case_number, &case.region, &d, None).await?;
         let event_id = Uuid::now_v7();
         let routed = CaseRouted {
-            header: Some(EventHeader {
-                event_id: event_id.to_string(),
-                case_id: header.case_id,
-                case_number: header.case_number,
-                at: Some(mesh_kit::time::to_proto(chrono::Utc::now())),
-            }),
+            header: Some(events::header(event_id, case_id, &case_number, Utc::now())),
             channel: case.channel,
             received_at: case.received_at,
             kind: d.kind as i32,
