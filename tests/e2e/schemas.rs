@@ -1,8 +1,12 @@
 //! One database, one schema per service: two services migrating the same
 //! database at the same time each get their own tables and their own
-//! migrations table (the sqlx `_sqlx_migrations` trap of STYLE.md).
+//! migrations table (the sqlx `_sqlx_migrations` trap of STYLE.md). And
+//! what a schema's writes promise when events arrive out of order.
 
+use chrono::Utc;
 use mesh_e2e::TestDatabase;
+use mesh_intake::store;
+use uuid::Uuid;
 
 static FIRST: sqlx::migrate::Migrator = sqlx::migrate!("../services/intake/migrations");
 static SECOND: sqlx::migrate::Migrator = sqlx::migrate!("../services/reporting/migrations");
@@ -41,18 +45,89 @@ async fn two_services_migrate_one_database_side_by_side() -> anyhow::Result<()> 
         }
         assert!(has("intake", "cases") && !has("reporting", "cases"));
         assert!(has("reporting", "cube") && !has("intake", "cube"));
-        assert!(
-            !tables.iter().any(|(s, _)| s == "public"),
-            "nothing lands in public"
-        );
+        let in_public: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .fetch_one(&a)
+        .await?;
+        assert_eq!(in_public, 0, "nothing lands in public");
         let versions: Vec<i64> =
             sqlx::query_scalar("SELECT version FROM intake._sqlx_migrations ORDER BY version")
                 .fetch_all(&a)
                 .await?;
-        // The kit's migrations, then the service's own from 100 on.
-        assert_eq!(&versions[..3], &[1, 2, 100]);
-        assert!(versions[2..].iter().all(|v| *v >= 100));
+        // The kit's migrations, then intake's own (from 100 on), and none
+        // of reporting's.
+        let own: Vec<i64> = FIRST.iter().map(|m| m.version).collect();
+        assert_eq!(&versions[..2], &[1, 2]);
+        assert_eq!(&versions[2..], own.as_slice());
 
+        anyhow::Ok(())
+    }
+    .await;
+    db.drop_it().await?;
+    result
+}
+
+/// Triage's `CaseRouted` and dispatch's work-order events reach intake on
+/// separate consumers: a routing decision redelivered after dispatch has
+/// spoken must not move the case's holder or status back.
+#[tokio::test]
+async fn a_late_routing_decision_leaves_dispatchs_holder() -> anyhow::Result<()> {
+    let db = TestDatabase::create("late_routing").await?;
+    let result = async {
+        let pool = mesh_kit::db::connect(&db.url, "intake", 2).await?;
+        mesh_kit::db::migrate(&pool, "intake", &FIRST).await?;
+        let case_id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO cases (case_id, case_number, query_code, idempotency_key, channel, \
+             received_at, region, facts, anonymous) \
+             VALUES ($1, '2026-11-000001', 'q', 'k', 1, now(), 'east', '暖气不热', false)",
+        )
+        .bind(case_id)
+        .execute(&pool)
+        .await?;
+        let status = |pool: sqlx::PgPool| async move {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT status, department FROM cases WHERE case_id = $1",
+            )
+            .bind(case_id)
+            .fetch_one(&pool)
+            .await
+        };
+        let mut tx = pool.begin().await?;
+        assert!(store::record_routing(&mut tx, case_id, 1, "heating", 2, "east-heat", 2).await?);
+        tx.commit().await?;
+        assert_eq!(
+            status(pool.clone()).await?,
+            ("routed".into(), "east-heat".into())
+        );
+
+        // Dispatch: rerouted to west-heat, signed.
+        let mut tx = pool.begin().await?;
+        assert!(
+            store::record_order(
+                &mut tx,
+                case_id,
+                "in_progress",
+                "west-heat",
+                Some(Utc::now()),
+                3
+            )
+            .await?
+        );
+        // The routing decision again, late.
+        assert!(store::record_routing(&mut tx, case_id, 1, "heating", 2, "east-heat", 2).await?);
+        tx.commit().await?;
+        assert_eq!(
+            status(pool.clone()).await?,
+            ("in_progress".into(), "west-heat".into())
+        );
+        let mut tx = pool.begin().await?;
+        assert!(
+            !store::record_routing(&mut tx, Uuid::now_v7(), 1, "heating", 2, "east-heat", 2)
+                .await?
+        );
+        tx.rollback().await?;
         anyhow::Ok(())
     }
     .await;

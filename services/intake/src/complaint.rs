@@ -46,7 +46,7 @@ fn invalid(field: &'static str, rule: impl Into<String>) -> IntakeError {
 
 /// Checks length (in characters) and that there are no control characters
 /// other than line breaks and tabs. Returns the trimmed text.
-fn text(
+pub(crate) fn text(
     field: &'static str,
     value: &str,
     required: bool,

@@ -28,10 +28,10 @@ impl From<IntakeError> for Status {
 
             IntakeError::Db(db) => {
                 tracing::error!(error = %db, "storage error");
-                // Nothing was registered: the caller may retry with the same
-                // idempotency key.
+                // Nothing was written: any call may be retried, a submission
+                // with the same idempotency key.
                 Status::unavailable(
-                    "case storage is unavailable; retry with the same idempotency key",
+                    "case storage is unavailable; try again (a submission with the same idempotency key)",
                 )
             }
         }

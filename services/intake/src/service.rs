@@ -2,7 +2,7 @@
 //! answering status queries.
 
 use crate::case_number;
-use crate::complaint::NewComplaint;
+use crate::complaint::{NewComplaint, MAX_REQUEST};
 use crate::error::IntakeError;
 use crate::mask;
 use crate::store::{self, Registered};
@@ -186,16 +186,8 @@ impl IntakeService {
                 rule: "is required: only the complainant may ask for a review".into(),
             });
         }
-        let reason = req.reason.trim();
-        if reason.is_empty() || reason.chars().count() > crate::complaint::MAX_REQUEST {
-            return Err(IntakeError::InvalidField {
-                field: "reason",
-                rule: format!(
-                    "is required, at most {} characters",
-                    crate::complaint::MAX_REQUEST
-                ),
-            });
-        }
+        let reason = crate::complaint::text("reason", &req.reason, true, MAX_REQUEST)?;
+        let reason = reason.as_str();
         let row = store::load_case(&self.pool, number)
             .await?
             .ok_or_else(|| IntakeError::CaseNotFound(number.to_owned()))?;

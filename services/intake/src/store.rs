@@ -102,20 +102,6 @@ pub async fn append_timeline(
     Ok(())
 }
 
-/// Moves a case from registered to routed (never back). Returns false if
-/// no such case exists. Later statuses come from dispatch
-/// ([`record_order`]).
-pub async fn mark_routed(tx: &mut PgConnection, case_id: Uuid) -> Result<bool, sqlx::Error> {
-    let exists: Option<i32> = sqlx::query_scalar(
-        "UPDATE cases SET status = CASE WHEN status_rank < 2 THEN 'routed' ELSE status END, \
-         status_rank = GREATEST(status_rank, 2) WHERE case_id = $1 RETURNING status_rank",
-    )
-    .bind(case_id)
-    .fetch_optional(tx)
-    .await?;
-    Ok(exists.is_some())
-}
-
 /// Records that triage did not accept the case, with the reply to give.
 /// Returns false if no such case exists.
 pub async fn record_not_accepted(
@@ -125,8 +111,8 @@ pub async fn record_not_accepted(
     reply: &str,
 ) -> Result<bool, sqlx::Error> {
     let found: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE cases SET status = 'not_accepted', status_rank = GREATEST(status_rank, 2), \
-         not_accepted_reason = $2, reply = $3 WHERE case_id = $1 RETURNING case_id",
+        "UPDATE cases SET status = 'not_accepted', not_accepted_reason = $2, reply = $3 \
+         WHERE case_id = $1 RETURNING case_id",
     )
     .bind(case_id)
     .bind(reason)
@@ -136,7 +122,10 @@ pub async fn record_not_accepted(
     Ok(found.is_some())
 }
 
-/// Records triage's classification and routing decision.
+/// Records triage's classification and routing decision, and moves the
+/// case from registered to routed (never back). Dispatch's events come on
+/// their own consumer and may arrive first: once one has ([`record_order`]),
+/// its holder stands. Returns false if no such case exists.
 pub async fn record_routing(
     tx: &mut PgConnection,
     case_id: Uuid,
@@ -145,10 +134,12 @@ pub async fn record_routing(
     severity: i32,
     department: &str,
     mode: i32,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE cases SET kind = $2, category = $3, severity = $4, department = $5, mode = $6 \
-         WHERE case_id = $1",
+) -> Result<bool, sqlx::Error> {
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE cases SET status = CASE WHEN status = 'registered' THEN 'routed' ELSE status END, \
+         kind = $2, category = $3, severity = $4, mode = $6, \
+         department = CASE WHEN dispatch_revision = 0 THEN $5 ELSE department END \
+         WHERE case_id = $1 RETURNING case_id",
     )
     .bind(case_id)
     .bind(kind)
@@ -156,9 +147,9 @@ pub async fn record_routing(
     .bind(severity)
     .bind(department)
     .bind(mode)
-    .execute(tx)
+    .fetch_optional(tx)
     .await?;
-    Ok(())
+    Ok(found.is_some())
 }
 
 /// Records what dispatch reports of the work order: its state as the case
@@ -175,7 +166,6 @@ pub async fn record_order(
     let found: Option<i64> = sqlx::query_scalar(
         "UPDATE cases SET \
            status = CASE WHEN dispatch_revision < $5 THEN $2 ELSE status END, \
-           status_rank = GREATEST(status_rank, 3), \
            department = CASE WHEN dispatch_revision < $5 THEN $3 ELSE department END, \
            due_at = CASE WHEN dispatch_revision < $5 THEN $4 ELSE due_at END, \
            dispatch_revision = GREATEST(dispatch_revision, $5) \

@@ -67,10 +67,7 @@ impl TimelineHandler {
 
     async fn routed(&self, tx: &mut PgConnection, e: CaseRouted) -> Result<(), HandleError> {
         let (case_id, at) = case_of(e.header.as_ref())?;
-        if !store::mark_routed(tx, case_id).await? {
-            return Err(missing(case_id));
-        }
-        store::record_routing(
+        if !store::record_routing(
             tx,
             case_id,
             e.kind,
@@ -79,7 +76,10 @@ impl TimelineHandler {
             &e.department,
             e.mode,
         )
-        .await?;
+        .await?
+        {
+            return Err(missing(case_id));
+        }
         let detail = format!(
             "{} / {} / {} → {} ({})",
             label_of::<Kind>(e.kind),
