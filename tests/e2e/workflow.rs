@@ -676,6 +676,19 @@ async fn returns(w: &mut World) -> anyhow::Result<()> {
     w.queues
         .expect("centre", c, |o| o.handover == Handover::Reroute as i32)
         .await?;
+    // The rule's mode (the centre handles it directly) is the order's now,
+    // as stored, not only as answered.
+    let stored = w
+        .dispatch
+        .get_order(complaints_proto::v1::GetOrderRequest {
+            case_number: case.clone(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(
+        stored.order.as_ref().map(|o| o.mode),
+        Some(complaints_proto::v1::HandlingMode::Direct as i32)
+    );
     let mut events = Vec::new();
     for _ in 0..100 {
         events = w.timeline_events(c).await?;

@@ -7,8 +7,8 @@
 
 use crate::error::DispatchError;
 use crate::orders::{self, OrderRow};
-use crate::workflow::machine::Actor;
-use crate::workflow::{decide, Command, Ctx, DeadlineChange, Transition};
+use crate::workflow::machine::{admit, Actor};
+use crate::workflow::{decide, Command, Ctx, DeadlineChange, Step, Transition};
 use chrono::{DateTime, SubsecRound, Utc};
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::triage_client::TriageClient;
@@ -130,7 +130,7 @@ impl Engine {
     }
 
     /// Applies `command` by `actor` to the order of `case_number`.
-    #[tracing::instrument(skip_all, fields(case_number, step = ?command.step()))]
+    #[tracing::instrument(skip_all, fields(case_number = %case_number, step = ?command.step()))]
     pub async fn apply(
         &self,
         tx: &mut PgConnection,
@@ -141,19 +141,22 @@ impl Engine {
         let mut row = orders::lock(tx, case_number)
             .await?
             .ok_or_else(|| DispatchError::OrderNotFound(case_number.to_owned()))?;
-        if let Command::Reroute { department, .. } = &mut command {
-            if department.is_empty() {
-                let (next, mode) = self.next_route(&row).await?;
-                *department = next;
-                row.mode = mode;
-            }
-        }
         // Microseconds: what Postgres keeps, so answers equal later reads.
         let now = Utc::now().trunc_subsecs(6);
         let ctx = Ctx {
             network: &self.network,
             now,
         };
+        if let Command::Reroute { department, .. } = &mut command {
+            if department.is_empty() {
+                // Ask triage only for a reroute the centre may make now.
+                admit(&row.snapshot(), &actor, Step::Reroute, &ctx)
+                    .map_err(DispatchError::Rejected)?;
+                let (next, mode) = self.next_route(&row).await?;
+                *department = next;
+                row.mode = mode;
+            }
+        }
         let t = decide(&row.snapshot(), &actor, &command, &ctx).map_err(DispatchError::Rejected)?;
         let from_holder = row.holder.clone();
         row.apply(&t.next);

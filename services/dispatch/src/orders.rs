@@ -187,7 +187,7 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
          deadline_rule = $7, base_working_days = $8, extended_days = $9, pending_extension = $10, \
          reopen_count = $11, return_count = $12, returned_by = $13, previous_holder = $14, suspended_at = $15, \
          last_contact_at = $16, satisfaction = $17, revision = $18, alert_stage = $19, alert_level = $20, \
-         return_window_seconds = $21, extension_cap = $22, \
+         return_window_seconds = $21, extension_cap = $22, mode = $23, \
          updated_at = now() WHERE order_id = $1",
     )
     .bind(o.order_id)
@@ -212,6 +212,7 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     .bind(o.alert_level)
     .bind(o.return_window_seconds)
     .bind(o.extension_cap)
+    .bind(o.mode)
     .execute(tx)
     .await?;
     Ok(())

@@ -342,15 +342,15 @@ fn known(ctx: &Ctx, field: &str, code: &str) -> Result<(), Rejection> {
     }
 }
 
-/// Checks `command` by `actor` against the order and the rules; returns the
-/// transition to apply.
-pub fn decide(
+/// Whether the order's state allows `step` at all, and `actor` may take
+/// it: the checks before any field of the command is looked at (or looked
+/// up elsewhere).
+pub fn admit(
     order: &OrderSnapshot,
     actor: &Actor,
-    command: &Command,
+    step: Step,
     ctx: &Ctx,
-) -> Result<Transition, Rejection> {
-    let step = command.step();
+) -> Result<&'static Rule, Rejection> {
     let rule = rule(step);
     if !rule.from.contains(&order.state) {
         return Err(Rejection::State {
@@ -360,21 +360,25 @@ pub fn decide(
         });
     }
     check_actor(order, actor, rule, ctx)?;
+    Ok(rule)
+}
+
+/// Checks `command` by `actor` against the order and the rules; returns the
+/// transition to apply.
+pub fn decide(
+    order: &OrderSnapshot,
+    actor: &Actor,
+    command: &Command,
+    ctx: &Ctx,
+) -> Result<Transition, Rejection> {
+    let step = command.step();
+    admit(order, actor, step, ctx)?;
 
     let mut next = order.clone();
     let mut deadline = DeadlineChange::Keep;
     let mut queue = Vec::new();
     let mut satisfaction = None;
     let centre = ctx.network.centre().code.clone();
-    // A new holder starts with the order queued, its own return window, and
-    // no extension request of the previous holder.
-    let hand_to = |next: &mut OrderSnapshot, department: &str| {
-        next.holder = department.to_owned();
-        next.co_handlers.retain(|c| c != department);
-        next.assigned_at = ctx.now;
-        next.state = Queued;
-        next.pending_extension = None;
-    };
 
     let detail = match command {
         Command::Sign => {
@@ -418,7 +422,7 @@ pub fn decide(
                     "{department} already holds this order"
                 )));
             }
-            hand_to(&mut next, department);
+            hand_to(&mut next, department, ctx.now);
             deadline = DeadlineChange::Restart;
             queue.push(QueueEntry {
                 department: department.clone(),
@@ -440,7 +444,7 @@ pub fn decide(
                     order.holder
                 )));
             }
-            hand_to(&mut next, department);
+            hand_to(&mut next, department, ctx.now);
             queue.push(QueueEntry {
                 department: department.clone(),
                 handover: Handover::Transfer,
@@ -468,7 +472,7 @@ pub fn decide(
                 }
             }
             if lead != order.holder {
-                hand_to(&mut next, &lead);
+                hand_to(&mut next, &lead, ctx.now);
                 queue.push(QueueEntry {
                     department: lead.clone(),
                     handover: Handover::Lead,
@@ -582,7 +586,8 @@ pub fn decide(
                         .map(|p| p.code.clone())
                         .unwrap_or_else(|| order.holder.clone())
                 };
-                reopen(&mut next, &to, ctx);
+                hand_to(&mut next, &to, ctx.now);
+                next.co_handlers.clear();
                 deadline = DeadlineChange::Restart;
                 queue.push(QueueEntry {
                     department: to.clone(),
@@ -628,7 +633,8 @@ pub fn decide(
                 }
                 known(ctx, "decide_review.department", &to)?;
                 next.reopen_count += 1;
-                reopen(&mut next, &to, ctx);
+                hand_to(&mut next, &to, ctx.now);
+                next.co_handlers.clear();
                 deadline = DeadlineChange::Restart;
                 queue.push(QueueEntry {
                     department: to.clone(),
@@ -639,6 +645,10 @@ pub fn decide(
             }
         }
     };
+    if deadline == DeadlineChange::Restart {
+        // The new deadline is the policy's, without the old one's extension.
+        next.extended_days = 0;
+    }
     Ok(Transition {
         step,
         next,
@@ -649,12 +659,13 @@ pub fn decide(
     })
 }
 
-fn reopen(next: &mut OrderSnapshot, to: &str, ctx: &Ctx) {
-    next.holder = to.to_owned();
-    next.co_handlers.clear();
-    next.assigned_at = ctx.now;
+/// A new holder starts with the order queued, its own return window, and
+/// no extension request of the previous holder.
+fn hand_to(next: &mut OrderSnapshot, department: &str, now: DateTime<Utc>) {
+    next.holder = department.to_owned();
+    next.co_handlers.retain(|c| c != department);
+    next.assigned_at = now;
     next.state = Queued;
-    next.extended_days = 0;
     next.pending_extension = None;
 }
 

@@ -372,6 +372,52 @@ fn extensions_need_approval_and_are_capped_at_30_working_days() {
 }
 
 #[test]
+fn a_new_holder_starts_without_the_old_extension() {
+    let approve = Command::DecideExtension {
+        approve: true,
+        reason: String::new(),
+    };
+    let o = run(
+        order(HandlingMode::Assigned),
+        &[
+            (1, by("east-heat"), Command::Sign),
+            (
+                2,
+                by("east-heat"),
+                Command::RequestExtension {
+                    working_days: 10,
+                    reason: "涉及多部门".into(),
+                },
+            ),
+            (3, by("centre"), approve),
+            (
+                4,
+                by("east-heat"),
+                Command::Return {
+                    reason: "不属本单位".into(),
+                },
+            ),
+        ],
+    );
+    assert_eq!(o.extended_days, 10);
+    let net = network();
+    let t = decide(
+        &o,
+        &by("centre"),
+        &Command::Reroute {
+            department: "west-heat".into(),
+            reason: String::new(),
+        },
+        &ctx(&net, 5),
+    )
+    .expect("reroute");
+    assert_eq!(
+        (t.deadline, t.next.extended_days),
+        (DeadlineChange::Restart, 0)
+    );
+}
+
+#[test]
 fn suspension_needs_an_office_above_and_pauses_the_deadline() {
     let net = network();
     let o = run(
@@ -700,8 +746,12 @@ fn random_sequences_keep_the_invariants() {
                     "{why}"
                 );
             }
-            // Deadlines: extensions within the cap, timers follow the state.
+            // Deadlines: extensions within the cap, and a restarted deadline
+            // carries none of the old one's; timers follow the state.
             assert!(n.base_working_days + n.extended_days <= 30, "{why}");
+            if t.deadline == DeadlineChange::Restart {
+                assert_eq!(n.extended_days, 0, "{why}");
+            }
             assert_eq!(n.suspended_at.is_some(), n.state == Suspended, "{why}");
             assert!(
                 n.pending_extension.is_none() || matches!(n.state, InProgress | Suspended),
