@@ -19,9 +19,8 @@ use tokio::net::TcpListener;
 /// The Postgres schema the deadline-watcher owns.
 pub const SCHEMA: &str = "deadline_watcher";
 
-/// The deadline-watcher's own migrations (benchmarks load timers into a
-/// schema made with them).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The deadline-watcher's own migrations.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Parser)]
 #[command(

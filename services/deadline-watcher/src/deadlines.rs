@@ -2,9 +2,11 @@
 //! and local time, shared by the gRPC service and the consumer.
 
 use crate::calendar::WorkCalendar;
-use crate::policy::Policy;
+use crate::policy::{Policy, Rule};
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use complaints_proto::v1::{HandlingMode, Kind, Severity};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 /// A computed deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,15 +35,33 @@ impl Deadlines {
         start: DateTime<Utc>,
     ) -> Due {
         let rule = self.policy.conclusion_rule(kind, mode, severity);
-        let at = self.policy.due(rule, start, &self.calendar, self.offset);
-        let year = at.with_timezone(&self.offset).year();
-        if !self.calendar.covers(year) {
-            tracing::warn!(year, calendar = %self.calendar.name, "calendar has no holidays for this year; counting weekends only");
-        }
+        let at = self.due(rule, start);
         Due {
             at,
             rule: rule.describe(),
             working_days: Policy::working_days(rule),
+        }
+    }
+
+    /// The instant `rule`'s time runs out, for a start instant, in this
+    /// jurisdiction's calendar and local time.
+    pub fn due(&self, rule: &Rule, start: DateTime<Utc>) -> DateTime<Utc> {
+        let at = self.policy.due(rule, start, &self.calendar, self.offset);
+        self.warn_if_uncovered(at);
+        at
+    }
+
+    /// Logs, once per year and process, a deadline in a year the calendar
+    /// has no holidays for (weekends alone are counted then).
+    fn warn_if_uncovered(&self, at: DateTime<Utc>) {
+        static WARNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+        let year = at.with_timezone(&self.offset).year();
+        if self.calendar.covers(year) {
+            return;
+        }
+        let first = WARNED.lock().map(|mut w| w.insert(year)).unwrap_or(true);
+        if first {
+            tracing::warn!(year, calendar = %self.calendar.name, "calendar has no holidays for this year; counting weekends only");
         }
     }
 

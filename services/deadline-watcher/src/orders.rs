@@ -151,6 +151,16 @@ fn timer_state(order_state: &str) -> &'static str {
 }
 
 impl OrderHandler {
+    /// How often the holder must contact the complainant, and that rule in
+    /// words for the timer.
+    fn contact(&self, severity: Severity) -> (chrono::Duration, String) {
+        let interval = self.deadlines.policy.contact_interval(severity);
+        (
+            interval,
+            format!("contact every {} days", interval.num_days()),
+        )
+    }
+
     async fn announce(
         &self,
         tx: &mut PgConnection,
@@ -192,17 +202,14 @@ impl OrderHandler {
         let order_id = uuid("order id", &order.order_id)?;
         let assigned_at = from_proto_opt(order.assigned_at.as_ref()).unwrap_or_else(Utc::now);
         let severity = Severity::try_from(order.severity).unwrap_or(Severity::General);
+        let kind = Kind::try_from(order.kind).unwrap_or(Kind::Complaint);
+        let mode = HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred);
         // The order carries the deadline the department was given (dispatch
         // asked us for it); without one, compute it now from the policy.
         let (due_at, rule) = match from_proto_opt(order.due_at.as_ref()) {
             Some(due_at) => (due_at, order.deadline_rule.clone()),
             None => {
-                let due = self.deadlines.conclusion(
-                    Kind::try_from(order.kind).unwrap_or(Kind::Complaint),
-                    HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred),
-                    severity,
-                    assigned_at,
-                );
+                let due = self.deadlines.conclusion(kind, mode, severity, assigned_at);
                 (due.at, due.rule)
             }
         };
@@ -228,15 +235,8 @@ impl OrderHandler {
             category: &order.category,
         };
         // A written report for assigned (交办) cases, by the policy.
-        let kind = Kind::try_from(order.kind).unwrap_or(Kind::Complaint);
-        let mode = HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred);
         if let Some(report) = self.deadlines.policy.report_rule(kind, mode, severity) {
-            let report_due = self.deadlines.policy.due(
-                report,
-                assigned_at,
-                &self.deadlines.calendar,
-                self.deadlines.offset,
-            );
+            let report_due = self.deadlines.due(report, assigned_at);
             let report_rule = format!("report: {}", report.describe());
             upsert(
                 tx,
@@ -250,17 +250,13 @@ impl OrderHandler {
             )
             .await?;
         }
-        let contact_due = assigned_at + self.deadlines.policy.contact_interval(severity);
-        let contact_rule = format!(
-            "contact every {} days",
-            self.deadlines.policy.contact_interval(severity).num_days()
-        );
+        let (interval, contact_rule) = self.contact(severity);
         upsert(
             tx,
             &self.deadlines,
             TimerUpdate {
                 kind: DeadlineKind::Contact,
-                due_at: Some(contact_due),
+                due_at: Some(assigned_at + interval),
                 rule: &contact_rule,
                 ..base
             },
@@ -298,7 +294,6 @@ impl OrderHandler {
             category: &step.category,
         };
         // The report ends with the case's handling, like the conclusion.
-        let report_state = if state == "pending" { "pending" } else { state };
         upsert(
             tx,
             &self.deadlines,
@@ -306,7 +301,6 @@ impl OrderHandler {
                 kind: DeadlineKind::Report,
                 due_at: None,
                 rule: "",
-                state: report_state,
                 ..base
             },
         )
@@ -321,11 +315,8 @@ impl OrderHandler {
         .into_iter()
         .flatten()
         .max();
-        let contact_due = since.map(|s| s + self.deadlines.policy.contact_interval(severity));
-        let contact_rule = format!(
-            "contact every {} days",
-            self.deadlines.policy.contact_interval(severity).num_days()
-        );
+        let (interval, contact_rule) = self.contact(severity);
+        let contact_due = since.map(|s| s + interval);
         upsert(
             tx,
             &self.deadlines,
@@ -342,12 +333,7 @@ impl OrderHandler {
         let policy = &self.deadlines.policy;
         let (callback_due, callback_state) = if step.state == "concluded" {
             let concluded = step_at;
-            let due = policy.due(
-                &policy.callback,
-                concluded,
-                &self.deadlines.calendar,
-                self.deadlines.offset,
-            );
+            let due = self.deadlines.due(&policy.callback, concluded);
             (Some(due), "pending")
         } else {
             (None, "cancelled")

@@ -57,8 +57,8 @@ struct RuleEntry {
     severity: Option<String>,
     amount: u32,
     unit: Unit,
-    #[serde(default)]
-    source: String,
+    // Each entry also says where its value comes from (`source`, the seed
+    // and article); that is for the reader of the file, not the program.
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,11 +177,20 @@ pub struct Rule {
     pub severity: Option<Severity>,
     pub amount: u32,
     pub unit: Unit,
-    /// Where the value comes from (seed, article).
-    pub source: String,
 }
 
 impl Rule {
+    /// A rule for every kind, mode and severity.
+    pub fn unfiltered(amount: u32, unit: Unit) -> Rule {
+        Rule {
+            kind: None,
+            mode: None,
+            severity: None,
+            amount,
+            unit,
+        }
+    }
+
     fn matches(&self, kind: Kind, mode: HandlingMode, severity: Severity) -> bool {
         self.kind.is_none_or(|k| k == kind)
             && self.mode.is_none_or(|m| m == mode)
@@ -270,7 +279,6 @@ fn rules(entries: &[RuleEntry], what: &str) -> Result<Vec<Rule>, String> {
             .map_err(at)?,
             amount: r.amount,
             unit: r.unit,
-            source: r.source.clone(),
         });
     }
     Ok(out)
@@ -329,37 +337,19 @@ impl Policy {
             contact_major_days: file.contact.major_days,
             report: rules(&file.report, "report")?,
             return_window: clock(&file.return_window, "return_window")?,
-            acceptance: Rule {
-                kind: None,
-                mode: None,
-                severity: None,
-                amount: file.acceptance.amount,
-                unit: file.acceptance.unit,
-                source: "acceptance decision".into(),
-            },
+            acceptance: Rule::unfiltered(file.acceptance.amount, file.acceptance.unit),
             extension_cap_working_days: file.extension.cap_working_days,
             supervision: Supervision {
                 warning_share: file.supervision.warning_share,
                 warning_lead: clock(&file.supervision.warning_lead, "supervision.warning_lead")?,
-                escalation_interval: Rule {
-                    kind: None,
-                    mode: None,
-                    severity: None,
-                    amount: file.supervision.escalation_interval.amount,
-                    unit: file.supervision.escalation_interval.unit,
-                    source: "escalation interval".into(),
-                },
+                escalation_interval: Rule::unfiltered(
+                    file.supervision.escalation_interval.amount,
+                    file.supervision.escalation_interval.unit,
+                ),
                 warn: deadline_kinds(&file.supervision.warn, "supervision.warn")?,
                 escalate: deadline_kinds(&file.supervision.escalate, "supervision.escalate")?,
             },
-            callback: Rule {
-                kind: None,
-                mode: None,
-                severity: None,
-                amount: file.callback.amount,
-                unit: file.callback.unit,
-                source: "callback after conclusion".into(),
-            },
+            callback: Rule::unfiltered(file.callback.amount, file.callback.unit),
         })
     }
 
@@ -564,14 +554,7 @@ mod tests {
     #[test]
     fn working_hours_skip_nights_weekends_and_holidays() {
         let p = shipped();
-        let rule = Rule {
-            kind: None,
-            mode: None,
-            severity: None,
-            amount: 4,
-            unit: Unit::WorkingHours,
-            source: String::new(),
-        };
+        let rule = Rule::unfiltered(4, Unit::WorkingHours);
         // Tuesday 30 Sep 2025 16:30: one hour left that day, then the
         // Golden Week; the other three hours on Thursday 9 October.
         assert_eq!(

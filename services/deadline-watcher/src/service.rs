@@ -73,12 +73,7 @@ impl DeadlinesApi for DeadlineService {
         match deadline_kind {
             DeadlineKind::Conclusion | DeadlineKind::Unspecified => {}
             DeadlineKind::Acceptance => {
-                let at = policy.due(
-                    &policy.acceptance,
-                    start,
-                    &self.deadlines.calendar,
-                    self.deadlines.offset,
-                );
+                let at = self.deadlines.due(&policy.acceptance, start);
                 return Ok(Response::new(ComputeDeadlineResponse {
                     due_at: Some(to_proto(at)),
                     rule: format!(
@@ -96,9 +91,6 @@ impl DeadlinesApi for DeadlineService {
         let mode: HandlingMode = enum_field(req.mode, "mode", false)?;
         let kind: Kind = enum_field::<Kind>(req.kind, "kind", true)?;
         let severity: Severity = enum_field::<Severity>(req.severity, "severity", true)?;
-        let start: DateTime<Utc> = from_proto_opt(req.start.as_ref()).ok_or_else(|| {
-            Status::invalid_argument("start: is required and must be a valid timestamp")
-        })?;
         let kind = if kind == Kind::Unspecified {
             Kind::Complaint
         } else {

@@ -93,10 +93,7 @@ pub fn fire(
     let sup = &d.policy.supervision;
     // Escalations are counted from when the step was due, not when it
     // happened to fire, so a late watcher does not drift the schedule.
-    let later = |from: DateTime<Utc>| {
-        d.policy
-            .due(&sup.escalation_interval, from, &d.calendar, d.offset)
-    };
+    let later = |from: DateTime<Utc>| d.due(&sup.escalation_interval, from);
     match plan.stage {
         Stage::Warning => (
             Alert {
