@@ -15,8 +15,10 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// Short, lowercase names of the enums, for people, logs and reports:
 /// `KIND_FAULT_REPORT` → `fault_report`, `HANDLING_MODE_ASSIGNED` →
 /// `assigned`. Rules files use the same names.
-pub trait Label {
+pub trait Label: Sized {
     fn label(&self) -> String;
+    /// The value a label names; `None` for anything else.
+    fn from_label(label: &str) -> Option<Self>;
 }
 
 macro_rules! label {
@@ -24,6 +26,12 @@ macro_rules! label {
         $(impl Label for $t {
             fn label(&self) -> String {
                 self.as_str_name().trim_start_matches($prefix).to_lowercase()
+            }
+            fn from_label(label: &str) -> Option<Self> {
+                if label.is_empty() || label != label.to_lowercase() {
+                    return None;
+                }
+                Self::from_str_name(&format!("{}{}", $prefix, label.to_uppercase()))
             }
         })*
     };
@@ -47,6 +55,15 @@ pub fn label_of<E: Label + TryFrom<i32>>(value: i32) -> String {
     E::try_from(value)
         .map(|e| e.label())
         .unwrap_or_else(|_| format!("unknown({value})"))
+}
+
+/// Whether `s` has the shape of a case number, `YYYY-MM-NNNNNN` (the month
+/// of receipt and a counter of at least six digits).
+pub fn is_case_number(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    matches!(parts.as_slice(), [y, m, n]
+        if y.len() == 4 && m.len() == 2 && n.len() >= 6
+            && [y, m, n].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// A deadline alert in one line for people, with times in `offset`:
@@ -97,5 +114,11 @@ mod tests {
         assert_eq!(v1::HandlingMode::Assigned.label(), "assigned");
         assert_eq!(label_of::<v1::Channel>(6), "walk_in");
         assert_eq!(label_of::<v1::Severity>(42), "unknown(42)");
+        assert_eq!(
+            v1::Satisfaction::from_label("basically_satisfied"),
+            Some(v1::Satisfaction::BasicallySatisfied)
+        );
+        assert_eq!(v1::Satisfaction::from_label("SATISFIED"), None);
+        assert_eq!(v1::Satisfaction::from_label(""), None);
     }
 }

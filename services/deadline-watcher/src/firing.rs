@@ -26,7 +26,6 @@ use mesh_kit::network::Network;
 use mesh_kit::outbox::{self, OutboxWaker, Outgoing};
 use mesh_kit::time::to_proto;
 use mesh_kit::{events, Shutdown, Subjects};
-use prost::Message;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -169,13 +168,12 @@ impl Firing {
                 received_at: t.received_at.map(to_proto),
                 category: t.category,
             };
-            alerts.push(Outgoing {
-                subject: self
-                    .subjects
-                    .subject(&events::deadline::alert(&stage, &alert.notified)),
+            let subject = events::deadline::alert(&stage, &alert.notified);
+            alerts.push(Outgoing::new(
+                self.subjects.subject(&subject),
                 event_id,
-                payload: event.encode_to_vec(),
-            });
+                &event,
+            ));
             ids.push(t.timer_id);
             match next {
                 Some(next) => {

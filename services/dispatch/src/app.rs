@@ -115,8 +115,6 @@ impl Service for Application {
             ),
             service: DispatchService {
                 pool: backbone.pool,
-                network: backbone.network,
-                subjects: backbone.subjects,
                 js: backbone.js,
                 engine,
                 outbox: relay.waker(),

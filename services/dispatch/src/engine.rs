@@ -16,8 +16,9 @@ use complaints_proto::v1::{
     ComputeDeadlineRequest, DeadlineKind, ShiftDeadlineRequest, SuggestRouteRequest, WorkflowStep,
 };
 use mesh_kit::network::Network;
+use mesh_kit::outbox::{self, Outgoing};
 use mesh_kit::time::{from_proto_opt, to_proto};
-use mesh_kit::{events, outbox, Subjects};
+use mesh_kit::{events, Subjects};
 use sqlx::PgConnection;
 use std::sync::Arc;
 use tonic::transport::Channel;
@@ -256,23 +257,16 @@ impl Engine {
         let subject = self
             .subjects
             .subject(&events::dispatch::step(t.step.event()));
-        outbox::enqueue(tx, &subject, event_id, &step).await?;
-        for entry in &t.queue {
-            let event_id = Uuid::now_v7();
-            let message = row.to_message(
-                event_id,
+        let mut out = vec![Outgoing::new(subject, event_id, &step)];
+        out.extend(t.queue.iter().map(|entry| {
+            row.queued(
+                &self.subjects,
                 &entry.department,
                 entry.handover,
                 entry.co_handler,
-            );
-            outbox::enqueue(
-                tx,
-                &self.subjects.department_queue(&entry.department),
-                event_id,
-                &message,
             )
-            .await?;
-        }
+        }));
+        outbox::enqueue_many(tx, out).await?;
         Ok(())
     }
 }

@@ -4,8 +4,9 @@
 use crate::workflow::{OrderSnapshot, OrderState};
 use chrono::{DateTime, Utc};
 use complaints_proto::v1::{Conclusion, HandlingMode, Handover, OrderStep, Severity, WorkOrder};
-use mesh_kit::events;
+use mesh_kit::outbox::Outgoing;
 use mesh_kit::time::to_proto;
+use mesh_kit::{events, Subjects};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -58,11 +59,25 @@ const COLUMNS: &str = "order_id, case_id, case_number, holder, co_handlers, stat
      previous_holder, suspended_at, last_contact_at, satisfaction, revision, alert_stage, alert_level, \
      return_window_seconds, extension_cap";
 
-fn count(n: i32) -> u32 {
+/// A count as stored (INTEGER) as it goes on the wire; never negative.
+pub(crate) fn count(n: i32) -> u32 {
     u32::try_from(n).unwrap_or(0)
 }
 
 impl OrderRow {
+    /// The order for `department`'s queue, as an outbox event of its own.
+    pub fn queued(
+        &self,
+        subjects: &Subjects,
+        department: &str,
+        handover: Handover,
+        co_handler: bool,
+    ) -> Outgoing {
+        let event_id = Uuid::now_v7();
+        let message = self.to_message(event_id, department, handover, co_handler);
+        Outgoing::new(subjects.department_queue(department), event_id, &message)
+    }
+
     /// The queue message for `department`, under event id `event_id`.
     pub fn to_message(
         &self,
@@ -291,7 +306,7 @@ pub async fn for_department(
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM work_orders WHERE (holder = $1 OR $1 = ANY(co_handlers)) \
+        "SELECT {COLUMNS} FROM work_orders WHERE (holder = $1 OR co_handlers @> ARRAY[$1]::text[]) \
          AND ($2 OR state IN ('queued', 'in_progress', 'returned', 'suspended', 'under_review')) \
          ORDER BY assigned_at DESC LIMIT $3"
     )))

@@ -104,25 +104,18 @@ impl Handler for RoutedHandler {
             extension_cap: i32::try_from(due.extension_cap).unwrap_or(i32::MAX),
         };
         orders::insert(tx, &order).await?;
-        let event_id = Uuid::now_v7();
-        let subject = self.engine.subjects.department_queue(&order.holder);
-        let message = order.to_message(event_id, &order.holder, Handover::New, false);
-        outbox::enqueue(tx, &subject, event_id, &message).await?;
+        let subjects = &self.engine.subjects;
+        let mut out = vec![order.queued(subjects, &order.holder, Handover::New, false)];
         // A major case (重大) is known at once one tier up and at the centre:
         // a copy for information in their queues (DOMAIN.md §3).
         if order.severity == Severity::Major as i32 {
-            for notified in self.notified_of_major(&order.holder) {
-                let event_id = Uuid::now_v7();
-                let copy = order.to_message(event_id, &notified, Handover::Notice, false);
-                outbox::enqueue(
-                    tx,
-                    &self.engine.subjects.department_queue(&notified),
-                    event_id,
-                    &copy,
-                )
-                .await?;
-            }
+            out.extend(
+                self.notified_of_major(&order.holder)
+                    .iter()
+                    .map(|notified| order.queued(subjects, notified, Handover::Notice, false)),
+            );
         }
+        outbox::enqueue_many(tx, out).await?;
         tracing::info!(case_number = %order.case_number, department = %order.holder, due_at = %order.due_at, "work order queued");
         Ok(())
     }

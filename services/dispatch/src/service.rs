@@ -3,8 +3,7 @@
 
 use crate::engine::Engine;
 use crate::error::DispatchError;
-use crate::orders;
-use crate::orders::OrderRow;
+use crate::orders::{self, count, OrderRow};
 use crate::workflow::machine::Actor;
 use crate::workflow::Command;
 use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
@@ -13,22 +12,19 @@ use complaints_proto::v1::{
     ActRequest, Department, GetOrderRequest, ListDepartmentsRequest, ListDepartmentsResponse,
     ListOrdersRequest, ListOrdersResponse, Order, Satisfaction, WatchQueueRequest, WorkOrder,
 };
+use complaints_proto::Label;
 use futures::StreamExt;
-use mesh_kit::network::Network;
+use mesh_kit::events;
 use mesh_kit::outbox::OutboxWaker;
 use mesh_kit::time::to_proto;
-use mesh_kit::{events, Subjects};
 use prost::Message;
 use sqlx::PgPool;
 use std::pin::Pin;
-use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
 pub struct DispatchService {
     pub pool: PgPool,
-    pub network: Arc<Network>,
-    pub subjects: Subjects,
     pub js: jetstream::Context,
     pub engine: Engine,
     pub outbox: OutboxWaker,
@@ -36,9 +32,7 @@ pub struct DispatchService {
 
 fn case_number(value: &str) -> Result<String, DispatchError> {
     let value = value.trim();
-    let ok =
-        (14..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit() || b == b'-');
-    if ok {
+    if complaints_proto::is_case_number(value) {
         Ok(value.to_owned())
     } else {
         Err(DispatchError::InvalidField {
@@ -53,24 +47,16 @@ fn summary(row: &OrderRow) -> Order {
     Order {
         order: Some(row.to_holder_message()),
         state: row.state.clone(),
-        extended_working_days: u32::try_from(row.extended_days).unwrap_or(0),
-        pending_extension_days: row
-            .pending_extension
-            .and_then(|d| u32::try_from(d).ok())
-            .unwrap_or(0),
-        reopen_count: u32::try_from(row.reopen_count).unwrap_or(0),
-        return_count: u32::try_from(row.return_count).unwrap_or(0),
+        extended_working_days: count(row.extended_days),
+        pending_extension_days: row.pending_extension.map_or(0, count),
+        reopen_count: count(row.reopen_count),
+        return_count: count(row.return_count),
         last_contact_at: row.last_contact_at.map(to_proto),
         conclusion: None,
-        satisfaction: match row.satisfaction.as_str() {
-            "satisfied" => Satisfaction::Satisfied as i32,
-            "basically_satisfied" => Satisfaction::BasicallySatisfied as i32,
-            "dissatisfied" => Satisfaction::Dissatisfied as i32,
-            _ => Satisfaction::Unspecified as i32,
-        },
+        satisfaction: Satisfaction::from_label(&row.satisfaction).map_or(0, |s| s as i32),
         history: Vec::new(),
         alert_stage: row.alert_stage.clone(),
-        alert_level: u32::try_from(row.alert_level).unwrap_or(0),
+        alert_level: count(row.alert_level),
     }
 }
 
@@ -91,7 +77,7 @@ impl DispatchService {
                 rule: "is required".into(),
             });
         }
-        match self.network.department(code) {
+        match self.engine.network.department(code) {
             Some(_) => Ok(()),
             None => Err(DispatchError::UnknownDepartment(code.to_owned())),
         }
@@ -115,12 +101,12 @@ impl Dispatch for DispatchService {
         self.department(&req.department)?;
         let stream = self
             .js
-            .get_stream(self.subjects.stream(events::dispatch::STREAM))
+            .get_stream(self.engine.subjects.stream(events::dispatch::STREAM))
             .await
             .map_err(|e| DispatchError::Queue(e.to_string()))?;
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                filter_subject: self.subjects.department_queue(req.department.trim()),
+                filter_subject: self.engine.subjects.department_queue(req.department.trim()),
                 deliver_policy: if req.from_start {
                     DeliverPolicy::All
                 } else {
@@ -209,6 +195,7 @@ impl Dispatch for DispatchService {
     ) -> Result<Response<ListDepartmentsResponse>, Status> {
         Ok(Response::new(ListDepartmentsResponse {
             departments: self
+                .engine
                 .network
                 .departments()
                 .map(|d| Department {

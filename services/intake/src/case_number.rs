@@ -24,13 +24,7 @@ pub fn format(prefix: &str, counter: i64) -> String {
     format!("{prefix}-{counter:06}")
 }
 
-/// Whether `s` looks like a case number.
-pub fn is_case_number(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    matches!(parts.as_slice(), [y, m, n]
-        if y.len() == 4 && m.len() == 2 && n.len() >= 6
-            && [y, m, n].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())))
-}
+pub use complaints_proto::is_case_number;
 
 /// Draws the next case number for the month of `received_at`. Runs on
 /// its own (auto-committed) statements, outside the case's transaction: a

@@ -57,6 +57,16 @@ pub struct Outgoing {
     pub payload: Vec<u8>,
 }
 
+impl Outgoing {
+    pub fn new(subject: String, event_id: Uuid, event: &impl Message) -> Self {
+        Outgoing {
+            subject,
+            event_id,
+            payload: event.encode_to_vec(),
+        }
+    }
+}
+
 /// Writes many events to the outbox in one statement, inside the caller's
 /// transaction, in the given order.
 pub async fn enqueue_many(tx: &mut PgConnection, events: Vec<Outgoing>) -> Result<(), sqlx::Error> {
