@@ -117,11 +117,12 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
     let subjects = mesh_kit::Subjects::new(mesh.prefix.clone());
+    use mesh_kit::events::{deadline, dispatch, intake, triage};
     for (stream, filter) in [
-        ("INTAKE", "intake.v1.>"),
-        ("TRIAGE", "triage.v1.>"),
-        ("DISPATCH", "dispatch.v1.>"),
-        ("DEADLINE", "deadline.v1.>"),
+        (intake::STREAM, intake::SUBJECTS),
+        (triage::STREAM, triage::SUBJECTS),
+        (dispatch::STREAM, dispatch::SUBJECTS),
+        (deadline::STREAM, deadline::SUBJECTS),
     ] {
         mesh_kit::nats::ensure_stream(
             &mesh.js,

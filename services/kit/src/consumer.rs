@@ -78,7 +78,9 @@ pub struct ConsumerSpec {
     pub durable: &'static str,
     /// Subject filter without prefix, e.g. `intake.v1.>`.
     pub filter: &'static str,
-    /// Deliveries before an event is dead-lettered.
+    /// Deliveries before an event is dead-lettered. The runner counts them;
+    /// the server redelivers without limit, so that a last delivery that
+    /// times out, or whose parking fails, comes back instead of vanishing.
     pub max_deliver: i64,
     /// How long the server waits for an ack before redelivering.
     pub ack_wait: Duration,
@@ -120,18 +122,15 @@ pub async fn ensure_dead_letter_stream(
         vec![subjects.subject(crate::events::dead_letter::SUBJECTS)],
     )
     .await
-    .map(|_| ())
 }
 
 impl<H: Handler> Consumer<H> {
     pub async fn run(self, shutdown: Shutdown) {
         let name = self.spec.durable;
         loop {
-            let result = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                r = self.consume(&shutdown) => r,
-            };
-            match result {
+            // consume() returns at shutdown, between messages, so that a
+            // message being handled is finished first.
+            match self.consume(&shutdown).await {
                 Ok(()) => break,
                 Err(err) => {
                     tracing::warn!(consumer = name, error = %err, "consumer interrupted, reconnecting");
@@ -153,13 +152,18 @@ impl<H: Handler> Consumer<H> {
             filter_subject: self.subjects.subject(self.spec.filter),
             ack_policy: jetstream::consumer::AckPolicy::Explicit,
             ack_wait: self.spec.ack_wait,
-            max_deliver: self.spec.max_deliver,
+            max_deliver: -1,
             ..Default::default()
         };
         let mut consumer = stream
             .get_or_create_consumer(self.spec.durable, config.clone())
             .await?;
-        let existing = consumer.cached_info().config.filter_subject.clone();
+        let existing = consumer.cached_info().config.clone();
+        if existing.max_deliver != config.max_deliver || existing.ack_wait != config.ack_wait {
+            // Limits are updated in place (2.9 allows it); the position stays.
+            consumer = stream.create_consumer(config.clone()).await?;
+        }
+        let existing = existing.filter_subject;
         if existing != config.filter_subject {
             // JetStream 2.9 cannot change a consumer's filter in place. A new
             // consumer starts from the stream's first message; what was

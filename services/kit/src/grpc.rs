@@ -2,10 +2,8 @@
 //! service and reflection, and stops on the shared shutdown signal.
 
 use crate::shutdown::Shutdown;
-use futures::StreamExt;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::server::Router;
+use tonic::transport::server::{Router, TcpIncoming};
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -41,16 +39,8 @@ pub async fn serve(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     // Without TCP_NODELAY a response written in pieces waits for the
-    // client's delayed ack: ~40 ms per call. tonic sets it only on
-    // listeners it binds itself, so set it on each accepted connection.
-    let incoming = TcpListenerStream::new(listener).map(|conn| {
-        if let Ok(stream) = &conn {
-            if let Err(err) = stream.set_nodelay(true) {
-                tracing::warn!(error = %err, "cannot set TCP_NODELAY");
-            }
-        }
-        conn
-    });
+    // client's delayed ack: ~40 ms per call.
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     router
         .serve_with_incoming_shutdown(incoming, async move { shutdown.cancelled().await })
         .await?;

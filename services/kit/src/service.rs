@@ -40,7 +40,14 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
     let _telemetry = crate::telemetry::init(S::NAME, S::common(&settings).log_format)?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().on_signal());
-    let service = S::build(settings).await?;
+    // Building waits for Postgres and NATS; a signal meanwhile stops it.
+    let service = tokio::select! {
+        built = S::build(settings) => built?,
+        _ = shutdown.cancelled() => {
+            tracing::info!(service = S::NAME, "stopped while starting");
+            return Ok(());
+        }
+    };
     service.run_until_stopped(shutdown).await
 }
 
