@@ -401,6 +401,27 @@ async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
     assert_eq!(rebuilt.figures, r.figures);
     assert_eq!(rebuilt.counts, r.counts);
     assert_eq!(rebuilt.departments, r.departments);
+
+    // A stream that lost events (here: an operator deleted the first one)
+    // cannot be replayed in full, and verification says so rather than
+    // compare against a recount that misses a case.
+    mesh.js
+        .get_stream(format!("{}_INTAKE", mesh.prefix))
+        .await?
+        .delete_message(1)
+        .await?;
+    let refused = again
+        .verify_report(req)
+        .await
+        .expect_err("verification over an incomplete stream");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused
+            .message()
+            .contains("no longer holds its first 1 events"),
+        "{}",
+        refused.message()
+    );
     Ok(())
 }
 

@@ -9,10 +9,13 @@ use std::time::Duration;
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a duplicate publish.
 /// It must outlast the outbox's re-publish window.
-pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
-/// How long events are kept in a stream.
-pub const MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
+/// How long events are kept in a stream: without limit (zero). The streams
+/// are the record that reporting rebuilds its rollups from and verifies any
+/// report against, an annual one included; an age limit would make both
+/// silently wrong for what it dropped.
+const MAX_AGE: Duration = Duration::ZERO;
 
 /// Header carrying the event id, used by JetStream for de-duplication.
 pub const MSG_ID_HEADER: &str = "Nats-Msg-Id";

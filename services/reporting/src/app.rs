@@ -51,6 +51,12 @@ async fn rebuild_if_asked(backbone: &Backbone, asked: bool) -> anyhow::Result<()
     if !asked && requested.as_deref() != Some("requested") {
         return Ok(());
     }
+    if let Some(why) = crate::replay::incomplete(&backbone.js, &backbone.subjects).await? {
+        anyhow::bail!(
+            "cannot rebuild the rollups: {why}, and a rebuild would lose those cases; \
+             the rollups are left as they are"
+        );
+    }
     tracing::warn!("rebuilding every rollup from the event streams");
     let mut tx = backbone.pool.begin().await?;
     sqlx::query("TRUNCATE cube, cube_month, case_state")

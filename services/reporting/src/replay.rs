@@ -10,6 +10,29 @@ use futures::StreamExt;
 use mesh_kit::Subjects;
 use std::time::Duration;
 
+/// Why the streams the rollups are fed from cannot be replayed in full: the
+/// first one that no longer holds all its events (purged by an operator, or
+/// aged out under an older retention). Replaying it would miss those cases.
+pub async fn incomplete(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+) -> anyhow::Result<Option<String>> {
+    for spec in CONSUMERS {
+        let Ok(mut stream) = js.get_stream(subjects.stream(spec.stream)).await else {
+            continue;
+        };
+        let first = stream.info().await?.state.first_sequence;
+        if first > 1 {
+            return Ok(Some(format!(
+                "stream {} no longer holds its first {} events",
+                subjects.stream(spec.stream),
+                first - 1
+            )));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads every stream the rollups are fed from, start to end, and folds
 /// each event into a fresh [`Memory`]. Returns it and the events read.
 pub async fn replay(

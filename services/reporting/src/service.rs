@@ -2,7 +2,7 @@
 //! HTML), the check against the raw streams, and the periodic reports kept.
 
 use crate::render;
-use crate::replay::replay;
+use crate::replay::{incomplete, replay};
 use crate::report::{build, last_complete, ReportError};
 use crate::store::Db;
 use async_nats::jetstream;
@@ -291,10 +291,21 @@ impl Reporting for ReportingService {
     ) -> Result<Response<VerifyReportResponse>, Status> {
         let req = request.into_inner();
         let (period, date, scope) = self.parse(&req)?;
+        let streams = |e: anyhow::Error| {
+            Status::unavailable(format!("the event streams cannot be read: {e:#}"))
+        };
+        if let Some(why) = incomplete(&self.js, &self.subjects)
+            .await
+            .map_err(streams)?
+        {
+            return Err(Status::failed_precondition(format!(
+                "the report cannot be recomputed: {why}"
+            )));
+        }
         let from_rollups = build(&self.db, &self.network, period, date, scope.as_deref()).await?;
         let (memory, events_replayed) = replay(&self.js, &self.subjects, self.network.offset)
             .await
-            .map_err(|e| Status::unavailable(format!("the event streams cannot be read: {e:#}")))?;
+            .map_err(streams)?;
         let from_streams = build(&memory, &self.network, period, date, scope.as_deref()).await?;
         let differences = differences(&from_rollups, &from_streams);
         Ok(Response::new(VerifyReportResponse {
