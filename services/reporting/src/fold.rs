@@ -29,6 +29,9 @@ use mesh_kit::time::from_proto_opt;
 use prost::Message;
 use uuid::Uuid;
 
+/// Open states: the case is still being handled (its deadline runs).
+pub const OPEN: [&str; 4] = ["queued", "in_progress", "returned", "suspended"];
+
 /// Upper bounds (hours) of the handling-time histogram; the last is open.
 pub const HANDLING_BUCKETS: [f64; 16] = [
     1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 36.0, 48.0, 72.0, 96.0, 120.0, 168.0, 240.0, 360.0, 480.0,
@@ -251,10 +254,7 @@ pub fn fold(subject: &str, payload: &[u8], offset: FixedOffset) -> Result<Folded
             "review_requested" => cube.add("metric", "reviews", 1),
             _ => {}
         }
-        let running = matches!(
-            e.state.as_str(),
-            "queued" | "in_progress" | "returned" | "suspended"
-        );
+        let running = OPEN.contains(&e.state.as_str());
         let change = CaseChange::Order {
             state: e.state,
             department: e.holder,

@@ -1,9 +1,9 @@
 //! The rollups in memory: the same folds applied to a map, for recomputing
 //! a report from the raw streams ([`Memory`] is a report [`Source`]).
 
+use crate::fold::OPEN;
 use crate::fold::{CaseChange, Folded};
 use crate::report::{Agg, CaseRow, Source};
-use crate::store::OPEN;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use uuid::Uuid;

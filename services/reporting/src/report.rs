@@ -129,6 +129,15 @@ pub fn subtree(network: &Network, code: &str) -> Vec<String> {
     out
 }
 
+/// An aggregate summed over departments: (dimension, key) → count.
+fn by_key(agg: &Agg) -> HashMap<(&str, &str), i64> {
+    let mut sums = HashMap::new();
+    for ((_, dimension, key), v) in agg {
+        *sums.entry((dimension.as_str(), key.as_str())).or_default() += v;
+    }
+    sums
+}
+
 fn ratio(num: i64, den: i64) -> f64 {
     if den <= 0 {
         0.0
@@ -205,25 +214,24 @@ pub async fn build<S: Source>(
     let now = source.sum(from, to, scope).await?;
     let before = source.sum(prev_from, prev_to, scope).await?;
 
-    let total = |agg: &Agg, dimension: &str, key: &str| -> i64 {
-        agg.iter()
-            .filter(|((_, d, k), _)| d == dimension && k == key)
-            .map(|(_, v)| *v)
-            .sum()
+    // Summed over departments once: (dimension, key) → count.
+    let (now_by_key, before_by_key) = (by_key(&now), by_key(&before));
+    let total = |sums: &HashMap<(&str, &str), i64>, dimension: &str, key: &str| -> i64 {
+        sums.get(&(dimension, key)).copied().unwrap_or(0)
     };
-    let metric = |key: &str| total(&now, "metric", key);
+    let metric = |key: &str| total(&now_by_key, "metric", key);
     let registered = if department.is_some() {
-        total(&now, "total", "routed")
+        total(&now_by_key, "total", "routed")
     } else {
-        total(&now, "total", "registered")
+        total(&now_by_key, "total", "registered")
     };
     let figures: Vec<Figure> = FIGURES
         .iter()
         .map(|name| {
             let value = match *name {
                 "registered" => registered,
-                "routed" => total(&now, "total", "routed"),
-                "not_accepted" => total(&now, "total", "not_accepted"),
+                "routed" => total(&now_by_key, "total", "routed"),
+                "not_accepted" => total(&now_by_key, "total", "not_accepted"),
                 other => metric(other),
             };
             Figure {
@@ -238,9 +246,9 @@ pub async fn build<S: Source>(
     // histogram's bucket bounds.
     let mut buckets: Vec<(f64, i64)> = HANDLING_BUCKETS
         .iter()
-        .map(|b| (*b, total(&now, "handling", &format!("le_{b}"))))
+        .map(|b| (*b, total(&now_by_key, "handling", &format!("le_{b}"))))
         .collect();
-    buckets.push((f64::INFINITY, total(&now, "handling", "gt_720")));
+    buckets.push((f64::INFINITY, total(&now_by_key, "handling", "gt_720")));
     let counted: i64 = buckets.iter().map(|(_, n)| n).sum();
     let mut running = 0;
     let mut p90 = 0.0;
@@ -252,7 +260,7 @@ pub async fn build<S: Source>(
         }
     }
     let rates = Rates {
-        acceptance_rate: ratio(total(&now, "total", "routed"), registered),
+        acceptance_rate: ratio(total(&now_by_key, "total", "routed"), registered),
         on_time_rate: ratio(metric("on_time"), concluded),
         callback_rate: ratio(callbacks, concluded),
         satisfaction_rate: ratio(
@@ -270,21 +278,13 @@ pub async fn build<S: Source>(
     };
 
     // Counts by dimension, largest first.
-    let mut counts: HashMap<(String, String), i64> = HashMap::new();
-    for ((_, d, k), v) in &now {
-        if matches!(
-            d.as_str(),
-            "channel" | "category" | "kind" | "region" | "severity"
-        ) {
-            *counts.entry((d.clone(), k.clone())).or_default() += v;
-        }
-    }
-    let mut counts: Vec<CountRow> = counts
-        .into_iter()
+    let mut counts: Vec<CountRow> = now_by_key
+        .iter()
+        .filter(|((d, _), _)| matches!(*d, "channel" | "category" | "kind" | "region" | "severity"))
         .map(|((dimension, key), v)| CountRow {
-            dimension,
-            key,
-            count: v.max(0) as u64,
+            dimension: (*dimension).to_owned(),
+            key: (*key).to_owned(),
+            count: (*v).max(0) as u64,
             day: String::new(),
         })
         .collect();
@@ -301,14 +301,24 @@ pub async fn build<S: Source>(
             .copied()
             .unwrap_or(0)
     };
+    // Subtree totals in one pass from the leaves up: in tree order every
+    // department comes after its parent, so backwards its children come
+    // first.
+    let mut subtree_cases: HashMap<&str, i64> = HashMap::new();
+    for code in in_scope.iter().rev() {
+        let sum = own(code, "total", "routed") + subtree_cases.get(code.as_str()).unwrap_or(&0);
+        subtree_cases.insert(code, sum);
+        if *code != root {
+            if let Some(parent) = network.department(code).and_then(|d| d.parent.as_deref()) {
+                *subtree_cases.entry(parent).or_default() += sum;
+            }
+        }
+    }
     let departments: Vec<DepartmentRow> = in_scope
         .iter()
         .filter_map(|code| network.department(code))
         .map(|d| {
-            let subtree_cases: i64 = subtree(network, &d.code)
-                .iter()
-                .map(|c| own(c, "total", "routed"))
-                .sum();
+            let subtree_cases = subtree_cases.get(d.code.as_str()).copied().unwrap_or(0);
             DepartmentRow {
                 code: d.code.clone(),
                 name: d.name.clone(),
@@ -329,19 +339,19 @@ pub async fn build<S: Source>(
     // before, the biggest rise first (at most five of each).
     let mut hot_topics = Vec::new();
     for dimension in ["category", "region"] {
-        let keys: std::collections::BTreeSet<String> = now
+        let keys: std::collections::BTreeSet<&str> = now_by_key
             .keys()
-            .chain(before.keys())
-            .filter(|(_, d, _)| d == dimension)
-            .map(|(_, _, k)| k.clone())
+            .chain(before_by_key.keys())
+            .filter(|(d, _)| *d == dimension)
+            .map(|(_, k)| *k)
             .collect();
         let mut rising: Vec<HotTopic> = keys
             .into_iter()
             .map(|key| HotTopic {
                 dimension: dimension.into(),
-                count: total(&now, dimension, &key).max(0) as u64,
-                previous: total(&before, dimension, &key).max(0) as u64,
-                key,
+                count: total(&now_by_key, dimension, &key).max(0) as u64,
+                previous: total(&before_by_key, dimension, &key).max(0) as u64,
+                key: key.to_owned(),
             })
             .filter(|t| t.count > t.previous)
             .collect();

@@ -3,7 +3,7 @@
 
 use crate::render;
 use crate::replay::{incomplete, replay};
-use crate::report::{build, last_complete, ReportError};
+use crate::report::{build, last_complete, ReportError, Source};
 use crate::store::Db;
 use async_nats::jetstream;
 use chrono::{Duration, NaiveDate, Utc};
@@ -111,44 +111,21 @@ impl ReportingService {
 
 /// Lines that differ between two reports, by section.
 fn differences(a: &Report, b: &Report) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut check = |what: &str, x: String, y: String| {
-        if x != y {
-            out.push(format!("{what}: rollups {x} / streams {y}"));
-        }
-    };
-    check(
-        "figures",
-        format!("{:?}", a.figures),
-        format!("{:?}", b.figures),
-    );
-    check("rates", format!("{:?}", a.rates), format!("{:?}", b.rates));
-    check(
-        "counts",
-        format!("{:?}", a.counts),
-        format!("{:?}", b.counts),
-    );
-    check(
-        "departments",
-        format!("{:?}", a.departments),
-        format!("{:?}", b.departments),
-    );
-    check(
-        "hot topics",
-        format!("{:?}", a.hot_topics),
-        format!("{:?}", b.hot_topics),
-    );
-    check(
-        "overdue cases",
-        format!("{:?}", a.overdue_cases),
-        format!("{:?}", b.overdue_cases),
-    );
-    check(
-        "typical cases",
-        format!("{:?}", a.typical_cases),
-        format!("{:?}", b.typical_cases),
-    );
-    out
+    let sections: [(&str, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 7] = [
+        ("figures", &a.figures, &b.figures),
+        ("rates", &a.rates, &b.rates),
+        ("counts", &a.counts, &b.counts),
+        ("departments", &a.departments, &b.departments),
+        ("hot topics", &a.hot_topics, &b.hot_topics),
+        ("overdue cases", &a.overdue_cases, &b.overdue_cases),
+        ("typical cases", &a.typical_cases, &b.typical_cases),
+    ];
+    sections
+        .into_iter()
+        .map(|(what, x, y)| (what, format!("{x:?}"), format!("{y:?}")))
+        .filter(|(_, x, y)| x != y)
+        .map(|(what, x, y)| format!("{what}: rollups {x} / streams {y}"))
+        .collect()
 }
 
 #[tonic::async_trait]
@@ -184,20 +161,34 @@ impl Reporting for ReportingService {
         if wanted.is_empty() {
             wanted = DIMENSIONS.iter().map(|d| (*d).to_owned()).collect();
         }
-        let rows: Vec<(NaiveDate, String, String, String, i64)> = sqlx::query_as(
-            "SELECT day, department, dimension, key, SUM(value)::BIGINT FROM cube WHERE day BETWEEN $1 AND $2 \
-             AND (dimension IN ('channel', 'category', 'kind', 'region', 'severity') \
-                  OR (dimension = 'total') OR (dimension = 'metric' AND key IN ('overdue', 'escalated'))) \
-             GROUP BY day, department, dimension, key",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(unavailable)?;
+        // Day by day from the daily cube; otherwise the report's sum, which
+        // takes whole months from the month cube.
+        let rows: Vec<(String, String, String, String, i64)> = if req.by_day {
+            sqlx::query_as(
+                "SELECT day::text, department, dimension, key, SUM(value)::BIGINT FROM cube WHERE day BETWEEN $1 AND $2 \
+                 AND (dimension IN ('channel', 'category', 'kind', 'region', 'severity') \
+                      OR (dimension = 'total') OR (dimension = 'metric' AND key IN ('overdue', 'escalated'))) \
+                 GROUP BY day, department, dimension, key",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(unavailable)?
+        } else {
+            self.db
+                .sum(from, to, None)
+                .await
+                .map_err(|e| unavailable(format!("{e:#}")))?
+                .into_iter()
+                .map(|((department, dimension, key), v)| {
+                    (String::new(), department, dimension, key, v)
+                })
+                .collect()
+        };
         let mut total = 0u64;
         let mut summed: BTreeMap<(String, String, String), u64> = BTreeMap::new();
-        for (d, department, dimension, key, value) in rows {
+        for (day, department, dimension, key, value) in rows {
             let value = value.max(0) as u64;
             let (dimension, key) = match (dimension.as_str(), key.as_str()) {
                 ("total", "registered") => {
@@ -211,12 +202,7 @@ impl Reporting for ReportingService {
             if !wanted.contains(&dimension) {
                 continue;
             }
-            let day_key = if req.by_day {
-                d.to_string()
-            } else {
-                String::new()
-            };
-            *summed.entry((day_key, dimension, key)).or_default() += value;
+            *summed.entry((day, dimension, key)).or_default() += value;
         }
         let mut rows: Vec<CountRow> = summed
             .into_iter()

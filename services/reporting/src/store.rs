@@ -7,9 +7,6 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 
-/// Open states: the case is still being handled.
-pub const OPEN: [&str; 4] = ["queued", "in_progress", "returned", "suspended"];
-
 /// Adds the increments of one event, merged per cell (a statement may not
 /// update the same row twice).
 async fn add(tx: &mut PgConnection, increments: &[Increment]) -> Result<(), sqlx::Error> {
