@@ -57,6 +57,16 @@ pub fn label_of<E: Label + TryFrom<i32>>(value: i32) -> String {
         .unwrap_or_else(|_| format!("unknown({value})"))
 }
 
+impl v1::Report {
+    /// A headline figure by name (`registered`, `overdue`…); 0 when absent.
+    pub fn figure(&self, name: &str) -> u64 {
+        self.figures
+            .iter()
+            .find(|f| f.name == name)
+            .map_or(0, |f| f.value)
+    }
+}
+
 /// Whether `s` has the shape of a case number, `YYYY-MM-NNNNNN` (the month
 /// of receipt and a counter of at least six digits).
 pub fn is_case_number(s: &str) -> bool {

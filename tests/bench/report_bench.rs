@@ -24,7 +24,7 @@ use complaints_proto::v1::{
     CaseRegistered, CaseRouted, Channel, EventHeader, GetCountsRequest, GetReportRequest, Kind,
     ReportPeriod, Severity,
 };
-use mesh_e2e::{repo_root, TestMesh};
+use mesh_e2e::{pct, repo_root, TestMesh};
 use mesh_kit::time::to_proto;
 use prost::Message;
 use sqlx::postgres::PgConnectOptions;
@@ -49,14 +49,6 @@ struct Args {
     replay_cases: u64,
     #[arg(long, default_value = "bench/results")]
     out: std::path::PathBuf,
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
@@ -192,11 +184,7 @@ async fn run(args: &Args, mesh: &mut TestMesh) -> anyhow::Result<()> {
                     .await?
                     .into_inner();
                 ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                registered = r
-                    .figures
-                    .iter()
-                    .find(|f| f.name == "registered")
-                    .map_or(0, |f| f.value);
+                registered = r.figure("registered");
             }
             anyhow::Ok((sorted(ms), registered))
         }

@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use clap::Parser;
 use complaints_proto::v1::DeadlineAlert;
 use futures::StreamExt;
-use mesh_e2e::{repo_root, TestMesh};
+use mesh_e2e::{pct, repo_root, TestMesh};
 use prost::Message;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, PgConnection};
@@ -108,14 +108,6 @@ async fn add_due(
 }
 
 /// Percentile of sorted values (nearest rank).
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 #[derive(Default)]
 struct Seen {
     /// Firing lateness (ms) per case-number prefix.

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{FixedOffset, Utc};
 use complaints_proto::label_of;
 use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::reporting_client::ReportingClient;
@@ -16,7 +16,7 @@ use complaints_proto::v1::{
 use futures::StreamExt;
 use mesh_deadline_watcher::calendar::WorkCalendar;
 use mesh_deadline_watcher::policy::Policy;
-use mesh_e2e::{repo_root, TestMesh};
+use mesh_e2e::{repo_root, ts, TestMesh};
 use prost::Message;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -146,11 +146,6 @@ fn request(e: &Expect, key: &str) -> SubmitComplaintRequest {
         category_hint: String::new(),
         matter_at: None,
     }
-}
-
-fn ts(t: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    t.and_then(mesh_kit::time::from_proto)
-        .expect("timestamp present")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

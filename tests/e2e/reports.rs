@@ -88,13 +88,6 @@ impl World {
     }
 }
 
-fn figure(r: &Report, name: &str) -> u64 {
-    r.figures
-        .iter()
-        .find(|f| f.name == name)
-        .map_or(0, |f| f.value)
-}
-
 fn count(r: &Report, dimension: &str, key: &str) -> u64 {
     r.counts
         .iter()
@@ -171,10 +164,7 @@ async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
     let mut r = Report::default();
     for _ in 0..200 {
         r = w.monthly("").await?;
-        if figure(&r, "escalated") == 4
-            && figure(&r, "withdrawn") == 1
-            && figure(&r, "callbacks") == 3
-        {
+        if r.figure("escalated") == 4 && r.figure("withdrawn") == 1 && r.figure("callbacks") == 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -196,7 +186,7 @@ async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
         ("reviews", 0),
     ];
     for (name, value) in expected {
-        assert_eq!(figure(&r, name), value, "figure {name}");
+        assert_eq!(r.figure(name), value, "figure {name}");
     }
     let rates = r.rates.context("rates")?;
     assert_eq!(rates.acceptance_rate, 1.0);
@@ -288,9 +278,9 @@ async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
     let east = w.monthly("east-office").await?;
     assert_eq!(
         (
-            figure(&east, "registered"),
-            figure(&east, "concluded"),
-            figure(&east, "withdrawn")
+            east.figure("registered"),
+            east.figure("concluded"),
+            east.figure("withdrawn")
         ),
         (5, 2, 0)
     );

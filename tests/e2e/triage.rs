@@ -203,11 +203,7 @@ async fn complaints_not_accepted_get_a_reply_and_no_work_order() -> anyhow::Resu
                 })
                 .await?
                 .into_inner();
-            not_accepted = r
-                .figures
-                .iter()
-                .find(|f| f.name == "not_accepted")
-                .map_or(0, |f| f.value);
+            not_accepted = r.figure("not_accepted");
             if not_accepted == 3 {
                 assert_eq!(
                     r.rates.map(|x| x.acceptance_rate),

@@ -16,7 +16,8 @@ use complaints_proto::v1::{
 use mesh_deadline_watcher::calendar::WorkCalendar;
 use mesh_deadline_watcher::deadlines::Deadlines;
 use mesh_deadline_watcher::policy::Policy;
-use mesh_e2e::{complaint, repo_root, submit_and_wait, QueueReader, TestMesh};
+use mesh_e2e::{complaint, repo_root, submit_and_wait, ts, QueueReader, TestMesh};
+use mesh_kit::time::from_proto_opt;
 use std::time::Duration;
 use tonic::transport::Channel as GrpcChannel;
 use tonic::Code;
@@ -27,10 +28,6 @@ struct World {
     dispatch: DispatchClient<GrpcChannel>,
     deadlines: DeadlinesClient<GrpcChannel>,
     queues: QueueReader,
-}
-
-fn ts(t: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    t.and_then(mesh_kit::time::from_proto).unwrap_or_default()
 }
 
 fn conclusion() -> Conclusion {
@@ -248,7 +245,7 @@ async fn handling(w: &mut World) -> anyhow::Result<()> {
         .await?;
     let contacted = ts(o.last_contact_at.as_ref());
     w.timer(&id, DeadlineKind::Contact, |t| {
-        ts(t.due_at.as_ref()) == contacted + chrono::Duration::days(3)
+        from_proto_opt(t.due_at.as_ref()) == Some(contacted + chrono::Duration::days(3))
     })
     .await?;
 
@@ -313,7 +310,7 @@ async fn handling(w: &mut World) -> anyhow::Result<()> {
         "five working days later on the calendar"
     );
     w.timer(&id, DeadlineKind::Conclusion, |t| {
-        ts(t.due_at.as_ref()) == extended
+        from_proto_opt(t.due_at.as_ref()) == Some(extended)
     })
     .await?;
     w.refused(
@@ -408,7 +405,7 @@ async fn handling(w: &mut World) -> anyhow::Result<()> {
         rules.offset,
     );
     w.timer(&id, DeadlineKind::Callback, |t| {
-        t.state == "pending" && ts(t.due_at.as_ref()) == callback_due
+        t.state == "pending" && from_proto_opt(t.due_at.as_ref()) == Some(callback_due)
     })
     .await?;
     w.refused(

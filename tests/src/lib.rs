@@ -131,17 +131,7 @@ impl TestMesh {
         let js = jetstream::new(client);
         remove_stale_worlds(&js).await;
 
-        let mut admin = PgConnection::connect(&admin_url())
-            .await
-            .context("connecting to Postgres")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-            .execute(&mut admin)
-            .await?;
-        let base = admin_url();
-        let database_url = match base.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{database}"),
-            None => bail!("MESH_TEST_DATABASE_URL has no database part"),
-        };
+        let database_url = create_database(&database).await?;
 
         let log_dir = std::env::temp_dir().join(format!("mesh-e2e-{id}"));
         std::fs::create_dir_all(&log_dir)?;
@@ -436,9 +426,27 @@ async fn remove_world(js: &jetstream::Context, prefix: &str, database: &str) -> 
     for name in mine {
         js.delete_stream(&name).await?;
     }
+    drop_database(database).await
+}
+
+/// Creates an empty database; returns its URL.
+async fn create_database(name: &str) -> anyhow::Result<String> {
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .context("connecting to Postgres")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await?;
+    match admin_url().rsplit_once('/') {
+        Some((server, _)) => Ok(format!("{server}/{name}")),
+        None => bail!("MESH_TEST_DATABASE_URL has no database part"),
+    }
+}
+
+async fn drop_database(name: &str) -> anyhow::Result<()> {
     let mut admin = PgConnection::connect(&admin_url()).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     )))
     .execute(&mut admin)
     .await?;
@@ -465,6 +473,22 @@ async fn remove_stale_worlds(js: &jetstream::Context) {
     }
 }
 
+/// The `p`th percentile (nearest rank) of sorted samples; NaN for none.
+pub fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// A timestamp the message must carry (a test fails on its absence rather
+/// than compare two missing ones as equal).
+pub fn ts(t: Option<&prost_types::Timestamp>) -> chrono::DateTime<chrono::Utc> {
+    t.and_then(mesh_kit::time::from_proto)
+        .expect("timestamp present")
+}
+
 /// A throw-away database of its own, for tests that need only Postgres.
 pub struct TestDatabase {
     pub name: String,
@@ -478,26 +502,12 @@ impl TestDatabase {
             unix_now(),
             rand::random::<u16>()
         );
-        let mut admin = PgConnection::connect(&admin_url()).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await?;
-        let url = match admin_url().rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => bail!("MESH_TEST_DATABASE_URL has no database part"),
-        };
+        let url = create_database(&name).await?;
         Ok(Self { name, url })
     }
 
     pub async fn drop_it(self) -> anyhow::Result<()> {
-        let mut admin = PgConnection::connect(&admin_url()).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut admin)
-        .await?;
-        Ok(())
+        drop_database(&self.name).await
     }
 }
 

@@ -169,13 +169,7 @@ pub fn html(r: &Report, jurisdiction: &str) -> String {
     } else {
         r.department_name.clone()
     };
-    let figure = |name: &str| {
-        r.figures
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.value)
-            .unwrap_or(0)
-    };
+    let figure = |name: &str| r.figure(name);
     let rates = r.rates.unwrap_or_default();
     let mut out = String::new();
     let _ = write!(
