@@ -165,9 +165,10 @@ impl<H: Handler> Consumer<H> {
         }
         let existing = existing.filter_subject;
         if existing != config.filter_subject {
-            // JetStream 2.9 cannot change a consumer's filter in place. A new
-            // consumer starts from the stream's first message; what was
-            // handled already is found in processed_events and skipped.
+            // A filter edited in place would skip the earlier events of the
+            // subjects it newly takes in. A new consumer starts from the
+            // stream's first message; what was handled already is found in
+            // processed_events and skipped.
             tracing::warn!(
                 consumer = self.spec.durable,
                 old = %existing,
