@@ -4,7 +4,7 @@
 
 use chrono::{FixedOffset, TimeZone};
 use complaints_proto::label_of;
-use complaints_proto::v1::{Channel, HandlingMode, Kind, Severity, WorkOrder};
+use complaints_proto::v1::{Channel, EventHeader, HandlingMode, Kind, Severity, WorkOrder};
 use std::io::Write;
 
 /// Writes `text` to stdout. A closed pipe ends the program quietly.
@@ -43,13 +43,14 @@ pub fn channel(v: i32) -> String {
     label_of::<Channel>(v)
 }
 
+/// The case number an event's header names, `-` for none.
+pub fn case_of(header: Option<&EventHeader>) -> &str {
+    header.map_or("-", |h| h.case_number.as_str())
+}
+
 /// One work order, two lines.
 pub fn order(o: &WorkOrder, offset: FixedOffset) -> String {
-    let case = o
-        .header
-        .as_ref()
-        .map(|h| h.case_number.as_str())
-        .unwrap_or("-");
+    let case = case_of(o.header.as_ref());
     format!(
         "{case}  order {}  → {}  {} / {} / {} / {}  due {}  ({})\n    {}\n",
         o.order_id,
@@ -68,11 +69,7 @@ pub fn order(o: &WorkOrder, offset: FixedOffset) -> String {
 pub fn order_view(o: &complaints_proto::v1::Order, offset: FixedOffset) -> String {
     use std::fmt::Write;
     let w = o.order.clone().unwrap_or_default();
-    let case = w
-        .header
-        .as_ref()
-        .map(|h| h.case_number.as_str())
-        .unwrap_or("-");
+    let case = case_of(w.header.as_ref());
     let mut out = String::new();
     let _ = writeln!(out, "case {case}  order {}  [{}]", w.order_id, o.state);
     let _ = writeln!(out, "  holder      {}  ({})", w.holder, mode(w.mode));

@@ -22,11 +22,7 @@ pub async fn run(url: &str, args: AlertsArgs, offset: chrono::FixedOffset) -> an
         .await
         .map_err(|s| connect::status("deadline-watcher", s))?
     {
-        let case = alert
-            .header
-            .as_ref()
-            .map(|h| h.case_number.as_str())
-            .unwrap_or("-");
+        let case = print::case_of(alert.header.as_ref());
         let at = print::time(alert.header.as_ref().and_then(|h| h.at.as_ref()), offset);
         print::emit(&format!(
             "{at}  {case}  {}\n",

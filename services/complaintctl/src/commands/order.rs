@@ -33,11 +33,7 @@ pub async fn list(url: &str, args: OrdersArgs, offset: chrono::FixedOffset) -> a
     let mut out = String::new();
     for o in &orders {
         let w = o.order.clone().unwrap_or_default();
-        let case = w
-            .header
-            .as_ref()
-            .map(|h| h.case_number.as_str())
-            .unwrap_or("-");
+        let case = print::case_of(w.header.as_ref());
         let alert = if o.alert_stage.is_empty() {
             String::new()
         } else {
