@@ -37,7 +37,6 @@ pub struct OrderRow {
     pub extended_days: i32,
     pub pending_extension: Option<i32>,
     pub reopen_count: i32,
-    pub return_count: i32,
     pub returned_by: Vec<String>,
     pub previous_holder: String,
     pub suspended_at: Option<DateTime<Utc>>,
@@ -55,7 +54,7 @@ pub struct OrderRow {
 
 const COLUMNS: &str = "order_id, case_id, case_number, holder, co_handlers, state, mode, kind, category, severity, \
      region, channel, summary, request, respondent, received_at, assigned_at, due_at, deadline_rule, \
-     base_working_days, extended_days, pending_extension, reopen_count, return_count, returned_by, \
+     base_working_days, extended_days, pending_extension, reopen_count, returned_by, \
      previous_holder, suspended_at, last_contact_at, satisfaction, revision, alert_stage, alert_level, \
      return_window_seconds, extension_cap";
 
@@ -134,7 +133,6 @@ impl OrderRow {
             extended_days: count(self.extended_days),
             pending_extension: self.pending_extension.map(count),
             reopen_count: count(self.reopen_count),
-            return_count: count(self.return_count),
             returned_by: self.returned_by.clone(),
             previous_holder: self.previous_holder.clone(),
             suspended_at: self.suspended_at,
@@ -153,7 +151,6 @@ impl OrderRow {
         self.extended_days = i(next.extended_days);
         self.pending_extension = next.pending_extension.map(i);
         self.reopen_count = i(next.reopen_count);
-        self.return_count = i(next.return_count);
         self.returned_by = next.returned_by.clone();
         self.previous_holder = next.previous_holder.clone();
         self.suspended_at = next.suspended_at;
@@ -200,9 +197,9 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     sqlx::query(
         "UPDATE work_orders SET holder = $2, co_handlers = $3, state = $4, assigned_at = $5, due_at = $6, \
          deadline_rule = $7, base_working_days = $8, extended_days = $9, pending_extension = $10, \
-         reopen_count = $11, return_count = $12, returned_by = $13, previous_holder = $14, suspended_at = $15, \
-         last_contact_at = $16, satisfaction = $17, revision = $18, alert_stage = $19, alert_level = $20, \
-         return_window_seconds = $21, extension_cap = $22, mode = $23, \
+         reopen_count = $11, returned_by = $12, previous_holder = $13, suspended_at = $14, \
+         last_contact_at = $15, satisfaction = $16, revision = $17, alert_stage = $18, alert_level = $19, \
+         return_window_seconds = $20, extension_cap = $21, mode = $22, \
          updated_at = now() WHERE order_id = $1",
     )
     .bind(o.order_id)
@@ -216,7 +213,6 @@ pub async fn update(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Err
     .bind(o.extended_days)
     .bind(o.pending_extension)
     .bind(o.reopen_count)
-    .bind(o.return_count)
     .bind(&o.returned_by)
     .bind(&o.previous_holder)
     .bind(o.suspended_at)

@@ -91,7 +91,6 @@ impl Handler for RoutedHandler {
             extended_days: 0,
             pending_extension: None,
             reopen_count: 0,
-            return_count: 0,
             returned_by: Vec::new(),
             previous_holder: String::new(),
             suspended_at: None,

@@ -50,7 +50,7 @@ fn summary(row: &OrderRow) -> Order {
         extended_working_days: count(row.extended_days),
         pending_extension_days: row.pending_extension.map_or(0, count),
         reopen_count: count(row.reopen_count),
-        return_count: count(row.return_count),
+        return_count: u32::try_from(row.returned_by.len()).unwrap_or(u32::MAX),
         last_contact_at: row.last_contact_at.map(to_proto),
         conclusion: None,
         satisfaction: Satisfaction::from_label(&row.satisfaction).map_or(0, |s| s as i32),

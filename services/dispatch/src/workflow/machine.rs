@@ -403,8 +403,6 @@ pub fn decide(
             next.state = Returned;
             next.pending_extension = None;
             next.returned_by.push(order.holder.clone());
-
-            next.return_count += 1;
             next.holder = centre.clone();
             next.co_handlers.clear();
             format!("returned by {}: {reason}", order.holder)

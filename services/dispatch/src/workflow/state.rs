@@ -164,8 +164,8 @@ pub struct OrderSnapshot {
     pub pending_extension: Option<u32>,
     /// How often a dissatisfied callback or a review reopened it.
     pub reopen_count: u32,
-    pub return_count: u32,
-    /// Departments that returned it, so a reroute goes elsewhere.
+    /// Departments that returned it (one entry per return), so a reroute
+    /// goes elsewhere.
     pub returned_by: Vec<String>,
     /// Who held it before the centre took it for a review.
     pub previous_holder: String,

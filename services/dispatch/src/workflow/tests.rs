@@ -35,7 +35,6 @@ fn order(mode: HandlingMode) -> OrderSnapshot {
         extended_days: 0,
         pending_extension: None,
         reopen_count: 0,
-        return_count: 0,
         returned_by: vec![],
         previous_holder: String::new(),
         suspended_at: None,
@@ -172,7 +171,11 @@ fn returns_are_allowed_within_the_window_and_go_to_the_centre() {
     )
     .expect("in time");
     assert_eq!(
-        (t.next.state, t.next.holder.as_str(), t.next.return_count),
+        (
+            t.next.state,
+            t.next.holder.as_str(),
+            t.next.returned_by.len()
+        ),
         (Returned, "centre", 1)
     );
     let late = decide(
