@@ -62,7 +62,7 @@ pub struct Comparison {
 
 /// Endings of place names: the two or three characters before one of these,
 /// with it, name a place (阳光小区, 人民路, 滨河公园).
-pub const PLACE_ENDINGS: [&str; 30] = [
+const PLACE_ENDINGS: [&str; 30] = [
     "小区",
     "家园",
     "花园",
@@ -97,7 +97,7 @@ pub const PLACE_ENDINGS: [&str; 30] = [
 
 /// Kinds of problem and words that name them. Two complaints that both name
 /// problems, but none in common, are about different matters.
-pub const PROBLEMS: [(&str, &[&str]); 20] = [
+const PROBLEMS: [(&str, &[&str]); 20] = [
     (
         "heating",
         &[
@@ -214,7 +214,7 @@ fn arabic(text: &str) -> String {
 }
 
 /// Lower-case, Arabic digits, no punctuation or spaces.
-pub fn normalise(text: &str) -> String {
+fn normalise(text: &str) -> String {
     arabic(text)
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -224,7 +224,7 @@ pub fn normalise(text: &str) -> String {
 
 /// Numbered address parts: kind → numbers. 3号楼 / 3栋 / 3幢 are buildings,
 /// 2单元 a unit, 301室 a room, 12路 a route, 8号 a house number.
-pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> {
+fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> {
     let chars: Vec<char> = normalised.chars().collect();
     let mut parts: BTreeMap<&'static str, BTreeSet<u32>> = BTreeMap::new();
     let mut i = 0;
@@ -267,7 +267,7 @@ pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> 
 
 /// Place names in normalised text: the two and three characters before a
 /// place ending, with it (no digits: those are address numbers).
-pub fn places(normalised: &str) -> BTreeSet<String> {
+fn places(normalised: &str) -> BTreeSet<String> {
     let chars: Vec<char> = normalised.chars().collect();
     let mut out = BTreeSet::new();
     for ending in PLACE_ENDINGS {
@@ -286,7 +286,7 @@ pub fn places(normalised: &str) -> BTreeSet<String> {
 }
 
 /// The kinds of problem a text names.
-pub fn problems(normalised: &str) -> BTreeSet<&'static str> {
+fn problems(normalised: &str) -> BTreeSet<&'static str> {
     PROBLEMS
         .iter()
         .filter(|(_, words)| words.iter().any(|w| normalised.contains(w)))
