@@ -349,8 +349,8 @@ pub async fn build<S: Source>(
             .into_iter()
             .map(|key| HotTopic {
                 dimension: dimension.into(),
-                count: total(&now_by_key, dimension, &key).max(0) as u64,
-                previous: total(&before_by_key, dimension, &key).max(0) as u64,
+                count: total(&now_by_key, dimension, key).max(0) as u64,
+                previous: total(&before_by_key, dimension, key).max(0) as u64,
                 key: key.to_owned(),
             })
             .filter(|t| t.count > t.previous)
