@@ -65,7 +65,9 @@ impl Service for Application {
             .into_iter()
             .map(|spec| backbone.consumer(spec, handler.clone(), None))
             .collect();
+        let keys = crate::complainant_key::KeyMaker::load(&backbone.pool).await?;
         let service = IntakeService {
+            keys,
             pool: backbone.pool,
             network: backbone.network,
             subjects: backbone.subjects,

@@ -12,6 +12,7 @@
 //! - [`service`]: the `complaints.v1.Intake` gRPC service.
 //! - [`complaint`]: a submitted complaint, parsed and checked.
 //! - [`case_number`]: case numbers and query codes.
+//! - [`complainant_key`]: the complainant's pseudonymous key in events.
 //! - [`mask`]: masking of personal data in summaries and replies.
 //! - [`store`]: intake's tables.
 //! - [`timeline`]: consumers that write other services' events to the
@@ -20,6 +21,7 @@
 
 pub mod app;
 pub mod case_number;
+pub mod complainant_key;
 pub mod complaint;
 pub mod error;
 pub mod mask;

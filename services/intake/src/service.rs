@@ -51,6 +51,7 @@ pub struct IntakeService {
     pub network: Arc<Network>,
     pub subjects: Subjects,
     pub outbox: OutboxWaker,
+    pub keys: crate::complainant_key::KeyMaker,
 }
 
 impl IntakeService {
@@ -92,10 +93,11 @@ impl IntakeService {
             summary: summary(&complaint.facts),
             request: summary(&complaint.request),
             anonymous: who.anonymous,
+            complainant_key: self.keys.key(&who.phone, &who.email),
         };
 
         let mut tx = self.pool.begin().await?;
-        match store::insert(&mut tx, &case, &complaint, received_at).await {
+        match store::insert(&mut tx, &case, &complaint, &event.complainant_key, received_at).await {
             Ok(()) => {}
             Err(err) if store::is_duplicate_key(&err) => {
                 // A concurrent submission with the same key won.

@@ -39,12 +39,13 @@ pub async fn insert(
     tx: &mut PgConnection,
     case: &Registered,
     complaint: &NewComplaint,
+    complainant_key: &str,
     received_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO cases (case_id, case_number, query_code, idempotency_key, channel, \
-         received_at, matter_at, region, category_hint, respondent, facts, request, anonymous) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         received_at, matter_at, region, category_hint, respondent, facts, request, anonymous, \
+         complainant_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(case.case_id)
     .bind(&case.case_number)
@@ -59,6 +60,7 @@ pub async fn insert(
     .bind(&complaint.facts)
     .bind(&complaint.request)
     .bind(complaint.complainant.anonymous)
+    .bind(complainant_key)
     .execute(&mut *tx)
     .await?;
     let who = &complaint.complainant;

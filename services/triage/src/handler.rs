@@ -91,6 +91,7 @@ impl TriageHandler {
             region: case.region.clone(),
             channel: case.channel,
             detail: refused.detail,
+            ..Default::default()
         };
         outbox::enqueue(
             tx,
@@ -139,6 +140,7 @@ impl Handler for TriageHandler {
             summary: case.summary,
             request: case.request,
             respondent: case.respondent,
+            ..Default::default()
         };
         let subject = self.subjects.subject(events::triage::CASE_ROUTED);
         outbox::enqueue(tx, &subject, event_id, &routed).await?;
