@@ -80,6 +80,12 @@ pub enum Command {
         department: Option<String>,
         reason: String,
     },
+    /// Triage grouped the case into a batch incident (批量投诉) led by
+    /// another case's order; this order stops, the lead handles it.
+    Merge {
+        lead_case_number: String,
+        incident_size: u32,
+    },
 }
 
 impl Command {
@@ -100,6 +106,7 @@ impl Command {
             Command::RecordCallback { .. } => Step::RecordCallback,
             Command::RequestReview { .. } => Step::RequestReview,
             Command::DecideReview { .. } => Step::DecideReview,
+            Command::Merge { .. } => Step::Merge,
         }
     }
 }

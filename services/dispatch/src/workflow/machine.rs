@@ -179,6 +179,13 @@ pub const TABLE: &[Rule] = &[
         who: Who::Centre,
         note: "uphold, or reopen at a department",
     },
+    Rule {
+        step: Step::Merge,
+        from: &[Queued, InProgress, Returned, Suspended],
+        to: &[S(Merged)],
+        who: Who::Centre,
+        note: "批量投诉: into the incident's lead order, on triage's grouping",
+    },
 ];
 
 /// The rule of a step.
@@ -641,6 +648,19 @@ pub fn decide(
                 });
                 format!("review reopened the case at {to}: {reason}")
             }
+        }
+        Command::Merge {
+            lead_case_number,
+            incident_size,
+        } => {
+            next.state = Merged;
+            next.pending_extension = None;
+            next.suspended_at = None;
+            next.co_handlers.clear();
+            deadline = DeadlineChange::Stop;
+            format!(
+                "merged into the batch incident led by {lead_case_number} ({incident_size} complaints); that order handles it"
+            )
         }
     };
     if deadline == DeadlineChange::Restart {

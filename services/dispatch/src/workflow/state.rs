@@ -23,10 +23,13 @@ pub enum OrderState {
     Closed,
     /// The complainant withdrew the complaint (撤诉).
     Withdrawn,
+    /// Merged into a batch incident's lead order (批量投诉): the lead's
+    /// holder handles the matter for every complainant.
+    Merged,
 }
 
 impl OrderState {
-    pub const ALL: [OrderState; 8] = [
+    pub const ALL: [OrderState; 9] = [
         OrderState::Queued,
         OrderState::InProgress,
         OrderState::Returned,
@@ -35,6 +38,7 @@ impl OrderState {
         OrderState::UnderReview,
         OrderState::Closed,
         OrderState::Withdrawn,
+        OrderState::Merged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,7 @@ impl OrderState {
             OrderState::UnderReview => "under_review",
             OrderState::Closed => "closed",
             OrderState::Withdrawn => "withdrawn",
+            OrderState::Merged => "merged",
         }
     }
 
@@ -81,10 +86,11 @@ pub enum Step {
     RecordCallback,
     RequestReview,
     DecideReview,
+    Merge,
 }
 
 impl Step {
-    pub const ALL: [Step; 15] = [
+    pub const ALL: [Step; 16] = [
         Step::Sign,
         Step::Return,
         Step::Reroute,
@@ -100,6 +106,7 @@ impl Step {
         Step::RecordCallback,
         Step::RequestReview,
         Step::DecideReview,
+        Step::Merge,
     ];
 
     /// The step in a sentence: "cannot {verb}".
@@ -120,6 +127,7 @@ impl Step {
             Step::RecordCallback => "record a callback",
             Step::RequestReview => "request a review",
             Step::DecideReview => "decide a review",
+            Step::Merge => "merge it into an incident",
         }
     }
 
@@ -141,6 +149,7 @@ impl Step {
             Step::RecordCallback => "callback_recorded",
             Step::RequestReview => "review_requested",
             Step::DecideReview => "review_decided",
+            Step::Merge => "merged",
         }
     }
 }

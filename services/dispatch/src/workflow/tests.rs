@@ -618,14 +618,14 @@ fn random_step(rng: &mut StdRng) -> (Actor, Command) {
         "centre",
         "east-office",
     ];
-    let actor = if rng.random_ratio(1, 20) {
+    let actor = if rng.random_ratio(1, 8) {
         Actor::Complainant
     } else {
         Actor::Department(ACTORS[rng.random_range(0..ACTORS.len())].into())
     };
     let mut dept = || DEPTS[rng.random_range(0..DEPTS.len())].to_string();
     let (d1, d2, d3) = (dept(), dept(), dept());
-    let command = match rng.random_range(0..15) {
+    let command = match rng.random_range(0..16) {
         0 => Command::Sign,
         1 => Command::Return { reason: "r".into() },
         2 => Command::Reroute {
@@ -656,7 +656,9 @@ fn random_step(rng: &mut StdRng) -> (Actor, Command) {
         10 => Command::Conclude {
             conclusion: full_conclusion(),
         },
-        11 => Command::Withdraw {
+        // Withdrawals and merges end a walk: rarer, so that walks reach
+        // the steps after closing.
+        11 if rng.random_ratio(1, 8) => Command::Withdraw {
             reason: "r".into(),
             under_pressure: rng.random_bool(0.1),
         },
@@ -669,6 +671,14 @@ fn random_step(rng: &mut StdRng) -> (Actor, Command) {
             note: String::new(),
         },
         13 => Command::RequestReview { reason: "r".into() },
+        11 => Command::Conclude {
+            conclusion: full_conclusion(),
+        },
+        14 if rng.random_ratio(1, 25) => Command::Merge {
+            lead_case_number: "2026-11-000001".into(),
+            incident_size: 3,
+        },
+        14 => Command::RequestReview { reason: "r".into() },
         _ => Command::DecideReview {
             uphold: rng.random_bool(0.5),
             department: rng.random_bool(0.5).then_some(d1),
@@ -690,7 +700,7 @@ fn expected_timer(state: OrderState) -> Timer {
     match state {
         Queued | InProgress | Returned => Timer::Running,
         Suspended => Timer::Paused,
-        Concluded | UnderReview | Closed | Withdrawn => Timer::Stopped,
+        Concluded | UnderReview | Closed | Withdrawn | Merged => Timer::Stopped,
     }
 }
 
@@ -699,7 +709,7 @@ fn random_sequences_keep_the_invariants() {
     let net = network();
     let mut rng = StdRng::seed_from_u64(0x12345);
     let mut accepted = std::collections::HashMap::<Step, usize>::new();
-    for sequence in 0..3000 {
+    for sequence in 0..8000 {
         let mode = [
             HandlingMode::Direct,
             HandlingMode::Assigned,
@@ -720,9 +730,10 @@ fn random_sequences_keep_the_invariants() {
             *accepted.entry(t.step).or_default() += 1;
             let n = &t.next;
             let why = format!("sequence {sequence}: {before:?} --{command:?} by {actor}--> {n:?}");
-            // No step after withdrawal; after conclusion only the callback;
-            // after closing only a review request.
+            // No step after withdrawal or a merge; after conclusion only the
+            // callback; after closing only a review request.
             assert_ne!(before.state, Withdrawn, "{why}");
+            assert_ne!(before.state, Merged, "{why}");
             if before.state == Concluded {
                 assert_eq!(t.step, Step::RecordCallback, "{why}");
             }
@@ -786,4 +797,32 @@ fn random_sequences_keep_the_invariants() {
             "{step:?} was never accepted"
         );
     }
+}
+
+#[test]
+fn a_merge_into_an_incident_is_the_centres_and_stops_the_order() {
+    let net = network();
+    let merge = Command::Merge {
+        lead_case_number: "2026-11-000007".into(),
+        incident_size: 3,
+    };
+    let o = order(HandlingMode::Transferred);
+    assert!(matches!(
+        decide(&o, &by("east-heat"), &merge, &ctx(&net, 1)),
+        Err(Rejection::Forbidden(_))
+    ));
+    let t = decide(&o, &by("centre"), &merge, &ctx(&net, 1)).expect("merge");
+    assert_eq!(t.next.state, Merged);
+    assert_eq!(t.deadline, DeadlineChange::Stop);
+    assert!(t.queue.is_empty());
+    assert!(t.detail.contains("2026-11-000007"), "{}", t.detail);
+    assert!(decide(&t.next, &by("east-heat"), &Command::Sign, &ctx(&net, 2)).is_err());
+    // A concluded order is not merged: its complainant is waiting for the
+    // callback, not for another department.
+    let mut concluded = order(HandlingMode::Transferred);
+    concluded.state = Concluded;
+    assert!(matches!(
+        decide(&concluded, &by("centre"), &merge, &ctx(&net, 1)),
+        Err(Rejection::State { .. })
+    ));
 }
