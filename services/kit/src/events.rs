@@ -33,6 +33,8 @@ pub mod dispatch {
     pub const ORDERS_PREFIX: &str = "dispatch.v1.orders.";
     /// `WorkflowStep`s: `dispatch.v1.steps.<step>`.
     pub const STEPS_PREFIX: &str = "dispatch.v1.steps.";
+    /// Every `WorkflowStep`.
+    pub const STEPS: &str = "dispatch.v1.steps.>";
 
     /// The subject of a department's queue.
     pub fn orders(department: &str) -> String {

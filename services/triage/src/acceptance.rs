@@ -5,7 +5,8 @@
 //! Decided here from the complaint itself: C (in litigation, arbitration
 //! or administrative review), D (too vague to check), E (outside the
 //! network's remit, with where to go). A (the same matter in progress) and
-//! B (concluded) need the duplicate check and are not decided yet.
+//! B (concluded) come from the duplicate check ([`crate::links`]), with
+//! their replies from [`earlier_case`].
 
 use complaints_proto::v1::CaseRegistered;
 use serde::Deserialize;
@@ -17,7 +18,9 @@ pub struct OutsideRule {
     pub refer_to: String,
 }
 
-/// zh-CN reply templates; `{case_number}` and `{refer_to}` are filled in.
+/// zh-CN reply templates. `{case_number}` is this complaint's number;
+/// `{refer_to}` where to go (E); `{linked_case_number}` the earlier case on
+/// the same matter and `{result}` its conclusion (A, B).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Replies {
     pub in_progress: String,
@@ -30,8 +33,8 @@ pub struct Replies {
 impl Default for Replies {
     fn default() -> Self {
         Self {
-            in_progress: "您反映的事项正在办理中，请耐心等待办理结果。案件编号{case_number}。".into(),
-            concluded: "您反映的事项已办结，如对结果不满意可申请复核。案件编号{case_number}。".into(),
+            in_progress: "您反映的事项已在办理中（案件编号{linked_case_number}），我们已督促承办单位加快办理，请耐心等待。本次来电编号{case_number}。".into(),
+            concluded: "您反映的事项已办结（案件编号{linked_case_number}），办理结果：{result}。如对结果不满意，可凭查询码申请复核。本次来电编号{case_number}。".into(),
             litigation: "您反映的事项已进入诉讼、仲裁或行政复议程序，依规定不予受理。案件编号{case_number}。".into(),
             vague: "您反映的内容不够具体，无法核实，请补充后再次反映。案件编号{case_number}。".into(),
             outside: "您反映的事项不属于本热线受理范围，建议您向{refer_to}反映。案件编号{case_number}。".into(),
@@ -59,7 +62,7 @@ pub struct AcceptanceRules {
 /// A complaint that is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotAccepted {
-    /// "C", "D" or "E".
+    /// "A" to "E".
     pub reason: &'static str,
     /// The reply to the complainant.
     pub reply: String,
@@ -68,9 +71,53 @@ pub struct NotAccepted {
 }
 
 fn fill(template: &str, case_number: &str, refer_to: &str) -> String {
-    template
-        .replace("{case_number}", case_number)
-        .replace("{refer_to}", refer_to)
+    fill_all(
+        template,
+        &[("{case_number}", case_number), ("{refer_to}", refer_to)],
+    )
+}
+
+fn fill_all(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (key, value)| text.replace(key, value))
+}
+
+/// Not accepted because of the complainant's earlier case on the same
+/// matter: A when it is still being handled (the complainant is told its
+/// number; the holder is nudged), B when it was concluded (they are told the
+/// result).
+pub fn earlier_case(
+    replies: &Replies,
+    case_number: &str,
+    earlier: &crate::links::Earlier,
+    in_progress: bool,
+) -> NotAccepted {
+    let values = [
+        ("{case_number}", case_number),
+        ("{linked_case_number}", earlier.case_number.as_str()),
+        ("{result}", earlier.result.as_str()),
+        ("{refer_to}", ""),
+    ];
+    if in_progress {
+        NotAccepted {
+            reason: "A",
+            reply: fill_all(&replies.in_progress, &values),
+            detail: format!(
+                "A: the same matter is in progress as {} at {}; linked, and the holder nudged",
+                earlier.case_number, earlier.holder
+            ),
+        }
+    } else {
+        NotAccepted {
+            reason: "B",
+            reply: fill_all(&replies.concluded, &values),
+            detail: format!(
+                "B: the same matter was concluded as {} by {}; linked, and the result given",
+                earlier.case_number, earlier.concluded_by
+            ),
+        }
+    }
 }
 
 /// Whether the complaint is accepted: `None` if it is, else why not.

@@ -3,6 +3,7 @@
 use crate::handler::{TriageHandler, CONSUMER};
 use crate::live::LiveRules;
 use crate::service::TriageService;
+use crate::steps::StepsHandler;
 use clap::Parser;
 use complaints_proto::v1::triage_server::TriageServer;
 use mesh_kit::consumer::Consumer;
@@ -41,6 +42,7 @@ pub struct Application {
     service: TriageService,
     relay: Relay,
     consumer: Consumer<TriageHandler>,
+    steps: Consumer<StepsHandler>,
 }
 
 impl Service for Application {
@@ -78,6 +80,7 @@ impl Service for Application {
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
             consumer: backbone.consumer(CONSUMER, handler, Some(relay.waker())),
+            steps: backbone.consumer(crate::steps::CONSUMER, StepsHandler, None),
             live: service.rules.clone(),
             watch_every: std::time::Duration::from_secs(settings.rules_watch_seconds.max(1)),
             service,
@@ -97,6 +100,7 @@ impl Service for Application {
             .grpc(router, self.listener)
             .relay(self.relay)
             .consumer(self.consumer)
+            .consumer(self.steps)
             .task("rules-watch", move |shutdown| async move {
                 live.watch(every, shutdown).await;
                 Ok(())

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What is compared of a complaint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Matter {
     pub facts: String,
     #[serde(default)]
@@ -53,16 +53,20 @@ pub struct DuplicateSettings {
     pub respondent_weight: f64,
     /// Added when the operator chose the same category.
     pub category_weight: f64,
+    /// How far back a complainant's earlier cases are looked at.
+    pub lookback_days: u32,
 }
 
 impl Default for DuplicateSettings {
     fn default() -> Self {
+        // As shipped in deploy/network/sample-city.toml.
         Self {
-            threshold: 0.5,
+            threshold: 0.7,
             text_weight: 1.0,
-            follow_up_weight: 0.5,
-            respondent_weight: 0.1,
-            category_weight: 0.1,
+            follow_up_weight: 0.6,
+            respondent_weight: 0.05,
+            category_weight: 0.05,
+            lookback_days: 365,
         }
     }
 }

@@ -1,12 +1,24 @@
 //! Consumes `CaseRegistered`, decides, stores the decision and announces
 //! `CaseRouted` through the outbox, all in the consumer's transaction.
+//!
+//! The order of the questions: acceptance on the complaint itself (C, D,
+//! E); then the complainant's earlier cases (A, B, or a second complaint,
+//! [`crate::links`]); then, for a case routed as usual, whether it belongs
+//! to a batch incident ([`crate::incidents`]).
 
 use crate::acceptance::NotAccepted;
 use crate::decide::decide;
 use crate::decide::Decision;
+use crate::duplicates::Matter;
+use crate::incidents::Grouping;
+use crate::links::{Earlier, Link};
 use crate::live::LiveRules;
-use chrono::Utc;
-use complaints_proto::v1::{CaseNotAccepted, CaseRegistered, CaseRouted};
+use crate::matters::{self, NewMatter};
+use chrono::{DateTime, Duration, Utc};
+use complaints_proto::v1::{
+    CaseNotAccepted, CaseRegistered, CaseRouted, HandlingMode, Incident, Severity,
+};
+use mesh_kit::time::from_proto_opt;
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::network::Network;
 use mesh_kit::{events, outbox, Subjects};
@@ -78,6 +90,7 @@ impl TriageHandler {
         case: &CaseRegistered,
         d: &Decision,
         refused: NotAccepted,
+        linked: Option<&Earlier>,
     ) -> Result<(), HandleError> {
         let case_number = case.header.as_ref().map_or("", |h| h.case_number.as_str());
         tracing::info!(%case_number, reason = refused.reason, "case not accepted");
@@ -91,7 +104,8 @@ impl TriageHandler {
             region: case.region.clone(),
             channel: case.channel,
             detail: refused.detail,
-            ..Default::default()
+            linked_case_id: linked.map(|e| e.case_id.to_string()).unwrap_or_default(),
+            linked_case_number: linked.map(|e| e.case_number.clone()).unwrap_or_default(),
         };
         outbox::enqueue(
             tx,
@@ -112,19 +126,93 @@ impl Handler for TriageHandler {
             events::case_of(case.header.as_ref()).map_err(HandleError::Reject)?;
         let case_number = header.case_number.clone();
         let rules = self.rules.get();
-        let d = decide(&rules, &self.network, &case);
+        let mut d = decide(&rules, &self.network, &case);
         if let Some(refused) = crate::acceptance::decide(&rules.acceptance, &case, d.names_a_topic)
         {
-            return self.not_accepted(tx, case_id, &case, &d, refused).await;
+            return self.not_accepted(tx, case_id, &case, &d, refused, None).await;
         }
+        let received_at = from_proto_opt(case.received_at.as_ref()).unwrap_or_else(Utc::now);
+        let matter = Matter {
+            facts: case.summary.clone(),
+            request: case.request.clone(),
+            respondent: case.respondent.clone(),
+            region: case.region.clone(),
+            category: d.category.clone(),
+        };
+
+        // The complainant's earlier cases on the same matter.
+        let mut linked = None;
+        if !case.complainant_key.is_empty() {
+            matters::lock(tx, &format!("complainant {}", case.complainant_key)).await?;
+            let since = received_at - Duration::days(i64::from(rules.duplicates.lookback_days));
+            let earlier = matters::earlier(tx, &case.complainant_key, since).await?;
+            match crate::links::link(&self.network, &rules.duplicates, &matter, &earlier) {
+                None => {}
+                Some(Link::InProgress(e)) => {
+                    let refused = crate::acceptance::earlier_case(
+                        &rules.acceptance.replies,
+                        &case_number,
+                        &e,
+                        true,
+                    );
+                    return self.not_accepted(tx, case_id, &case, &d, refused, Some(&e)).await;
+                }
+                Some(Link::Concluded(e)) => {
+                    let refused = crate::acceptance::earlier_case(
+                        &rules.acceptance.replies,
+                        &case_number,
+                        &e,
+                        false,
+                    );
+                    return self.not_accepted(tx, case_id, &case, &d, refused, Some(&e)).await;
+                }
+                Some(Link::SecondComplaint { earlier, department }) => {
+                    // 二次投诉 (001 五(三)): one tier above who concluded it,
+                    // assigned; a repeat of a failed fix is major (DOMAIN §3).
+                    d.reasons.push(format!(
+                        "second complaint (二次投诉) of {}, concluded by {} and the complainant dissatisfied: handled one tier up at {department}, assigned, major",
+                        earlier.case_number, earlier.concluded_by
+                    ));
+                    d.department = department;
+                    d.mode = HandlingMode::Assigned;
+                    d.severity = Severity::Major;
+                    linked = Some(earlier);
+                }
+            }
+        }
+
+        // A batch incident of several complainants (not for a second
+        // complaint: that one goes up the tree on its own).
+        let incident = match linked {
+            Some(_) => None,
+            None => self.group(tx, &rules, &matter, received_at, &mut d).await?,
+        };
+
         tracing::info!(
             %case_number,
             category = %d.category,
             department = %d.department,
             mode = d.mode.as_str_name(),
+            linked = linked.as_ref().map_or("", |e| e.case_number.as_str()),
+            incident = incident.as_ref().map_or("", |i| i.incident_id.as_str()),
             "case routed"
         );
         insert_decision(tx, case_id, &case_number, &case.region, &d, None).await?;
+        matters::insert(
+            tx,
+            &NewMatter {
+                case_id,
+                case_number: &case_number,
+                complainant_key: &case.complainant_key,
+                matter: &matter,
+                received_at,
+                holder: &d.department,
+                incident: incident
+                    .as_ref()
+                    .and_then(|i| Uuid::parse_str(&i.incident_id).ok()),
+            },
+        )
+        .await?;
         let event_id = Uuid::now_v7();
         let routed = CaseRouted {
             header: Some(events::header(event_id, case_id, &case_number, Utc::now())),
@@ -140,10 +228,57 @@ impl Handler for TriageHandler {
             summary: case.summary,
             request: case.request,
             respondent: case.respondent,
-            ..Default::default()
+            linked_case_id: linked.as_ref().map(|e| e.case_id.to_string()).unwrap_or_default(),
+            linked_case_number: linked.map(|e| e.case_number).unwrap_or_default(),
+            incident,
         };
         let subject = self.subjects.subject(events::triage::CASE_ROUTED);
         outbox::enqueue(tx, &subject, event_id, &routed).await?;
         Ok(())
+    }
+}
+
+impl TriageHandler {
+    /// Whether the case joins or forms a batch incident; if so, the case is
+    /// handled by the lead's order, and `d` names the lead's holder.
+    async fn group(
+        &self,
+        tx: &mut PgConnection,
+        rules: &crate::rules::Rules,
+        matter: &Matter,
+        received_at: DateTime<Utc>,
+        d: &mut Decision,
+    ) -> Result<Option<Incident>, HandleError> {
+        let settings = &rules.incidents;
+        matters::lock(tx, &format!("place {}/{}", matter.region, matter.category)).await?;
+        let since = received_at - Duration::hours(i64::from(settings.window_hours));
+        let recent = matters::recent(tx, &matter.region, &matter.category, since).await?;
+        let (incident_id, lead, merged, size) =
+            match crate::incidents::group(settings, matter, &recent) {
+                Grouping::Alone => return Ok(None),
+                Grouping::Join { incident_id, lead } => {
+                    let size = matters::grow_incident(tx, incident_id).await?;
+                    (incident_id, lead, Vec::new(), size)
+                }
+                Grouping::Form { lead, merged } => {
+                    let incident_id = Uuid::now_v7();
+                    let size = merged.len() + 2;
+                    let members: Vec<Uuid> = merged.iter().map(|m| m.case_id).collect();
+                    matters::form_incident(tx, incident_id, &lead, &members, size).await?;
+                    (incident_id, lead, merged, u32::try_from(size).unwrap_or(u32::MAX))
+                }
+            };
+        d.reasons.push(format!(
+            "batch incident (批量投诉) of {size} complaints, led by {} at {}: no work order of its own",
+            lead.case_number, lead.holder
+        ));
+        d.department = lead.holder.clone();
+        Ok(Some(Incident {
+            incident_id: incident_id.to_string(),
+            lead_case_id: lead.case_id.to_string(),
+            lead_case_number: lead.case_number,
+            merged_case_numbers: merged.into_iter().map(|m| m.case_number).collect(),
+            size,
+        }))
     }
 }

@@ -14,7 +14,12 @@
 //! - [`acceptance`]: whether a complaint is accepted (A–E) and the reply.
 //! - [`decide`]: classification and routing of one case (pure).
 //! - [`duplicates`]: whether two complaints are the same matter (pure).
+//! - [`links`]: a complainant's new complaint against their earlier cases:
+//!   A, B, or a second complaint (pure).
+//! - [`incidents`]: batch incidents of several complainants (pure).
+//! - [`matters`]: triage's record of routed cases and incidents.
 //! - [`handler`]: the consumer of `CaseRegistered`.
+//! - [`steps`]: follows dispatch's workflow steps into `matters`.
 //! - [`service`]: the `complaints.v1.Triage` gRPC service (routing advice).
 
 pub mod acceptance;
@@ -22,8 +27,12 @@ pub mod app;
 pub mod decide;
 pub mod duplicates;
 pub mod handler;
+pub mod incidents;
+pub mod links;
 pub mod live;
+pub mod matters;
 pub mod rules;
 pub mod service;
+pub mod steps;
 
 pub use app::{Application, Settings};

@@ -117,6 +117,8 @@ struct RulesFile {
     #[serde(default)]
     duplicates: crate::duplicates::DuplicateSettings,
     #[serde(default)]
+    incidents: crate::incidents::IncidentSettings,
+    #[serde(default)]
     acceptance: crate::acceptance::AcceptanceRules,
     categories: Vec<Category>,
     #[serde(default)]
@@ -140,6 +142,8 @@ pub struct Rules {
     pub severity: SeverityRules,
     /// When a complainant's new complaint is the same matter as an earlier one.
     pub duplicates: crate::duplicates::DuplicateSettings,
+    /// When complaints of several complainants are one batch incident.
+    pub incidents: crate::incidents::IncidentSettings,
     /// Whether a complaint is accepted (受理), and the replies.
     pub acceptance: crate::acceptance::AcceptanceRules,
     /// Keyed by (category, region), `"*"` for any.
@@ -214,6 +218,7 @@ impl Rules {
             kinds: file.kinds,
             severity: file.severity,
             duplicates: file.duplicates,
+            incidents: file.incidents,
             acceptance: file.acceptance,
             routes,
         })
