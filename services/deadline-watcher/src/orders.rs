@@ -190,8 +190,14 @@ impl OrderHandler {
     }
 
     async fn on_order(&self, tx: &mut PgConnection, order: WorkOrder) -> Result<(), HandleError> {
-        if order.co_handler || order.handover == Handover::Notice as i32 {
-            // A co-handler's copy or a notice: the lead's order carries the timers.
+        if order.co_handler
+            || matches!(
+                Handover::try_from(order.handover),
+                Ok(Handover::Notice | Handover::Nudge | Handover::Incident)
+            )
+        {
+            // A co-handler's copy, a notice, a nudge or an incident's news:
+            // the lead's order carries the timers.
             return Ok(());
         }
         let header = order

@@ -55,6 +55,7 @@ pub struct Application {
     relay: Relay,
     routed: Consumer<RoutedHandler>,
     reviews: Consumer<ReviewHandler>,
+    nudges: Consumer<crate::links::NudgeHandler>,
     alerts: Consumer<AlertHandler>,
 }
 
@@ -113,6 +114,13 @@ impl Service for Application {
                 },
                 Some(relay.waker()),
             ),
+            nudges: backbone.consumer(
+                crate::links::NUDGE_CONSUMER,
+                crate::links::NudgeHandler {
+                    engine: engine.clone(),
+                },
+                Some(relay.waker()),
+            ),
             service: DispatchService {
                 pool: backbone.pool,
                 js: backbone.js,
@@ -134,6 +142,7 @@ impl Service for Application {
             .relay(self.relay)
             .consumer(self.routed)
             .consumer(self.reviews)
+            .consumer(self.nudges)
             .consumer(self.alerts);
         runner.join().await
     }

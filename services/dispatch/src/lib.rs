@@ -14,6 +14,8 @@
 //!   transition table, rendered in `docs/workflow.md`).
 //! - [`engine`]: applies a workflow step: deadlines, storage, events.
 //! - [`reviews`]: the consumer of intake's `ReviewRequested` (复核).
+//! - [`links`]: batch incidents (merges into the lead) and nudges of the
+//!   holder when a complainant asks again (催办).
 //! - [`alerts`]: the consumer of deadline alerts (预警, 超期, escalation).
 //! - [`orders`]: the `work_orders` table and the queue message.
 //! - [`service`]: the `complaints.v1.Dispatch` gRPC service.
@@ -23,6 +25,7 @@ pub mod alerts;
 pub mod app;
 pub mod engine;
 pub mod error;
+pub mod links;
 pub mod orders;
 pub mod reviews;
 pub mod routed;

@@ -1,7 +1,8 @@
 //! Consumes triage's `CaseRouted`: asks the deadline-watcher for the
 //! conclusion deadline, creates the work order and queues it on
 //! `dispatch.v1.orders.<department>` through the outbox, in one
-//! transaction.
+//! transaction. A case that joins a batch incident gets no order: see
+//! [`crate::links`].
 
 use crate::engine::Engine;
 use crate::orders::{self, OrderRow};
@@ -53,6 +54,10 @@ impl Handler for RoutedHandler {
             CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
         let (case_id, header) =
             events::case_of(routed.header.as_ref()).map_err(HandleError::Reject)?;
+        if let Some(incident) = &routed.incident {
+            return crate::links::join_incident(&self.engine, tx, &header.case_number, incident)
+                .await;
+        }
         if self.engine.network.department(&routed.department).is_none() {
             return Err(HandleError::Reject(format!(
                 "department {:?} is not in the network",

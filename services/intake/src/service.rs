@@ -97,7 +97,15 @@ impl IntakeService {
         };
 
         let mut tx = self.pool.begin().await?;
-        match store::insert(&mut tx, &case, &complaint, &event.complainant_key, received_at).await {
+        match store::insert(
+            &mut tx,
+            &case,
+            &complaint,
+            &event.complainant_key,
+            received_at,
+        )
+        .await
+        {
             Ok(()) => {}
             Err(err) if store::is_duplicate_key(&err) => {
                 // A concurrent submission with the same key won.

@@ -54,6 +54,11 @@ fn revision(r: u64) -> i64 {
     i64::try_from(r).unwrap_or(i64::MAX)
 }
 
+/// The earlier case an event links to, if it names one.
+fn linked(case_id: &str) -> Option<Uuid> {
+    Uuid::parse_str(case_id).ok()
+}
+
 fn missing(case_id: Uuid) -> HandleError {
     HandleError::Reject(format!("no case {case_id} in intake"))
 }
@@ -89,6 +94,37 @@ impl TimelineHandler {
             label_of::<HandlingMode>(e.mode),
         );
         store::append_timeline(tx, case_id, at, "triage", "routed", &detail).await?;
+        let number = e.header.as_ref().map_or("", |h| h.case_number.as_str());
+        if let Some(earlier) = linked(&e.linked_case_id) {
+            store::append_timeline(
+                tx,
+                case_id,
+                at,
+                "triage",
+                "second_complaint",
+                &format!("second complaint (二次投诉) of {}", e.linked_case_number),
+            )
+            .await?;
+            let detail = format!(
+                "the complainant was dissatisfied and complained again: {number}, handled by {}",
+                e.department
+            );
+            store::append_timeline(tx, earlier, at, "triage", "second_complaint", &detail).await?;
+        }
+        if let Some(incident) = &e.incident {
+            let detail = format!(
+                "joined the batch incident (批量投诉) led by {}: {} complaints, handled by its work order",
+                incident.lead_case_number, incident.size
+            );
+            store::append_timeline(tx, case_id, at, "triage", "incident", &detail).await?;
+            if let Some(lead) = linked(&incident.lead_case_id) {
+                let detail = format!(
+                    "{number} joined the batch incident this case leads: {} complaints",
+                    incident.size
+                );
+                store::append_timeline(tx, lead, at, "triage", "incident", &detail).await?;
+            }
+        }
         Ok(())
     }
 
@@ -182,6 +218,14 @@ impl Handler for TimelineHandler {
             }
             let detail = format!("not accepted ({}): {}", e.reason, e.detail);
             store::append_timeline(tx, case_id, at, "triage", "not_accepted", &detail).await?;
+            if let Some(earlier) = linked(&e.linked_case_id) {
+                let number = e.header.as_ref().map_or("", |h| h.case_number.as_str());
+                let detail = format!(
+                    "the complainant asked again ({number}, not accepted {})",
+                    e.reason
+                );
+                store::append_timeline(tx, earlier, at, "triage", "asked_again", &detail).await?;
+            }
             Ok(())
         } else if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
             self.order(

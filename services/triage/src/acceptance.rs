@@ -80,7 +80,9 @@ fn fill(template: &str, case_number: &str, refer_to: &str) -> String {
 fn fill_all(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()
-        .fold(template.to_owned(), |text, (key, value)| text.replace(key, value))
+        .fold(template.to_owned(), |text, (key, value)| {
+            text.replace(key, value)
+        })
 }
 
 /// Not accepted because of the complainant's earlier case on the same

@@ -314,6 +314,48 @@ fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> {
     parts
 }
 
+/// Endings of the names of places where many people live or go: the two
+/// or three characters before one, with it, name a place (阳光小区,
+/// 幸福里小区, 滨河公园).
+const PLACE_ENDINGS: [&str; 12] = [
+    "小区", "花园", "家园", "公寓", "大厦", "广场", "公园", "市场", "医院", "学校", "新村", "村",
+];
+
+/// Place names and numbered address parts in normalised text.
+fn places(normalised: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = normalised.chars().collect();
+    let mut out = BTreeSet::new();
+    for ending in PLACE_ENDINGS {
+        let e: Vec<char> = ending.chars().collect();
+        for i in 0..chars.len() {
+            if chars[i..].starts_with(&e) {
+                for k in [2, 3] {
+                    if i >= k && !chars[i - k..i].iter().any(char::is_ascii_digit) {
+                        out.insert(chars[i - k..i + e.len()].iter().collect());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether two complaints name a place in common: a place name, or the
+/// same numbered part of an address (5号楼). Complaints that name no place
+/// ("暖气不热") are never about one place.
+pub fn share_a_place(a: &Matter, b: &Matter) -> bool {
+    let ta = normalise(&format!("{}{}", a.facts, a.request));
+    let tb = normalise(&format!("{}{}", b.facts, b.request));
+    if !places(&ta).is_disjoint(&places(&tb)) {
+        return true;
+    }
+    let (pa, pb) = (address_parts(&ta), address_parts(&tb));
+    pa.iter().any(|(kind, numbers)| {
+        pb.get(kind)
+            .is_some_and(|other| !other.is_disjoint(numbers))
+    })
+}
+
 /// The kinds of problem a text names.
 fn problems(normalised: &str) -> BTreeSet<&'static str> {
     PROBLEMS

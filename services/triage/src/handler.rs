@@ -18,9 +18,9 @@ use chrono::{DateTime, Duration, Utc};
 use complaints_proto::v1::{
     CaseNotAccepted, CaseRegistered, CaseRouted, HandlingMode, Incident, Severity,
 };
-use mesh_kit::time::from_proto_opt;
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::network::Network;
+use mesh_kit::time::from_proto_opt;
 use mesh_kit::{events, outbox, Subjects};
 use prost::Message;
 use sqlx::PgConnection;
@@ -129,7 +129,9 @@ impl Handler for TriageHandler {
         let mut d = decide(&rules, &self.network, &case);
         if let Some(refused) = crate::acceptance::decide(&rules.acceptance, &case, d.names_a_topic)
         {
-            return self.not_accepted(tx, case_id, &case, &d, refused, None).await;
+            return self
+                .not_accepted(tx, case_id, &case, &d, refused, None)
+                .await;
         }
         let received_at = from_proto_opt(case.received_at.as_ref()).unwrap_or_else(Utc::now);
         let matter = Matter {
@@ -155,7 +157,9 @@ impl Handler for TriageHandler {
                         &e,
                         true,
                     );
-                    return self.not_accepted(tx, case_id, &case, &d, refused, Some(&e)).await;
+                    return self
+                        .not_accepted(tx, case_id, &case, &d, refused, Some(&e))
+                        .await;
                 }
                 Some(Link::Concluded(e)) => {
                     let refused = crate::acceptance::earlier_case(
@@ -164,9 +168,14 @@ impl Handler for TriageHandler {
                         &e,
                         false,
                     );
-                    return self.not_accepted(tx, case_id, &case, &d, refused, Some(&e)).await;
+                    return self
+                        .not_accepted(tx, case_id, &case, &d, refused, Some(&e))
+                        .await;
                 }
-                Some(Link::SecondComplaint { earlier, department }) => {
+                Some(Link::SecondComplaint {
+                    earlier,
+                    department,
+                }) => {
                     // 二次投诉 (001 五(三)): one tier above who concluded it,
                     // assigned; a repeat of a failed fix is major (DOMAIN §3).
                     d.reasons.push(format!(
@@ -228,7 +237,10 @@ impl Handler for TriageHandler {
             summary: case.summary,
             request: case.request,
             respondent: case.respondent,
-            linked_case_id: linked.as_ref().map(|e| e.case_id.to_string()).unwrap_or_default(),
+            linked_case_id: linked
+                .as_ref()
+                .map(|e| e.case_id.to_string())
+                .unwrap_or_default(),
             linked_case_number: linked.map(|e| e.case_number).unwrap_or_default(),
             incident,
         };
@@ -265,7 +277,12 @@ impl TriageHandler {
                     let size = merged.len() + 2;
                     let members: Vec<Uuid> = merged.iter().map(|m| m.case_id).collect();
                     matters::form_incident(tx, incident_id, &lead, &members, size).await?;
-                    (incident_id, lead, merged, u32::try_from(size).unwrap_or(u32::MAX))
+                    (
+                        incident_id,
+                        lead,
+                        merged,
+                        u32::try_from(size).unwrap_or(u32::MAX),
+                    )
                 }
             };
         d.reasons.push(format!(

@@ -4,15 +4,16 @@
 //!
 //! "The same place and problem" between different complainants is judged
 //! like a duplicate without the follow-up cue: the same region and
-//! category, no conflicting address numbers or kinds of problem, and the
-//! texts' bigram similarity at least `similarity`.
+//! category, a place named by both (阳光小区, 5号楼), no conflicting address
+//! numbers or kinds of problem, and the texts' bigram similarity at least
+//! `similarity`. Complaints that name no place never form an incident.
 //!
 //! When the threshold is reached, the earliest open case leads; the other
 //! earlier cases' work orders are merged into the lead's, and the new case
 //! joins without a work order of its own. Later complaints join the open
 //! incident the same way.
 
-use crate::duplicates::{compare, Matter};
+use crate::duplicates::{compare, share_a_place, Matter};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -59,20 +60,14 @@ pub enum Grouping {
     /// Not part of an incident: routed as usual.
     Alone,
     /// Joins an open incident.
-    Join {
-        incident_id: Uuid,
-        lead: Recent,
-    },
+    Join { incident_id: Uuid, lead: Recent },
     /// Forms a new incident led by `lead`; `merged` lose their own orders.
-    Form {
-        lead: Recent,
-        merged: Vec<Recent>,
-    },
+    Form { lead: Recent, merged: Vec<Recent> },
 }
 
 fn same_incident(settings: &IncidentSettings, a: &Matter, b: &Matter) -> bool {
     let c = compare(a, b);
-    !c.conflict() && c.same_category && c.text >= settings.similarity
+    !c.conflict() && c.same_category && c.text >= settings.similarity && share_a_place(a, b)
 }
 
 /// Groups `new` with `recent` (oldest first: the same region and category,
@@ -98,7 +93,9 @@ pub fn group(settings: &IncidentSettings, new: &Matter, recent: &[Recent]) -> Gr
     if settings.min_complaints < 2 || loose.len() + 1 < settings.min_complaints {
         return Grouping::Alone;
     }
-    let (lead, rest) = loose.split_first().map_or((None, &[][..]), |(l, r)| (Some(l), r));
+    let (lead, rest) = loose
+        .split_first()
+        .map_or((None, &[][..]), |(l, r)| (Some(l), r));
     match lead {
         Some(lead) => Grouping::Form {
             lead: (*lead).clone(),
@@ -140,7 +137,10 @@ mod tests {
     fn the_third_alike_complaint_forms_an_incident_led_by_the_first() {
         let s = IncidentSettings::default();
         let one = recent(1, "阳光小区3号楼暖气不热，室温只有14度");
-        assert_eq!(group(&s, &m(S), std::slice::from_ref(&one)), Grouping::Alone);
+        assert_eq!(
+            group(&s, &m(S), std::slice::from_ref(&one)),
+            Grouping::Alone
+        );
         let two = recent(2, "阳光小区3号楼整栋楼暖气都不热");
         match group(&s, &m(S), &[one.clone(), two.clone()]) {
             Grouping::Form { lead, merged } => {
@@ -161,12 +161,22 @@ mod tests {
         let mut member = recent(2, "阳光小区3号楼整栋楼暖气都不热");
         member.incident = Some(id);
         match group(&s, &m(S), &[lead.clone(), member]) {
-            Grouping::Join { incident_id, lead: l } => {
+            Grouping::Join {
+                incident_id,
+                lead: l,
+            } => {
                 assert_eq!(incident_id, id);
                 assert_eq!(l, lead);
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn complaints_naming_no_place_are_no_incident() {
+        let s = IncidentSettings::default();
+        let r = [recent(1, "暖气不热"), recent(2, "暖气不热，太冷了")];
+        assert_eq!(group(&s, &m("暖气不热"), &r), Grouping::Alone);
     }
 
     #[test]

@@ -58,7 +58,10 @@ pub enum Link {
     /// B: the same matter was concluded and the complainant did not object.
     Concluded(Earlier),
     /// 二次投诉: concluded, the complainant dissatisfied; handled by `department`.
-    SecondComplaint { earlier: Earlier, department: String },
+    SecondComplaint {
+        earlier: Earlier,
+        department: String,
+    },
 }
 
 /// Where a second complaint goes: one tier above the department that
@@ -83,9 +86,9 @@ pub fn link(
     new: &Matter,
     earlier: &[Earlier],
 ) -> Option<Link> {
-    let same = earlier.iter().find(|e| {
-        (e.in_progress() || e.concluded()) && is_duplicate(&e.matter, new, settings)
-    })?;
+    let same = earlier
+        .iter()
+        .find(|e| (e.in_progress() || e.concluded()) && is_duplicate(&e.matter, new, settings))?;
     Some(if same.in_progress() {
         Link::InProgress(same.clone())
     } else if same.dissatisfied {

@@ -167,20 +167,22 @@ pub async fn recent(
     Ok(rows
         .into_iter()
         .map(
-            |(case_id, case_number, facts, request, respondent, holder, open, incident, leads)| Recent {
-                case_id,
-                case_number,
-                matter: Matter {
-                    facts,
-                    request,
-                    respondent,
-                    region: region.to_owned(),
-                    category: category.to_owned(),
-                },
-                holder,
-                open,
-                incident,
-                leads,
+            |(case_id, case_number, facts, request, respondent, holder, open, incident, leads)| {
+                Recent {
+                    case_id,
+                    case_number,
+                    matter: Matter {
+                        facts,
+                        request,
+                        respondent,
+                        region: region.to_owned(),
+                        category: category.to_owned(),
+                    },
+                    holder,
+                    open,
+                    incident,
+                    leads,
+                }
             },
         )
         .collect())
@@ -218,11 +220,12 @@ pub async fn form_incident(
 
 /// One more complaint in the incident; its size now.
 pub async fn grow_incident(tx: &mut PgConnection, incident_id: Uuid) -> Result<u32, sqlx::Error> {
-    let size: i32 =
-        sqlx::query_scalar("UPDATE incidents SET size = size + 1 WHERE incident_id = $1 RETURNING size")
-            .bind(incident_id)
-            .fetch_one(tx)
-            .await?;
+    let size: i32 = sqlx::query_scalar(
+        "UPDATE incidents SET size = size + 1 WHERE incident_id = $1 RETURNING size",
+    )
+    .bind(incident_id)
+    .fetch_one(tx)
+    .await?;
     Ok(u32::try_from(size).unwrap_or(0))
 }
 

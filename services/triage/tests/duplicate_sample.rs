@@ -84,7 +84,10 @@ fn measure(file: &str, settings: &DuplicateSettings) -> (f64, f64, usize) {
     }
     let precision = f64::from(tp) / f64::from((tp + fp).max(1));
     let recall = f64::from(tp) / f64::from((tp + fn_).max(1));
-    println!("  pairs {} (label: (pairs, right)): {by_label:?}", sample.pairs.len());
+    println!(
+        "  pairs {} (label: (pairs, right)): {by_label:?}",
+        sample.pairs.len()
+    );
     println!(
         "  true positives {tp}, false positives {fp}, false negatives {fn_}, true negatives {tn}"
     );

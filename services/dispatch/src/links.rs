@@ -1,0 +1,112 @@
+//! What triage's links ask of dispatch (docs/triage.md):
+//! - a batch incident (批量投诉): the earlier members' orders are merged
+//!   into the lead's (the `merged` step), and the lead's holder is told the
+//!   incident grew (a `HANDOVER_INCIDENT` copy in its queue);
+//! - a complaint not accepted because the same matter is in progress (A):
+//!   the holder of the earlier case is nudged (催办, a `HANDOVER_NUDGE` copy
+//!   in its queue, and a line in the order's history).
+
+use crate::engine::Engine;
+use crate::error::DispatchError;
+use crate::orders;
+use crate::workflow::machine::Actor;
+use crate::workflow::Command;
+use chrono::{SubsecRound, Utc};
+use complaints_proto::v1::{CaseNotAccepted, Handover, Incident};
+use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
+use mesh_kit::{events, outbox};
+use prost::Message;
+use sqlx::PgConnection;
+
+/// A storage or upstream failure is retried; anything else is the event's
+/// fault and is parked with the reason.
+fn handle_error(what: &str, err: DispatchError) -> HandleError {
+    match err {
+        DispatchError::Db(err) => HandleError::Retry(err.into()),
+        DispatchError::Upstream(msg) => HandleError::Retry(anyhow::anyhow!(msg)),
+        other => HandleError::Reject(format!("{what}: {other}")),
+    }
+}
+
+/// Merges the incident's earlier members into the lead and tells the lead's
+/// holder; the joining case gets no order of its own.
+pub async fn join_incident(
+    engine: &Engine,
+    tx: &mut PgConnection,
+    case_number: &str,
+    incident: &Incident,
+) -> Result<(), HandleError> {
+    let centre = engine.network.centre().code.clone();
+    for member in &incident.merged_case_numbers {
+        let merge = Command::Merge {
+            lead_case_number: incident.lead_case_number.clone(),
+            incident_size: incident.size,
+        };
+        match engine
+            .apply(tx, member, Actor::Department(centre.clone()), merge)
+            .await
+        {
+            Ok(_) => {}
+            // Concluded or closed meanwhile: its complainant waits for the
+            // callback; the incident goes on without merging it.
+            Err(DispatchError::Rejected(why)) => {
+                tracing::info!(%member, %why, "not merged into the incident");
+            }
+            Err(err) => return Err(handle_error("merge", err)),
+        }
+    }
+    let lead = orders::lock(tx, &incident.lead_case_number)
+        .await?
+        .ok_or_else(|| {
+            HandleError::Reject(format!(
+                "no work order for the incident's lead {}",
+                incident.lead_case_number
+            ))
+        })?;
+    let now = Utc::now().trunc_subsecs(6);
+    let detail = format!(
+        "batch incident: {case_number} joined; {} complaints now handled by this order",
+        incident.size
+    );
+    orders::record_step(tx, &lead, now, "incident_joined", "triage", &detail).await?;
+    let copy = lead.queued(&engine.subjects, &lead.holder, Handover::Incident, false);
+    outbox::enqueue_many(tx, vec![copy]).await?;
+    tracing::info!(%case_number, lead = %incident.lead_case_number, size = incident.size, "joined a batch incident");
+    Ok(())
+}
+
+/// Nudges the holder of the open case a repeated complaint was linked to.
+pub const NUDGE_CONSUMER: ConsumerSpec = ConsumerSpec::new(
+    events::triage::STREAM,
+    "dispatch-nudges",
+    events::triage::CASE_NOT_ACCEPTED,
+);
+
+#[derive(Clone)]
+pub struct NudgeHandler {
+    pub engine: Engine,
+}
+
+impl Handler for NudgeHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let e =
+            CaseNotAccepted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
+        if e.reason != "A" || e.linked_case_number.is_empty() {
+            return Ok(());
+        }
+        let case_number = e.header.map(|h| h.case_number).unwrap_or_default();
+        let Some(order) = orders::lock(tx, &e.linked_case_number).await? else {
+            return Err(HandleError::Reject(format!(
+                "no work order for {}, which {case_number} was linked to",
+                e.linked_case_number
+            )));
+        };
+        let now = Utc::now().trunc_subsecs(6);
+        let detail = format!("催办: the complainant asked again ({case_number})");
+        orders::record_step(tx, &order, now, "nudged", "complainant", &detail).await?;
+        let copy = order.queued(&self.engine.subjects, &order.holder, Handover::Nudge, false);
+        outbox::enqueue_many(tx, vec![copy]).await?;
+        tracing::info!(case_number = %order.case_number, holder = %order.holder, repeated = %case_number, "holder nudged");
+        Ok(())
+    }
+}
