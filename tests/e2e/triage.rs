@@ -576,5 +576,35 @@ async fn linked_cases(mesh: &TestMesh) -> anyhow::Result<()> {
         .timeline
         .iter()
         .any(|t| t.detail.contains(&numbers[3]) && t.detail.contains("4 complaints")));
+
+    // Reporting counts them: one second complaint, two cases that joined an
+    // incident, one order merged.
+    let mut reporting = complaints_proto::v1::reporting_client::ReportingClient::new(
+        mesh.channel("reporting").await?,
+    );
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).context("offset")?)
+        .date_naive();
+    let mut seen = (0, 0, 0);
+    for _ in 0..100 {
+        let r = reporting
+            .get_report(complaints_proto::v1::GetReportRequest {
+                period: complaints_proto::v1::ReportPeriod::Monthly as i32,
+                date: today.to_string(),
+                department: String::new(),
+            })
+            .await?
+            .into_inner();
+        seen = (
+            r.figure("second_complaints"),
+            r.figure("incident_members"),
+            r.figure("merged"),
+        );
+        if seen == (1, 2, 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, (1, 2, 1));
     Ok(())
 }

@@ -179,6 +179,14 @@ pub fn fold(subject: &str, payload: &[u8], offset: FixedOffset) -> Result<Folded
         cube.add("kind", label_of::<Kind>(e.kind), 1);
         cube.add("region", e.region.clone(), 1);
         cube.add("severity", severity.clone(), 1);
+        if !e.linked_case_id.is_empty() {
+            // 二次投诉
+            cube.add("metric", "second_complaints", 1);
+        }
+        if e.incident.is_some() {
+            // Joined a batch incident (批量投诉) without an order of its own.
+            cube.add("metric", "incident_members", 1);
+        }
         f.case = Some((
             case_id,
             number,
@@ -251,6 +259,7 @@ pub fn fold(subject: &str, payload: &[u8], offset: FixedOffset) -> Result<Folded
             }
             "returned" => cube.add("metric", "returned", 1),
             "withdrawn" => cube.add("metric", "withdrawn", 1),
+            "merged" => cube.add("metric", "merged", 1),
             "review_requested" => cube.add("metric", "reviews", 1),
             _ => {}
         }

@@ -206,7 +206,7 @@ pub fn html(r: &Report, jurisdiction: &str) -> String {
     out.push_str("</section>");
     let _ = write!(
         out,
-        "<p class=\"note\">受理率 acceptance {} · 90% of cases concluded within {} h · not accepted {} · returned {} · reopened {} · escalated {} · withdrawn {}</p>",
+        "<p class=\"note\">受理率 acceptance {} · 90% of cases concluded within {} h · not accepted {} · returned {} · reopened {} · escalated {} · withdrawn {} · 二次投诉 second complaints {} · 批量投诉 joined incidents {} (orders merged {})</p>",
         pct(rates.acceptance_rate),
         rates.p90_handling_hours,
         figure("not_accepted"),
@@ -214,6 +214,9 @@ pub fn html(r: &Report, jurisdiction: &str) -> String {
         figure("reopened"),
         figure("escalated"),
         figure("withdrawn"),
+        figure("second_complaints"),
+        figure("incident_members"),
+        figure("merged"),
     );
     let dimension = |d: &str| -> Vec<(String, u64)> {
         r.counts

@@ -167,7 +167,7 @@ fn item(c: &CaseRow, note: String) -> CaseItem {
 }
 
 /// The figures of a report, in order.
-pub const FIGURES: [&str; 15] = [
+pub const FIGURES: [&str; 18] = [
     "registered",
     "not_accepted",
     "routed",
@@ -183,6 +183,9 @@ pub const FIGURES: [&str; 15] = [
     "returned",
     "withdrawn",
     "reviews",
+    "second_complaints",
+    "incident_members",
+    "merged",
 ];
 
 /// Builds the report of `period` holding `date` for `department`'s subtree
