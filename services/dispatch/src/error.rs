@@ -24,6 +24,19 @@ pub enum DispatchError {
     Queue(String),
 }
 
+impl DispatchError {
+    /// For a consumer: a storage or upstream failure is retried; anything
+    /// else is the event's fault and is parked with `what` and the reason.
+    pub fn into_handle_error(self, what: &str) -> mesh_kit::consumer::HandleError {
+        use mesh_kit::consumer::HandleError;
+        match self {
+            DispatchError::Db(err) => HandleError::Retry(err.into()),
+            DispatchError::Upstream(msg) => HandleError::Retry(anyhow::anyhow!(msg)),
+            other => HandleError::Reject(format!("{what}: {other}")),
+        }
+    }
+}
+
 impl From<FieldError> for DispatchError {
     fn from(err: FieldError) -> Self {
         DispatchError::InvalidField {

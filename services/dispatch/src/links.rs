@@ -18,14 +18,25 @@ use mesh_kit::{events, outbox};
 use prost::Message;
 use sqlx::PgConnection;
 
-/// A storage or upstream failure is retried; anything else is the event's
-/// fault and is parked with the reason.
-fn handle_error(what: &str, err: DispatchError) -> HandleError {
-    match err {
-        DispatchError::Db(err) => HandleError::Retry(err.into()),
-        DispatchError::Upstream(msg) => HandleError::Retry(anyhow::anyhow!(msg)),
-        other => HandleError::Reject(format!("{what}: {other}")),
-    }
+/// Writes `detail` in the history of `case_number`'s order and puts a copy
+/// of the order, marked `handover`, in its holder's queue.
+async fn tell_holder(
+    engine: &Engine,
+    tx: &mut PgConnection,
+    case_number: &str,
+    handover: Handover,
+    step: &str,
+    actor: &str,
+    detail: &str,
+) -> Result<String, HandleError> {
+    let order = orders::lock(tx, case_number)
+        .await?
+        .ok_or_else(|| HandleError::Reject(format!("no work order for {case_number}: {detail}")))?;
+    let now = Utc::now().trunc_subsecs(6);
+    orders::record_step(tx, &order, now, step, actor, detail).await?;
+    let copy = order.queued(&engine.subjects, &order.holder, handover, false);
+    outbox::enqueue_many(tx, vec![copy]).await?;
+    Ok(order.holder)
 }
 
 /// Merges the incident's earlier members into the lead and tells the lead's
@@ -52,25 +63,23 @@ pub async fn join_incident(
             Err(DispatchError::Rejected(why)) => {
                 tracing::info!(%member, %why, "not merged into the incident");
             }
-            Err(err) => return Err(handle_error("merge", err)),
+            Err(err) => return Err(err.into_handle_error("merge")),
         }
     }
-    let lead = orders::lock(tx, &incident.lead_case_number)
-        .await?
-        .ok_or_else(|| {
-            HandleError::Reject(format!(
-                "no work order for the incident's lead {}",
-                incident.lead_case_number
-            ))
-        })?;
-    let now = Utc::now().trunc_subsecs(6);
     let detail = format!(
         "batch incident: {case_number} joined; {} complaints now handled by this order",
         incident.size
     );
-    orders::record_step(tx, &lead, now, "incident_joined", "triage", &detail).await?;
-    let copy = lead.queued(&engine.subjects, &lead.holder, Handover::Incident, false);
-    outbox::enqueue_many(tx, vec![copy]).await?;
+    tell_holder(
+        engine,
+        tx,
+        &incident.lead_case_number,
+        Handover::Incident,
+        "incident_joined",
+        "triage",
+        &detail,
+    )
+    .await?;
     tracing::info!(%case_number, lead = %incident.lead_case_number, size = incident.size, "joined a batch incident");
     Ok(())
 }
@@ -95,18 +104,18 @@ impl Handler for NudgeHandler {
             return Ok(());
         }
         let case_number = e.header.map(|h| h.case_number).unwrap_or_default();
-        let Some(order) = orders::lock(tx, &e.linked_case_number).await? else {
-            return Err(HandleError::Reject(format!(
-                "no work order for {}, which {case_number} was linked to",
-                e.linked_case_number
-            )));
-        };
-        let now = Utc::now().trunc_subsecs(6);
         let detail = format!("催办: the complainant asked again ({case_number})");
-        orders::record_step(tx, &order, now, "nudged", "complainant", &detail).await?;
-        let copy = order.queued(&self.engine.subjects, &order.holder, Handover::Nudge, false);
-        outbox::enqueue_many(tx, vec![copy]).await?;
-        tracing::info!(case_number = %order.case_number, holder = %order.holder, repeated = %case_number, "holder nudged");
+        let holder = tell_holder(
+            &self.engine,
+            tx,
+            &e.linked_case_number,
+            Handover::Nudge,
+            "nudged",
+            "complainant",
+            &detail,
+        )
+        .await?;
+        tracing::info!(case_number = %e.linked_case_number, %holder, repeated = %case_number, "holder nudged");
         Ok(())
     }
 }

@@ -3,7 +3,6 @@
 //! closed case. The step goes through the same workflow as every other.
 
 use crate::engine::Engine;
-use crate::error::DispatchError;
 use crate::workflow::machine::Actor;
 use crate::workflow::Command;
 use complaints_proto::v1::ReviewRequested;
@@ -31,18 +30,12 @@ impl Handler for ReviewHandler {
         let command = Command::RequestReview {
             reason: review.reason,
         };
-        match self
-            .engine
+        // A refusal (the order cannot take a review now) is parked for an
+        // operator.
+        self.engine
             .apply(tx, &case_number, Actor::Complainant, command)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(DispatchError::Db(err)) => Err(HandleError::Retry(err.into())),
-            Err(DispatchError::Upstream(msg)) => Err(HandleError::Retry(anyhow::anyhow!(msg))),
-            // The order cannot take a review now: park it for an operator.
-            Err(other) => Err(HandleError::Reject(format!(
-                "review of {case_number} refused: {other}"
-            ))),
-        }
+            .map(|_| ())
+            .map_err(|err| err.into_handle_error(&format!("review of {case_number} refused")))
     }
 }

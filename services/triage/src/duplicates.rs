@@ -86,6 +86,10 @@ pub struct Comparison {
     /// Both name the same respondent, or one names none.
     pub same_respondent: bool,
     pub same_category: bool,
+    /// Both name a place in common: a place name, or the same numbered part
+    /// of an address (5号楼). Complaints that name no place ("暖气不热")
+    /// share none.
+    pub shared_place: bool,
 }
 
 impl Comparison {
@@ -340,22 +344,6 @@ fn places(normalised: &str) -> BTreeSet<String> {
     out
 }
 
-/// Whether two complaints name a place in common: a place name, or the
-/// same numbered part of an address (5号楼). Complaints that name no place
-/// ("暖气不热") are never about one place.
-pub fn share_a_place(a: &Matter, b: &Matter) -> bool {
-    let ta = normalise(&format!("{}{}", a.facts, a.request));
-    let tb = normalise(&format!("{}{}", b.facts, b.request));
-    if !places(&ta).is_disjoint(&places(&tb)) {
-        return true;
-    }
-    let (pa, pb) = (address_parts(&ta), address_parts(&tb));
-    pa.iter().any(|(kind, numbers)| {
-        pb.get(kind)
-            .is_some_and(|other| !other.is_disjoint(numbers))
-    })
-}
-
 /// The kinds of problem a text names.
 fn problems(normalised: &str) -> BTreeSet<&'static str> {
     PROBLEMS
@@ -412,6 +400,11 @@ pub fn compare(a: &Matter, b: &Matter) -> Comparison {
                 &bigram_counts(&normalise(&b.respondent)),
             ) >= 0.5,
         same_category: a.category == b.category,
+        shared_place: !places(&ta).is_disjoint(&places(&tb))
+            || pa.iter().any(|(kind, numbers)| {
+                pb.get(kind)
+                    .is_some_and(|other| !other.is_disjoint(numbers))
+            }),
     }
 }
 

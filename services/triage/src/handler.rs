@@ -148,30 +148,17 @@ impl Handler for TriageHandler {
             matters::lock(tx, &format!("complainant {}", case.complainant_key)).await?;
             let since = received_at - Duration::days(i64::from(rules.duplicates.lookback_days));
             let earlier = matters::earlier(tx, &case.complainant_key, since).await?;
-            match crate::links::link(&self.network, &rules.duplicates, &matter, &earlier) {
-                None => {}
-                Some(Link::InProgress(e)) => {
-                    let refused = crate::acceptance::earlier_case(
-                        &rules.acceptance.replies,
-                        &case_number,
-                        &e,
-                        true,
-                    );
-                    return self
-                        .not_accepted(tx, case_id, &case, &d, refused, Some(&e))
-                        .await;
-                }
-                Some(Link::Concluded(e)) => {
-                    let refused = crate::acceptance::earlier_case(
-                        &rules.acceptance.replies,
-                        &case_number,
-                        &e,
-                        false,
-                    );
-                    return self
-                        .not_accepted(tx, case_id, &case, &d, refused, Some(&e))
-                        .await;
-                }
+            // A repeat of a case in progress (A) or concluded (B) is not
+            // accepted; a second complaint is routed on, up the tree.
+            let repeated = match crate::links::link(
+                &self.network,
+                &rules.duplicates,
+                &matter,
+                &earlier,
+            ) {
+                None => None,
+                Some(Link::InProgress(e)) => Some((e, true)),
+                Some(Link::Concluded(e)) => Some((e, false)),
                 Some(Link::SecondComplaint {
                     earlier,
                     department,
@@ -186,7 +173,19 @@ impl Handler for TriageHandler {
                     d.mode = HandlingMode::Assigned;
                     d.severity = Severity::Major;
                     linked = Some(earlier);
+                    None
                 }
+            };
+            if let Some((e, in_progress)) = repeated {
+                let refused = crate::acceptance::earlier_case(
+                    &rules.acceptance.replies,
+                    &case_number,
+                    &e,
+                    in_progress,
+                );
+                return self
+                    .not_accepted(tx, case_id, &case, &d, refused, Some(&e))
+                    .await;
             }
         }
 

@@ -13,7 +13,7 @@
 //! joins without a work order of its own. Later complaints join the open
 //! incident the same way.
 
-use crate::duplicates::{compare, share_a_place, Matter};
+use crate::duplicates::{compare, Matter};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -67,7 +67,7 @@ pub enum Grouping {
 
 fn same_incident(settings: &IncidentSettings, a: &Matter, b: &Matter) -> bool {
     let c = compare(a, b);
-    !c.conflict() && c.same_category && c.text >= settings.similarity && share_a_place(a, b)
+    !c.conflict() && c.same_category && c.shared_place && c.text >= settings.similarity
 }
 
 /// Groups `new` with `recent` (oldest first: the same region and category,
