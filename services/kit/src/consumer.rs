@@ -12,6 +12,7 @@
 //! `deadletter.v1.<service>` with the reason, and the original is `Term`ed so
 //! it never blocks its stream.
 
+use crate::broker::{self, Epochs, Since};
 use crate::config::Subjects;
 use crate::outbox::OutboxWaker;
 use crate::shutdown::Shutdown;
@@ -146,7 +147,7 @@ impl<H: Handler> Consumer<H> {
 
     async fn consume(&self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let stream_name = self.subjects.stream(self.spec.stream);
-        let stream = self.js.get_stream(&stream_name).await?;
+        let mut stream = self.js.get_stream(&stream_name).await?;
         let config = pull::Config {
             durable_name: Some(self.spec.durable.to_owned()),
             filter_subject: self.subjects.subject(self.spec.filter),
@@ -155,13 +156,27 @@ impl<H: Handler> Consumer<H> {
             max_deliver: -1,
             ..Default::default()
         };
+        // A new broker process may have lost its last writes, and this
+        // consumer's position with them, or kept a position ahead of what
+        // it kept (kit broker.rs).
+        let epochs = Epochs::new(self.pool.clone(), self.spec.durable);
+        let server = broker::server_id(&self.js);
+        if let Since::Restarted { last_seen } = epochs.since(&server).await? {
+            broker::rewind(&mut stream, &config, last_seen).await?;
+        }
+        epochs.record(&server).await?;
         let mut consumer = stream
             .get_or_create_consumer(self.spec.durable, config.clone())
             .await?;
         let existing = consumer.cached_info().config.clone();
         if existing.max_deliver != config.max_deliver || existing.ack_wait != config.ack_wait {
-            // Limits are updated in place (2.9 allows it); the position stays.
-            consumer = stream.create_consumer(config.clone()).await?;
+            // Limits are updated in place (2.9 allows it); the position
+            // stays, and so does the start a rewind gave.
+            let update = pull::Config {
+                deliver_policy: existing.deliver_policy,
+                ..config.clone()
+            };
+            consumer = stream.create_consumer(update).await?;
         }
         let existing = existing.filter_subject;
         if existing != config.filter_subject {
@@ -183,11 +198,22 @@ impl<H: Handler> Consumer<H> {
 
         let mut messages = consumer.messages().await?;
         tracing::info!(consumer = self.spec.durable, stream = %stream_name, "consuming");
+        let mut heartbeat = tokio::time::interval(broker::HEARTBEAT);
         loop {
             // Between messages only: a message being handled is finished
             // before the consumer stops.
             let next = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
+                _ = heartbeat.tick() => {
+                    if broker::server_id(&self.js) != server {
+                        // Start again: the new server may need a rewind.
+                        anyhow::bail!("the NATS server restarted");
+                    }
+                    if let Err(err) = epochs.record(&server).await {
+                        tracing::warn!(error = %err, "recording the broker epoch failed");
+                    }
+                    continue;
+                }
                 next = messages.next() => next,
             };
             let Some(message) = next else {

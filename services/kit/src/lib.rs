@@ -9,6 +9,8 @@
 //! - [`db`]: Postgres pools bound to one schema, and migrations per schema.
 //! - [`nats`]: connecting to NATS, declaring streams.
 //! - [`events`]: stream and subject names of every event.
+//! - [`broker`]: surviving a NATS server that lost its last writes
+//!   (re-publishing the outbox window, rewinding consumers).
 //! - [`outbox`]: the transactional outbox and its relay to JetStream.
 //! - [`consumer`]: durable pull consumers with exactly-once effects
 //!   (idempotent handling in the same transaction as the effect).
@@ -21,6 +23,7 @@
 //!   task set a service runs until it stops.
 //! - [`time`]: conversions between protobuf timestamps and chrono.
 
+pub mod broker;
 pub mod config;
 pub mod consumer;
 pub mod db;

@@ -8,8 +8,9 @@ use async_nats::jetstream::{self, stream};
 use std::time::Duration;
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a duplicate publish.
-/// It must outlast the outbox's re-publish window.
-const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// It must outlast the outbox's re-publish window
+/// ([`crate::broker::REPUBLISH_WINDOW`]).
+pub(crate) const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 /// How long events are kept in a stream: without limit (zero). The streams
 /// are the record that reporting rebuilds its rollups from and verifies any

@@ -10,8 +10,11 @@
 //!
 //! Sent rows are kept for [`RelaySettings::keep_sent`] before they are
 //! deleted, so they can be published again if the broker loses its latest
-//! writes.
+//! writes: when the relay finds a new broker process, it publishes again
+//! what it sent in the [`crate::broker::REPUBLISH_WINDOW`] before it last
+//! saw the old one alive (kit broker.rs).
 
+use crate::broker::{self, Epochs, Since};
 use crate::shutdown::Shutdown;
 use async_nats::jetstream::{self, message::PublishMessage};
 use prost::Message;
@@ -145,13 +148,20 @@ impl Relay {
 
     /// Runs until shutdown, then sends what is left and returns.
     pub async fn run(self, shutdown: Shutdown) {
+        let epochs = Epochs::new(self.pool.clone(), broker::RELAY);
+        // The server this relay has made sure of; empty until then, and
+        // nothing is purged before (the rows may be needed again).
+        let mut server = String::new();
+        self.check_broker(&epochs, &mut server).await;
         let mut purge = tokio::time::interval(Duration::from_secs(60));
+        let mut heartbeat = tokio::time::interval(broker::HEARTBEAT);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.settings.poll_interval) => {}
-                _ = purge.tick() => self.purge_sent().await,
+                _ = heartbeat.tick() => self.check_broker(&epochs, &mut server).await,
+                _ = purge.tick(), if !server.is_empty() => self.purge_sent().await,
             }
             self.drain().await;
         }
@@ -188,8 +198,21 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        self.publish(rows).await?;
+        sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::debug!(count = ids.len(), "outbox batch published");
+        Ok(ids.len())
+    }
+
+    /// Publishes rows with their event ids and waits for every ack;
+    /// returns how many the broker stored (the others it already had).
+    async fn publish(&self, rows: Vec<OutboxRow>) -> Result<usize, RelayError> {
         let mut acks = Vec::with_capacity(rows.len());
-        let mut ids = Vec::with_capacity(rows.len());
         for row in rows {
             let mut publish = PublishMessage::build()
                 .payload(row.payload.into())
@@ -198,18 +221,75 @@ impl Relay {
                 publish = publish.header(crate::nats::TRACEPARENT_HEADER, tp.as_str());
             }
             acks.push(self.js.send_publish(row.subject, publish).await?);
-            ids.push(row.id);
         }
+        let mut stored = 0;
         for ack in acks {
-            ack.await?;
+            if !ack.await?.duplicate {
+                stored += 1;
+            }
         }
-        sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)")
-            .bind(&ids)
-            .execute(&mut *tx)
+        Ok(stored)
+    }
+
+    /// Makes sure of the broker: when it is another process than the one
+    /// this relay last worked with, publishes the recent window again.
+    /// Then records the server as seen alive now (the heartbeat). Failures
+    /// leave `server` as it was, so the next heartbeat tries again.
+    async fn check_broker(&self, epochs: &Epochs, server: &mut String) {
+        let now = broker::server_id(&self.js);
+        if now.is_empty() {
+            return;
+        }
+        if *server != now {
+            match epochs.since(&now).await {
+                Ok(Since::Restarted { last_seen }) => {
+                    if let Err(err) = self.republish(last_seen).await {
+                        tracing::warn!(error = %err, "re-publishing after a broker restart failed, will retry");
+                        return;
+                    }
+                }
+                Ok(Since::First | Since::Same) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, "reading the broker epoch failed");
+                    return;
+                }
+            }
+        }
+        match epochs.record(&now).await {
+            Ok(()) => *server = now,
+            Err(err) => tracing::warn!(error = %err, "recording the broker epoch failed"),
+        }
+    }
+
+    /// Publishes again, in id order, every row sent from
+    /// [`broker::REPUBLISH_WINDOW`] before `last_seen` on, with its event
+    /// id: JetStream drops the ones it kept and stores the ones it lost.
+    async fn republish(&self, last_seen: chrono::DateTime<chrono::Utc>) -> Result<(), RelayError> {
+        let from = last_seen
+            - chrono::Duration::from_std(broker::REPUBLISH_WINDOW).unwrap_or_default();
+        let (mut after, mut sent, mut stored) = (0_i64, 0_usize, 0_usize);
+        loop {
+            let rows: Vec<OutboxRow> = sqlx::query_as(
+                "SELECT id, event_id, subject, payload, traceparent FROM outbox \
+                 WHERE sent_at >= $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(from)
+            .bind(after)
+            .bind(self.settings.batch_size)
+            .fetch_all(&self.pool)
             .await?;
-        tx.commit().await?;
-        tracing::debug!(count = ids.len(), "outbox batch published");
-        Ok(ids.len())
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            sent += rows.len();
+            stored += self.publish(rows).await?;
+        }
+        tracing::warn!(
+            republished = sent,
+            lost_by_broker = stored,
+            since = %from,
+            "broker restarted: recent events published again"
+        );
+        Ok(())
     }
 
     async fn purge_sent(&self) {
