@@ -380,27 +380,67 @@ fn conflict<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
     !a.is_empty() && !b.is_empty() && a.is_disjoint(b)
 }
 
+/// What [`compare`] reads of a matter, worked out once: a new complaint is
+/// compared with many earlier ones, and its text need not be read again
+/// for each.
+#[derive(Debug, Clone)]
+pub struct Features {
+    region: String,
+    category: String,
+    bigrams: HashMap<(char, char), f64>,
+    address: BTreeMap<&'static str, BTreeSet<u32>>,
+    places: BTreeSet<String>,
+    problems: BTreeSet<&'static str>,
+    follow_up: bool,
+    /// Bigrams of the respondent; `None` when none is named.
+    respondent: Option<HashMap<(char, char), f64>>,
+}
+
+impl Features {
+    pub fn of(m: &Matter) -> Self {
+        let text = normalise(&format!("{}{}", m.facts, m.request));
+        Features {
+            region: m.region.clone(),
+            category: m.category.clone(),
+            bigrams: bigram_counts(&text),
+            address: address_parts(&text),
+            places: places(&text),
+            problems: problems(&text),
+            follow_up: FOLLOW_UP.iter().any(|w| text.contains(w)),
+            respondent: (!m.respondent.trim().is_empty())
+                .then(|| bigram_counts(&normalise(&m.respondent))),
+        }
+    }
+
+    /// Whether the text names a place or a numbered address part: without
+    /// one, two complaints can never share a place.
+    pub fn names_a_place(&self) -> bool {
+        !self.places.is_empty() || !self.address.is_empty()
+    }
+}
+
 /// Compares two matters.
 pub fn compare(a: &Matter, b: &Matter) -> Comparison {
-    let ta = normalise(&format!("{}{}", a.facts, a.request));
-    let tb = normalise(&format!("{}{}", b.facts, b.request));
-    let (pa, pb) = (address_parts(&ta), address_parts(&tb));
+    compare_features(&Features::of(a), &Features::of(b))
+}
+
+/// Compares two matters' features (`b` is the later complaint).
+pub fn compare_features(a: &Features, b: &Features) -> Comparison {
+    let (pa, pb) = (&a.address, &b.address);
     Comparison {
-        text: cosine(&bigram_counts(&ta), &bigram_counts(&tb)),
+        text: cosine(&a.bigrams, &b.bigrams),
         address_conflict: pa
             .iter()
             .any(|(kind, numbers)| pb.get(kind).is_some_and(|other| other.is_disjoint(numbers))),
-        problem_conflict: conflict(&problems(&ta), &problems(&tb)),
+        problem_conflict: conflict(&a.problems, &b.problems),
         same_region: a.region == b.region,
-        follow_up: FOLLOW_UP.iter().any(|w| tb.contains(w)),
-        same_respondent: a.respondent.trim().is_empty()
-            || b.respondent.trim().is_empty()
-            || cosine(
-                &bigram_counts(&normalise(&a.respondent)),
-                &bigram_counts(&normalise(&b.respondent)),
-            ) >= 0.5,
+        follow_up: b.follow_up,
+        same_respondent: match (&a.respondent, &b.respondent) {
+            (Some(ra), Some(rb)) => cosine(ra, rb) >= 0.5,
+            _ => true,
+        },
         same_category: a.category == b.category,
-        shared_place: !places(&ta).is_disjoint(&places(&tb))
+        shared_place: !a.places.is_disjoint(&b.places)
             || pa.iter().any(|(kind, numbers)| {
                 pb.get(kind)
                     .is_some_and(|other| !other.is_disjoint(numbers))
@@ -410,7 +450,12 @@ pub fn compare(a: &Matter, b: &Matter) -> Comparison {
 
 /// Whether `b` is the same matter as `a`.
 pub fn is_duplicate(a: &Matter, b: &Matter, settings: &DuplicateSettings) -> bool {
-    let c = compare(a, b);
+    same_matter(&Features::of(a), &Features::of(b), settings)
+}
+
+/// [`is_duplicate`] on features worked out before.
+pub fn same_matter(a: &Features, b: &Features, settings: &DuplicateSettings) -> bool {
+    let c = compare_features(a, b);
     !c.conflict() && c.score(settings) >= settings.threshold
 }
 

@@ -13,7 +13,7 @@
 //! joins without a work order of its own. Later complaints join the open
 //! incident the same way.
 
-use crate::duplicates::{compare, Matter};
+use crate::duplicates::{compare_features, Features, Matter};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -65,17 +65,22 @@ pub enum Grouping {
     Form { lead: Recent, merged: Vec<Recent> },
 }
 
-fn same_incident(settings: &IncidentSettings, a: &Matter, b: &Matter) -> bool {
-    let c = compare(a, b);
+fn same_incident(settings: &IncidentSettings, a: &Matter, b: &Features) -> bool {
+    let c = compare_features(&Features::of(a), b);
     !c.conflict() && c.same_category && c.shared_place && c.text >= settings.similarity
 }
 
 /// Groups `new` with `recent` (oldest first: the same region and category,
 /// within the window).
 pub fn group(settings: &IncidentSettings, new: &Matter, recent: &[Recent]) -> Grouping {
+    let new = Features::of(new);
+    if !new.names_a_place() {
+        // An incident's complaints share a place; this one names none.
+        return Grouping::Alone;
+    }
     let alike: Vec<&Recent> = recent
         .iter()
-        .filter(|r| r.open && same_incident(settings, &r.matter, new))
+        .filter(|r| r.open && same_incident(settings, &r.matter, &new))
         .collect();
     // An open incident one of them belongs to: join it, under its lead.
     if let Some(incident_id) = alike.iter().find_map(|r| r.incident) {

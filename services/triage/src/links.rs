@@ -16,7 +16,7 @@
 //! Withdrawn and merged cases are not candidates: a complainant may raise a
 //! withdrawn matter again, and a merged one lives on in its incident's lead.
 
-use crate::duplicates::{is_duplicate, DuplicateSettings, Matter};
+use crate::duplicates::{same_matter, DuplicateSettings, Features, Matter};
 use mesh_kit::network::Network;
 
 /// One of the complainant's earlier cases, as triage follows it.
@@ -86,9 +86,10 @@ pub fn link(
     new: &Matter,
     earlier: &[Earlier],
 ) -> Option<Link> {
-    let same = earlier
-        .iter()
-        .find(|e| (e.in_progress() || e.concluded()) && is_duplicate(&e.matter, new, settings))?;
+    let new = Features::of(new);
+    let same = earlier.iter().find(|e| {
+        (e.in_progress() || e.concluded()) && same_matter(&Features::of(&e.matter), &new, settings)
+    })?;
     Some(if same.in_progress() {
         Link::InProgress(same.clone())
     } else if same.dissatisfied {
