@@ -11,12 +11,22 @@
 //! `max_deliver` attempts) a copy goes to the dead-letter subject
 //! `deadletter.v1.<service>` with the reason, and the original is `Term`ed so
 //! it never blocks its stream.
+//!
+//! A dead letter replayed by an operator (`complaintctl dead-letters
+//! replay`) comes back on its original subject under a fresh `Nats-Msg-Id`,
+//! with the event id in `Mesh-Event-Id` and the consumer it is for in
+//! `Mesh-Replay-For` ([`crate::events::replay`]). The runner keys
+//! idempotency on [`event_id`], so a consumer that handled the event before
+//! finds it recorded, and the other consumers of the stream acknowledge the
+//! copy without looking at it.
 
 use crate::broker::{self, Epochs, Since};
 use crate::config::Subjects;
+use crate::events::{dead_letter, replay};
 use crate::outbox::OutboxWaker;
 use crate::shutdown::Shutdown;
 use async_nats::jetstream::{self, consumer::pull, message::PublishMessage, AckKind};
+use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::StreamExt;
 use sqlx::{PgConnection, PgPool};
@@ -49,10 +59,36 @@ impl HandleError {
     }
 }
 
+/// The event id of a message: its `Mesh-Event-Id` header when it is a
+/// replayed dead letter, else its `Nats-Msg-Id` (see
+/// [`replay::event_id`]).
+pub fn event_id(headers: Option<&HeaderMap>) -> Option<Uuid> {
+    let get = |name: &str| headers.and_then(|h| h.get(name)).map(|v| v.as_str());
+    replay::event_id(
+        get(replay::EVENT_ID_HEADER),
+        get(crate::nats::MSG_ID_HEADER),
+    )
+}
+
+/// Whether a message is a replayed dead letter: a second copy of an event
+/// already in its stream. Whoever reads a stream raw (reporting's check)
+/// skips it; consumers handle it through [`event_id`].
+pub fn is_replay(headers: Option<&HeaderMap>) -> bool {
+    headers.is_some_and(|h| h.get(replay::EVENT_ID_HEADER).is_some())
+}
+
+/// Whether consumer `durable` should handle a message: yes, unless it is a
+/// replay for another consumer.
+fn is_for(headers: Option<&HeaderMap>, durable: &str) -> bool {
+    headers
+        .and_then(|h| h.get(replay::FOR_HEADER))
+        .is_none_or(|target| target.as_str() == durable)
+}
+
 /// One delivered event.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// The event id (`Nats-Msg-Id`).
+    /// The event id (`Nats-Msg-Id`, or `Mesh-Event-Id` on a replay).
     pub event_id: Uuid,
     /// Subject without the deployment prefix, e.g. `intake.v1.case_registered`.
     pub subject: String,
@@ -230,9 +266,15 @@ impl<H: Handler> Consumer<H> {
         let traceparent = headers
             .and_then(|h| h.get(crate::nats::TRACEPARENT_HEADER))
             .map(|v| v.as_str().to_owned());
-        let event_id = headers
-            .and_then(|h| h.get(crate::nats::MSG_ID_HEADER))
-            .and_then(|v| Uuid::parse_str(v.as_str()).ok());
+        if !is_for(headers, self.spec.durable) {
+            // A dead letter replayed for another consumer of this stream.
+            tracing::debug!(consumer = self.spec.durable, subject = %subject, "replay for another consumer, skipped");
+            if let Err(err) = message.ack().await {
+                tracing::warn!(error = %err, "ack failed");
+            }
+            return;
+        }
+        let event_id = event_id(headers);
         let span = tracing::info_span!(
             "consume",
             consumer = self.spec.durable,
@@ -243,8 +285,12 @@ impl<H: Handler> Consumer<H> {
         crate::telemetry::adopt_traceparent_on(&span, traceparent.as_deref());
         async {
             let Some(event_id) = event_id else {
-                self.dead_letter(&message, "no valid Nats-Msg-Id header (event id)")
-                    .await;
+                let reason = if is_replay(message.headers.as_ref()) {
+                    "no valid Mesh-Event-Id header (event id of a replay)"
+                } else {
+                    "no valid Nats-Msg-Id header (event id)"
+                };
+                self.dead_letter(&message, None, reason).await;
                 return;
             };
             tracing::Span::current().record("event_id", tracing::field::display(event_id));
@@ -268,10 +314,12 @@ impl<H: Handler> Consumer<H> {
                         tracing::warn!(error = %err, "ack failed");
                     }
                 }
-                Err(HandleError::Reject(reason)) => self.dead_letter(&message, &reason).await,
+                Err(HandleError::Reject(reason)) => {
+                    self.dead_letter(&message, Some(event_id), &reason).await
+                }
                 Err(HandleError::Retry(err)) if delivered >= self.spec.max_deliver => {
                     let reason = format!("still failing after {delivered} deliveries: {err:#}");
-                    self.dead_letter(&message, &reason).await;
+                    self.dead_letter(&message, Some(event_id), &reason).await;
                 }
                 Err(HandleError::Retry(err)) => {
                     let delay = retry_delay(delivered);
@@ -308,11 +356,17 @@ impl<H: Handler> Consumer<H> {
         Ok(true)
     }
 
-    async fn dead_letter(&self, message: &jetstream::Message, reason: &str) {
+    /// Parks a copy of the message, with the event id the consumer keyed
+    /// on (for a replay) and its trace context, then ends the original.
+    async fn dead_letter(
+        &self,
+        message: &jetstream::Message,
+        event_id: Option<Uuid>,
+        reason: &str,
+    ) {
         tracing::error!(reason, "event dead-lettered");
-        let id = message
-            .headers
-            .as_ref()
+        let headers = message.headers.as_ref();
+        let id = headers
             .and_then(|h| h.get(crate::nats::MSG_ID_HEADER))
             .map(|v| v.as_str().to_owned())
             .unwrap_or_else(|| {
@@ -321,12 +375,21 @@ impl<H: Handler> Consumer<H> {
                     .map(|i| format!("seq-{}", i.stream_sequence))
                     .unwrap_or_default()
             });
-        let publish = PublishMessage::build()
+        let mut publish = PublishMessage::build()
             .payload(message.payload.clone())
             .message_id(format!("{id}:{}", self.spec.durable))
-            .header("Mesh-Dead-Reason", reason)
-            .header("Mesh-Original-Subject", message.subject.as_str())
-            .header("Mesh-Consumer", self.spec.durable);
+            .header(dead_letter::REASON_HEADER, reason)
+            .header(
+                dead_letter::ORIGINAL_SUBJECT_HEADER,
+                message.subject.as_str(),
+            )
+            .header(dead_letter::CONSUMER_HEADER, self.spec.durable);
+        if let Some(event_id) = event_id {
+            publish = publish.header(replay::EVENT_ID_HEADER, event_id.to_string());
+        }
+        if let Some(traceparent) = headers.and_then(|h| h.get(crate::nats::TRACEPARENT_HEADER)) {
+            publish = publish.header(crate::nats::TRACEPARENT_HEADER, traceparent.as_str());
+        }
         let subject = self.subjects.dead_letter(self.service);
         let parked = match self.js.send_publish(subject, publish).await {
             Ok(ack) => ack.await.is_ok(),
@@ -352,8 +415,48 @@ pub fn retry_delay(delivered: i64) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::retry_delay;
+    use super::{event_id, is_for, is_replay, retry_delay};
+    use crate::events::replay;
+    use async_nats::HeaderMap;
     use std::time::Duration;
+    use uuid::Uuid;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, *value);
+        }
+        h
+    }
+
+    #[test]
+    fn the_event_id_is_the_msg_id_or_on_a_replay_the_mesh_event_id() {
+        let id = Uuid::now_v7();
+        let published = headers(&[("Nats-Msg-Id", &id.to_string())]);
+        assert_eq!(event_id(Some(&published)), Some(id));
+        assert!(!is_replay(Some(&published)));
+
+        let replayed = headers(&[
+            ("Nats-Msg-Id", &replay::message_id(id, 7)),
+            (replay::EVENT_ID_HEADER, &id.to_string()),
+            (replay::FOR_HEADER, "dispatch"),
+        ]);
+        assert_eq!(event_id(Some(&replayed)), Some(id));
+        assert!(is_replay(Some(&replayed)));
+
+        assert_eq!(event_id(None), None);
+        assert_eq!(event_id(Some(&headers(&[("Nats-Msg-Id", "x")]))), None);
+    }
+
+    #[test]
+    fn a_replay_is_for_the_consumer_it_names_only() {
+        let replayed = headers(&[(replay::FOR_HEADER, "dispatch")]);
+        assert!(is_for(Some(&replayed), "dispatch"));
+        assert!(!is_for(Some(&replayed), "reporting"));
+        // An ordinary event is for every consumer.
+        assert!(is_for(Some(&headers(&[])), "reporting"));
+        assert!(is_for(None, "reporting"));
+    }
 
     #[test]
     fn retry_delay_grows_and_is_capped() {

@@ -65,13 +65,67 @@ pub mod deadline {
 }
 
 /// Dead letters of every service: `deadletter.v1.<service>`.
+///
+/// A dead letter is a copy of the event's payload with headers that say
+/// why, from where and for whom; `complaintctl dead-letters` lists, shows,
+/// replays and drops them (docs/operations.md, "Dead letters").
 pub mod dead_letter {
     pub const STREAM: &str = "DEADLETTER";
     pub const SUBJECTS: &str = "deadletter.v1.>";
+    const PREFIX: &str = "deadletter.v1.";
+
+    /// Why the consumer gave the event up.
+    pub const REASON_HEADER: &str = "Mesh-Dead-Reason";
+    /// The event's full subject (prefix included): where a replay goes.
+    pub const ORIGINAL_SUBJECT_HEADER: &str = "Mesh-Original-Subject";
+    /// The durable consumer that gave it up: the one a replay is for.
+    pub const CONSUMER_HEADER: &str = "Mesh-Consumer";
 
     /// Where a service parks the events it could not handle.
     pub fn of(service: &str) -> String {
-        format!("deadletter.v1.{service}")
+        format!("{PREFIX}{service}")
+    }
+
+    /// The service of a dead-letter subject (without prefix), e.g.
+    /// `triage` for `deadletter.v1.triage`.
+    pub fn service_of(subject: &str) -> Option<&str> {
+        subject.strip_prefix(PREFIX).filter(|s| !s.is_empty())
+    }
+}
+
+/// A dead letter put back on its original subject (`complaintctl
+/// dead-letters replay`).
+///
+/// The copy gets a fresh `Nats-Msg-Id` ([`replay::message_id`]), so the
+/// original stream's duplicate window does not drop it, and carries the
+/// event id in [`replay::EVENT_ID_HEADER`], which consumers key their
+/// idempotency on instead of `Nats-Msg-Id`. [`replay::FOR_HEADER`] names the
+/// consumer that dead-lettered it: the other consumers of the stream
+/// acknowledge the copy without handling it.
+pub mod replay {
+    use uuid::Uuid;
+
+    /// The event id of a replayed event (the original's `Nats-Msg-Id`).
+    pub const EVENT_ID_HEADER: &str = "Mesh-Event-Id";
+    /// The durable consumer a replayed event is for.
+    pub const FOR_HEADER: &str = "Mesh-Replay-For";
+
+    /// The `Nats-Msg-Id` of the replay of dead letter `sequence`: replaying
+    /// the same dead letter again within the duplicate window is stored
+    /// once; another dead letter of the same event is a new message.
+    pub fn message_id(event_id: Uuid, sequence: u64) -> String {
+        format!("{event_id}:replay:{sequence}")
+    }
+
+    /// The event id a consumer keys on: `Mesh-Event-Id` when the message
+    /// has one (a replay), else `Nats-Msg-Id`. `None` when the header that
+    /// counts is missing or not a UUID; a replay's broken `Mesh-Event-Id`
+    /// never falls back to its `Nats-Msg-Id`, which is not the event's.
+    pub fn event_id(mesh_event_id: Option<&str>, msg_id: Option<&str>) -> Option<Uuid> {
+        match mesh_event_id {
+            Some(id) => Uuid::parse_str(id.trim()).ok(),
+            None => msg_id.and_then(|id| Uuid::parse_str(id.trim()).ok()),
+        }
     }
 }
 
@@ -119,6 +173,28 @@ mod tests {
             r#"case id "x" is not a UUID"#
         );
         assert_eq!(dispatch::step("signed"), "dispatch.v1.steps.signed");
+        assert_eq!(
+            dead_letter::service_of(&dead_letter::of("triage")),
+            Some("triage")
+        );
+        assert_eq!(dead_letter::service_of("deadletter.v1."), None);
+        assert_eq!(dead_letter::service_of("intake.v1.x"), None);
         assert_eq!(deadline::alert("*", "water"), "deadline.v1.alerts.*.water");
+    }
+
+    #[test]
+    fn a_replay_keys_on_its_event_id_header_and_never_on_its_own_message_id() {
+        let id = Uuid::now_v7();
+        let text = id.to_string();
+        let replay_id = replay::message_id(id, 42);
+        assert_eq!(replay_id, format!("{id}:replay:42"));
+        // An event as published: its Nats-Msg-Id is the event id.
+        assert_eq!(replay::event_id(None, Some(&text)), Some(id));
+        // A replay: Mesh-Event-Id wins over its fresh Nats-Msg-Id.
+        assert_eq!(replay::event_id(Some(&text), Some(&replay_id)), Some(id));
+        // A broken Mesh-Event-Id does not fall back to the Nats-Msg-Id.
+        assert_eq!(replay::event_id(Some("x"), Some(&text)), None);
+        assert_eq!(replay::event_id(None, Some(&replay_id)), None);
+        assert_eq!(replay::event_id(None, None), None);
     }
 }
