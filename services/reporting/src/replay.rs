@@ -7,6 +7,7 @@ use crate::memory::Memory;
 use async_nats::jetstream::{self, consumer::pull::OrderedConfig};
 use chrono::FixedOffset;
 use futures::StreamExt;
+use mesh_kit::consumer::is_replay;
 use mesh_kit::Subjects;
 use std::time::Duration;
 
@@ -63,11 +64,19 @@ pub async fn replay(
                 Ok(None) | Err(_) => break,
             };
             let pending = next.info().map(|i| i.pending).unwrap_or(0);
-            // Events the consumer would dead-letter are skipped here too.
-            if let Ok(folded) = fold(subjects.base(next.subject.as_str()), &next.payload, offset) {
-                memory.apply(&folded);
+            // A replayed dead letter is a second copy of an event read
+            // before. The rollups count the event once (processed_events),
+            // and the copy folds exactly as its original (same subject,
+            // same payload): the original alone stands for it here.
+            if !is_replay(next.headers.as_ref()) {
+                // Events the consumer would dead-letter are skipped here too.
+                if let Ok(folded) =
+                    fold(subjects.base(next.subject.as_str()), &next.payload, offset)
+                {
+                    memory.apply(&folded);
+                }
+                count += 1;
             }
-            count += 1;
             if pending == 0 {
                 break;
             }
