@@ -71,6 +71,23 @@ pub struct Endpoints {
     /// Times are shown in this offset: the jurisdiction's local time.
     #[arg(long, global = true, env = "COMPLAINTCTL__UTC_OFFSET", default_value = "+08:00", value_parser = parse_offset)]
     pub utc_offset: chrono::FixedOffset,
+    /// NATS server of the mesh (JetStream), for dead letters.
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLAINTCTL__NATS__URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// The mesh's subject and stream prefix: the services'
+    /// MESH__NATS__PREFIX (empty for `make run` and in production).
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLAINTCTL__NATS__PREFIX",
+        default_value = ""
+    )]
+    pub nats_prefix: String,
 }
 
 fn parse_offset(s: &str) -> Result<chrono::FixedOffset, String> {
@@ -134,6 +151,65 @@ pub enum Command {
     Review(ReviewArgs),
     /// Centre: uphold the result of a reviewed case, or reopen it.
     DecideReview(DecideReviewArgs),
+    /// Events a service could not handle (dead letters): list, show, replay
+    /// once the cause is fixed, or drop. Talks to NATS (--nats-url,
+    /// --nats-prefix).
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadLettersCommand {
+    /// List the dead letters, oldest first: sequence, time, service,
+    /// consumer, subject, event id, size and reason.
+    List(DeadLettersListArgs),
+    /// Show one dead letter in full: every header, and the payload decoded
+    /// as the event its subject names.
+    Show(DeadLetterArg),
+    /// Put dead letters back on their original subject for the consumer
+    /// that gave them up (the other consumers skip them); each is removed
+    /// once the broker has stored the copy. A consumer that handled the
+    /// event already does nothing, so replaying twice is harmless.
+    Replay(DeadLettersReplayArgs),
+    /// Delete dead letters for good (after inspection).
+    Drop(DeadLettersDropArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeadLettersListArgs {
+    /// Only the dead letters of this service (intake, triage, dispatch,
+    /// deadline-watcher, reporting).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeadLetterArg {
+    /// Sequence of the dead letter (the SEQ column of `list`).
+    pub sequence: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DeadLettersReplayArgs {
+    /// Sequences of the dead letters to replay (the SEQ column of `list`).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub sequences: Vec<u64>,
+    /// Replay every dead letter (of --service, if given).
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: only the dead letters of this service.
+    #[arg(long, requires = "all")]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeadLettersDropArgs {
+    /// Sequences of the dead letters to delete.
+    #[arg(required = true)]
+    pub sequences: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

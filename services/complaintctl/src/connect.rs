@@ -23,3 +23,16 @@ pub fn status(service: &str, status: tonic::Status) -> anyhow::Error {
         status.message()
     )
 }
+
+/// JetStream on the mesh's NATS server at `url`.
+pub async fn nats(url: &str) -> anyhow::Result<async_nats::jetstream::Context> {
+    let client = async_nats::ConnectOptions::new()
+        .name("complaintctl")
+        .connection_timeout(std::time::Duration::from_secs(3))
+        .connect(url)
+        .await
+        .with_context(|| {
+            format!("cannot reach NATS at {url}; is the mesh running (make run)? (--nats-url)")
+        })?;
+    Ok(async_nats::jetstream::new(client))
+}

@@ -1,9 +1,11 @@
 //! complaintctl: the operator's command line for the complaint-routing
-//! mesh. Every command talks gRPC to one of the services.
+//! mesh. Every command talks gRPC to one of the services, except
+//! `dead-letters`, which reads and writes JetStream directly.
 
 mod cli;
 mod commands;
 mod connect;
+mod dead_letter;
 mod print;
 
 use clap::Parser;

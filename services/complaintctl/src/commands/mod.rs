@@ -3,6 +3,7 @@
 mod act;
 mod alerts;
 mod counts;
+mod dead_letters;
 mod departments;
 mod order;
 mod queue;
@@ -39,6 +40,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 reply.categories, reply.routes
             ));
             Ok(())
+        }
+        Command::DeadLetters(command) => {
+            dead_letters::run(&e.nats_url, &e.nats_prefix, command, e.utc_offset).await
         }
         step => act::run(&e.dispatch, &e.actor, e.utc_offset, step).await,
     }
