@@ -32,7 +32,7 @@ pub async fn nats(url: &str) -> anyhow::Result<async_nats::jetstream::Context> {
         .connect(url)
         .await
         .with_context(|| {
-            format!("cannot reach NATS at {url}; is the mesh running (make run)? (--nats-url)")
+            format!("cannot reach NATS at {url} (--nats-url); is the mesh running (make run)?")
         })?;
     Ok(async_nats::jetstream::new(client))
 }
