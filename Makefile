@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN_DIR := $(CARGO_TARGET_DIR)/debug
 CARGO ?= cargo
 
-.PHONY: help run stop build test test-unit test-e2e infra chromium bench lint fmt check-cargo
+.PHONY: help run stop build test test-unit test-e2e test-faults infra chromium bench lint fmt check-cargo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -38,6 +38,9 @@ test-unit: check-cargo ## unit tests only (no Postgres or NATS needed)
 
 test-e2e: infra chromium build ## end-to-end tests only
 	$(CARGO) test -p mesh-e2e --no-fail-fast
+
+test-faults: infra build ## the fault test alone: kill -9 every service, nats-server and Postgres under load, then reconcile (about 3 min; part of `make test` too)
+	$(CARGO) test -p mesh-e2e --test faults -- --nocapture
 
 bench: check-cargo infra ## benchmarks on a release build: 10 million open timers, reports over 10 million cases
 	$(CARGO) build --release --workspace --bins

@@ -13,6 +13,8 @@
 //! The binaries must be built first (`cargo build --workspace --bins`;
 //! `make test` does it).
 
+pub mod infra;
+
 use anyhow::{bail, Context};
 use async_nats::jetstream;
 use futures::StreamExt;
@@ -31,6 +33,24 @@ pub fn admin_url() -> String {
 
 pub fn nats_url() -> String {
     std::env::var("MESH_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// Where a mesh's Postgres and NATS run.
+#[derive(Debug, Clone)]
+pub struct Infra {
+    /// A database URL with rights to create databases.
+    pub admin_url: String,
+    pub nats_url: String,
+}
+
+impl Infra {
+    /// The machine's Postgres and NATS (or the ones the environment names).
+    pub fn machine() -> Self {
+        Self {
+            admin_url: admin_url(),
+            nats_url: nats_url(),
+        }
+    }
 }
 
 /// Worlds older than this are a crashed run's leftovers.
@@ -74,6 +94,7 @@ pub struct TestMesh {
     pub database: String,
     pub database_url: String,
     pub js: jetstream::Context,
+    pub infra: Infra,
     ports: Vec<(&'static str, u16)>,
     children: Vec<(&'static str, Child)>,
     log_dir: PathBuf,
@@ -113,6 +134,16 @@ impl TestMesh {
         names: &[&'static str],
         settings: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
+        Self::start_on(Infra::machine(), names, settings).await
+    }
+
+    /// Like [`TestMesh::start_services`], on a Postgres and NATS of the
+    /// caller's (the fault test's own, which it kills).
+    pub async fn start_on(
+        infra: Infra,
+        names: &[&'static str],
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let bins = bin_dir()?;
         for name in names {
             if !bins.join(name).exists() {
@@ -125,13 +156,15 @@ impl TestMesh {
         let id = format!("{}{:04x}", unix_now(), rand::random::<u16>());
         let prefix = format!("e2e{id}");
         let database = format!("mesh_e2e_{id}");
-        let client = async_nats::connect(nats_url())
+        let client = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .connect(&infra.nats_url)
             .await
             .context("connecting to NATS")?;
         let js = jetstream::new(client);
-        remove_stale_worlds(&js).await;
+        remove_stale_worlds(&js, &infra.admin_url).await;
 
-        let database_url = create_database(&database).await?;
+        let database_url = create_database(&infra.admin_url, &database).await?;
 
         let log_dir = std::env::temp_dir().join(format!("mesh-e2e-{id}"));
         std::fs::create_dir_all(&log_dir)?;
@@ -145,6 +178,7 @@ impl TestMesh {
             database,
             database_url,
             js,
+            infra,
             ports,
             children: Vec::new(),
             log_dir,
@@ -190,7 +224,7 @@ impl TestMesh {
             .current_dir(&root)
             .env("MESH__DATABASE__URL", &self.database_url)
             .env("MESH__DATABASE__MAX_CONNECTIONS", "4")
-            .env("MESH__NATS__URL", nats_url())
+            .env("MESH__NATS__URL", &self.infra.nats_url)
             .env("MESH__NATS__PREFIX", &self.prefix)
             .env(
                 "MESH__NETWORK__FILE",
@@ -408,13 +442,24 @@ impl TestMesh {
         for (_, child) in &mut self.children {
             let _ = child.kill().await;
         }
-        remove_world(&self.js, &self.prefix, &self.database).await?;
+        remove_world(
+            &self.js,
+            &self.infra.admin_url,
+            &self.prefix,
+            &self.database,
+        )
+        .await?;
         let _ = std::fs::remove_dir_all(&self.log_dir);
         Ok(())
     }
 }
 
-async fn remove_world(js: &jetstream::Context, prefix: &str, database: &str) -> anyhow::Result<()> {
+async fn remove_world(
+    js: &jetstream::Context,
+    admin: &str,
+    prefix: &str,
+    database: &str,
+) -> anyhow::Result<()> {
     let mut names = js.stream_names();
     let mut mine = Vec::new();
     while let Some(name) = names.next().await {
@@ -426,25 +471,25 @@ async fn remove_world(js: &jetstream::Context, prefix: &str, database: &str) -> 
     for name in mine {
         js.delete_stream(&name).await?;
     }
-    drop_database(database).await
+    drop_database(admin, database).await
 }
 
 /// Creates an empty database; returns its URL.
-async fn create_database(name: &str) -> anyhow::Result<String> {
-    let mut admin = PgConnection::connect(&admin_url())
+async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    let mut admin = PgConnection::connect(admin_url)
         .await
         .context("connecting to Postgres")?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await?;
-    match admin_url().rsplit_once('/') {
+    match admin_url.rsplit_once('/') {
         Some((server, _)) => Ok(format!("{server}/{name}")),
         None => bail!("MESH_TEST_DATABASE_URL has no database part"),
     }
 }
 
-async fn drop_database(name: &str) -> anyhow::Result<()> {
-    let mut admin = PgConnection::connect(&admin_url()).await?;
+async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut admin = PgConnection::connect(admin_url).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     )))
@@ -454,8 +499,8 @@ async fn drop_database(name: &str) -> anyhow::Result<()> {
 }
 
 /// Removes worlds of runs that crashed more than two hours ago.
-async fn remove_stale_worlds(js: &jetstream::Context) {
-    let Ok(mut admin) = PgConnection::connect(&admin_url()).await else {
+async fn remove_stale_worlds(js: &jetstream::Context, admin_url: &str) {
+    let Ok(mut admin) = PgConnection::connect(admin_url).await else {
         return;
     };
     let names: Vec<String> =
@@ -468,7 +513,7 @@ async fn remove_stale_worlds(js: &jetstream::Context) {
         let id = database.trim_start_matches("mesh_e2e_");
         let created: u64 = id.get(..10).and_then(|s| s.parse().ok()).unwrap_or(now);
         if now.saturating_sub(created) > STALE_AFTER_SECS {
-            let _ = remove_world(js, &format!("e2e{id}"), &database).await;
+            let _ = remove_world(js, admin_url, &format!("e2e{id}"), &database).await;
         }
     }
 }
@@ -502,12 +547,12 @@ impl TestDatabase {
             unix_now(),
             rand::random::<u16>()
         );
-        let url = create_database(&name).await?;
+        let url = create_database(&admin_url(), &name).await?;
         Ok(Self { name, url })
     }
 
     pub async fn drop_it(self) -> anyhow::Result<()> {
-        drop_database(&self.name).await
+        drop_database(&admin_url(), &self.name).await
     }
 }
 
