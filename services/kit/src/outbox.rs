@@ -265,8 +265,8 @@ impl Relay {
     /// [`broker::REPUBLISH_WINDOW`] before `last_seen` on, with its event
     /// id: JetStream drops the ones it kept and stores the ones it lost.
     async fn republish(&self, last_seen: chrono::DateTime<chrono::Utc>) -> Result<(), RelayError> {
-        let from = last_seen
-            - chrono::Duration::from_std(broker::REPUBLISH_WINDOW).unwrap_or_default();
+        let from =
+            last_seen - chrono::Duration::from_std(broker::REPUBLISH_WINDOW).unwrap_or_default();
         let (mut after, mut sent, mut stored) = (0_i64, 0_usize, 0_usize);
         loop {
             let rows: Vec<OutboxRow> = sqlx::query_as(
