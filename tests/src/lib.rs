@@ -275,6 +275,34 @@ impl TestMesh {
         Ok(())
     }
 
+    /// Stops every process of a service with SIGTERM and waits (30 s at
+    /// most) for them to exit; returns how long that took and how the
+    /// last one exited.
+    pub async fn terminate(
+        &mut self,
+        name: &str,
+    ) -> anyhow::Result<(Duration, std::process::ExitStatus)> {
+        let started = tokio::time::Instant::now();
+        let mut last = None;
+        for (child_name, child) in &mut self.children {
+            if *child_name != name {
+                continue;
+            }
+            let pid = child.id().context("the process has exited already")?;
+            let sent = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()?;
+            anyhow::ensure!(sent.success(), "kill -TERM {pid} failed");
+            let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+                .await
+                .with_context(|| format!("{name} did not exit within 30 s of SIGTERM"))??;
+            last = Some(status);
+        }
+        self.children.retain(|(n, _)| *n != name);
+        let status = last.with_context(|| format!("no {name} is running"))?;
+        Ok((started.elapsed(), status))
+    }
+
     /// Starts a service again after [`TestMesh::kill`], on its port.
     pub async fn restart(&mut self, name: &'static str) -> anyhow::Result<()> {
         self.restart_with(name, &[]).await

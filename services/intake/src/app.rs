@@ -28,6 +28,14 @@ pub struct Settings {
     /// Address of the gRPC server (`127.0.0.1:0` picks a free port).
     #[arg(long, env = "INTAKE__GRPC__ADDR", default_value = "127.0.0.1:50051")]
     pub grpc_addr: String,
+    /// Most submissions handled at once; one more is answered
+    /// RESOURCE_EXHAUSTED (backpressure, docs/reliability.md).
+    #[arg(long, env = "INTAKE__MAX_IN_FLIGHT", default_value_t = 256)]
+    pub max_in_flight: usize,
+    /// Most events waiting in the outbox (NATS down or slow) before
+    /// submissions are answered RESOURCE_EXHAUSTED.
+    #[arg(long, env = "INTAKE__MAX_OUTBOX_BACKLOG", default_value_t = 50_000)]
+    pub max_outbox_backlog: u64,
 }
 
 /// A built intake, ready to run.
@@ -66,8 +74,14 @@ impl Service for Application {
             .map(|spec| backbone.consumer(spec, handler.clone(), None))
             .collect();
         let keys = crate::complainant_key::KeyMaker::load(&backbone.pool).await?;
+        let admission = crate::admission::Admission::new(
+            settings.max_in_flight.max(1),
+            relay.backlog(),
+            settings.max_outbox_backlog,
+        );
         let service = IntakeService {
             keys,
+            admission,
             pool: backbone.pool,
             network: backbone.network,
             subjects: backbone.subjects,

@@ -14,6 +14,9 @@ pub enum IntakeError {
     /// The case is not in a state that allows the request.
     #[error("{0}")]
     NotNow(String),
+    /// Intake cannot take the submission on now (admission.rs).
+    #[error("{0}")]
+    Busy(String),
     #[error("storage error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -25,6 +28,9 @@ impl From<IntakeError> for Status {
             IntakeError::CaseNotFound(_) => Status::not_found(err.to_string()),
             IntakeError::WrongQueryCode(_) => Status::permission_denied(err.to_string()),
             IntakeError::NotNow(_) => Status::failed_precondition(err.to_string()),
+            IntakeError::Busy(why) => Status::resource_exhausted(format!(
+                "{why}; nothing was registered: try again shortly with the same idempotency key"
+            )),
 
             IntakeError::Db(db) => {
                 tracing::error!(error = %db, "storage error");

@@ -10,6 +10,7 @@
 //!
 //! - [`app`]: settings and `Application::build` / `run_until_stopped`.
 //! - [`service`]: the `complaints.v1.Intake` gRPC service.
+//! - [`admission`]: backpressure: how much intake takes on at once.
 //! - [`complaint`]: a submitted complaint, parsed and checked.
 //! - [`case_number`]: case numbers and query codes.
 //! - [`complainant_key`]: the complainant's pseudonymous key in events.
@@ -19,6 +20,7 @@
 //!   case timeline.
 //! - [`error`]: intake's errors and their gRPC statuses.
 
+pub mod admission;
 pub mod app;
 pub mod case_number;
 pub mod complainant_key;

@@ -52,6 +52,7 @@ pub struct IntakeService {
     pub subjects: Subjects,
     pub outbox: OutboxWaker,
     pub keys: crate::complainant_key::KeyMaker,
+    pub admission: crate::admission::Admission,
 }
 
 impl IntakeService {
@@ -253,6 +254,7 @@ impl Intake for IntakeService {
         request: Request<SubmitComplaintRequest>,
     ) -> Result<Response<SubmitComplaintResponse>, Status> {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
+        let _slot = self.admission.admit()?;
         let complaint = NewComplaint::parse(request.into_inner(), &self.network, Utc::now())?;
         let (case, replayed) = self.register(complaint).await?;
         Ok(Response::new(SubmitComplaintResponse {

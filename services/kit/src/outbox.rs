@@ -128,6 +128,29 @@ pub struct Relay {
     js: jetstream::Context,
     settings: RelaySettings,
     wake: Arc<Notify>,
+    backlog: Backlog,
+}
+
+/// How many outbox rows wait to be sent, as the relay last counted (once
+/// a second, up to [`Backlog::COUNT_UP_TO`]). A service that takes work
+/// from outside (intake) refuses new work while it is high, rather than
+/// pile up events that cannot leave.
+#[derive(Clone, Default)]
+pub struct Backlog(Arc<std::sync::atomic::AtomicU64>);
+
+impl Backlog {
+    /// Counting stops here: enough to compare with any sane limit, and the
+    /// count stays cheap however far behind the relay is.
+    pub const COUNT_UP_TO: i64 = 1_000_000;
+
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Set by the relay's count (and by tests).
+    pub fn set(&self, n: u64) {
+        self.0.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Relay {
@@ -137,7 +160,13 @@ impl Relay {
             js,
             settings,
             wake: Arc::new(Notify::new()),
+            backlog: Backlog::default(),
         }
+    }
+
+    /// The relay's count of unsent rows.
+    pub fn backlog(&self) -> Backlog {
+        self.backlog.clone()
     }
 
     /// A handle that wakes the relay; call it after committing a
@@ -155,6 +184,9 @@ impl Relay {
         self.check_broker(&epochs, &mut server).await;
         let mut purge = tokio::time::interval(Duration::from_secs(60));
         let mut heartbeat = tokio::time::interval(broker::HEARTBEAT);
+        // Counted apart from the publishing, which waits on a broker that
+        // does not answer: that is when the count matters.
+        let counter = tokio::spawn(self.clone().count_backlog(shutdown.clone()));
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -167,6 +199,7 @@ impl Relay {
         }
         // Last pass: what was committed before shutdown still goes out.
         self.drain().await;
+        counter.abort();
         tracing::info!("outbox relay stopped");
     }
 
@@ -290,6 +323,27 @@ impl Relay {
             "broker restarted: recent events published again"
         );
         Ok(())
+    }
+
+    /// Counts the unsent rows once a second until shutdown.
+    async fn count_backlog(self, shutdown: Shutdown) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let counted: Result<i64, _> = sqlx::query_scalar(
+                "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE sent_at IS NULL LIMIT $1) AS unsent",
+            )
+            .bind(Backlog::COUNT_UP_TO)
+            .fetch_one(&self.pool)
+            .await;
+            match counted {
+                Ok(n) => self.backlog.set(n.max(0) as u64),
+                Err(err) => tracing::debug!(error = %err, "counting the outbox backlog failed"),
+            }
+        }
     }
 
     async fn purge_sent(&self) {

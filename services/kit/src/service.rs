@@ -48,8 +48,32 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    service.run_until_stopped(shutdown).await
+    let run = service.run_until_stopped(shutdown.clone());
+    tokio::pin!(run);
+    tokio::select! {
+        stopped = &mut run => return stopped,
+        _ = shutdown.cancelled() => {}
+    }
+    // Draining: in-flight calls and messages finish, the relay sends what
+    // was committed. Bounded, so an orchestrator's SIGKILL never has to.
+    match tokio::time::timeout(SHUTDOWN_GRACE, run).await {
+        Ok(stopped) => {
+            tracing::info!(service = S::NAME, "stopped");
+            stopped
+        }
+        Err(_) => {
+            tracing::error!(service = S::NAME, grace = ?SHUTDOWN_GRACE, "did not drain in time, exiting");
+            anyhow::bail!("{} did not drain within {SHUTDOWN_GRACE:?}", S::NAME)
+        }
+    }
 }
+
+/// How long a service may take to drain after SIGTERM or SIGINT: the
+/// longest a handler waits for Postgres (5 s) and the relay's last pass,
+/// with room to spare. Whatever is cut off is safe: unacknowledged
+/// messages are delivered again and unsent outbox rows sent at the next
+/// start.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A stream a service owns: base name and subject filter, e.g.
 /// (`INTAKE`, `intake.v1.>`).
