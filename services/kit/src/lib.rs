@@ -15,6 +15,8 @@
 //! - [`consumer`]: durable pull consumers with exactly-once effects
 //!   (idempotent handling in the same transaction as the effect).
 //! - [`grpc`]: serving a tonic router with health and reflection.
+//! - [`input`]: checks of request fields at the gRPC edge (lengths, codes,
+//!   enums, timestamps, page sizes), each naming the field and the rule.
 //! - [`network`]: the department tree and regions, parsed from the network
 //!   file.
 //! - [`service`]: the shape every service shares: `Backbone` (connections),
@@ -29,6 +31,7 @@ pub mod consumer;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod input;
 pub mod nats;
 pub mod network;
 pub mod outbox;
