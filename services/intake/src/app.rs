@@ -101,7 +101,10 @@ impl Service for Application {
         tracing::info!(port = self.grpc_port(), "intake running");
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Intake"])
             .await?
-            .add_service(IntakeServer::new(self.service));
+            .add_service(
+                IntakeServer::new(self.service)
+                    .max_decoding_message_size(crate::complaint::MAX_MESSAGE_BYTES),
+            );
         let mut runner = Runner::new(shutdown);
         runner.grpc(router, self.listener).relay(self.relay);
         for consumer in self.timeline {

@@ -4,6 +4,7 @@
 use crate::error::IntakeError;
 use chrono::{DateTime, Duration, Utc};
 use complaints_proto::v1::{Channel, SubmitComplaintRequest};
+use mesh_kit::input::{enum_value, text, timestamp};
 use mesh_kit::network::{self, Network};
 
 /// The complainant's identity (投诉人). Stays in intake's schema.
@@ -36,6 +37,16 @@ pub const MAX_RESPONDENT: usize = 200;
 pub const MAX_FACTS: usize = 4000;
 pub const MAX_REQUEST: usize = 2000;
 pub const MAX_EMAIL: usize = 254;
+pub const MAX_PHONE: usize = 32;
+/// Region and category codes.
+pub use mesh_kit::input::MAX_CODE;
+
+/// Largest request intake's gRPC server decodes (`max_decoding_message_size`);
+/// a bigger one is refused by tonic with `OUT_OF_RANGE` before any handler
+/// runs. The largest valid submission (every field at its limit, in 4-byte
+/// characters) is about 27 KiB; this leaves room for the rules above to name
+/// the field that is too long rather than the whole message.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 
 fn invalid(field: &'static str, rule: impl Into<String>) -> IntakeError {
     IntakeError::InvalidField {
@@ -44,39 +55,8 @@ fn invalid(field: &'static str, rule: impl Into<String>) -> IntakeError {
     }
 }
 
-/// Checks length (in characters) and that there are no control characters
-/// other than line breaks and tabs. Returns the trimmed text.
-pub(crate) fn text(
-    field: &'static str,
-    value: &str,
-    required: bool,
-    max: usize,
-) -> Result<String, IntakeError> {
-    let value = value.trim();
-    if required && value.is_empty() {
-        return Err(invalid(field, "is required"));
-    }
-    let len = value.chars().count();
-    if len > max {
-        return Err(invalid(
-            field,
-            format!("is {len} characters long; at most {max} are allowed"),
-        ));
-    }
-    if let Some(c) = value
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(invalid(
-            field,
-            format!("contains the control character U+{:04X}", c as u32),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
 fn phone(value: &str) -> Result<String, IntakeError> {
-    let value = text("complainant.phone", value, false, 32)?;
+    let value = text("complainant.phone", value, false, MAX_PHONE)?;
     if value.is_empty() {
         return Ok(value);
     }
@@ -122,16 +102,7 @@ impl NewComplaint {
     ) -> Result<Self, IntakeError> {
         let idempotency_key = text("idempotency_key", &req.idempotency_key, true, MAX_KEY)?;
 
-        let channel = match Channel::try_from(req.channel) {
-            Ok(Channel::Unspecified) => return Err(invalid("channel", "is required")),
-            Ok(channel) => channel,
-            Err(_) => {
-                return Err(invalid(
-                    "channel",
-                    format!("{} is not a known channel", req.channel),
-                ))
-            }
-        };
+        let channel: Channel = enum_value("channel", req.channel, true)?;
 
         let who = req.complainant.ok_or_else(|| {
             invalid(
@@ -166,7 +137,7 @@ impl NewComplaint {
             }
         }
 
-        let region = text("region", &req.region, true, 40)?;
+        let region = text("region", &req.region, true, MAX_CODE)?;
         if network.region(&region).is_none() {
             let known: Vec<&str> = network.regions().map(|r| r.code.as_str()).collect();
             return Err(invalid(
@@ -177,7 +148,7 @@ impl NewComplaint {
                 ),
             ));
         }
-        let category_hint = text("category_hint", &req.category_hint, false, 40)?;
+        let category_hint = text("category_hint", &req.category_hint, false, MAX_CODE)?;
         if !category_hint.is_empty() && !network::is_code(&category_hint) {
             return Err(invalid(
                 "category_hint",
@@ -185,11 +156,9 @@ impl NewComplaint {
             ));
         }
 
-        let matter_at = match req.matter_at {
+        let matter_at = match timestamp("matter_at", req.matter_at.as_ref())? {
             None => None,
-            Some(ts) => {
-                let at = mesh_kit::time::from_proto(&ts)
-                    .ok_or_else(|| invalid("matter_at", "is not a valid timestamp"))?;
+            Some(at) => {
                 // A few minutes of clock skew between caller and us is normal.
                 if at > now + Duration::minutes(5) {
                     return Err(invalid("matter_at", "is in the future"));
@@ -344,6 +313,76 @@ mod tests {
                 ..valid()
             }),
             "matter_at"
+        );
+    }
+
+    #[test]
+    fn unknown_channels_and_bad_times_are_refused_with_their_field() {
+        let status = |req| {
+            let err = NewComplaint::parse(req, &network(), Utc::now()).expect_err("invalid");
+            tonic::Status::from(err)
+        };
+        let refused = status(SubmitComplaintRequest {
+            channel: 42,
+            ..valid()
+        });
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert!(
+            refused
+                .message()
+                .starts_with("channel: 42 is not a known value"),
+            "{refused:?}"
+        );
+        for (seconds, nanos) in [
+            (1_700_000_000, -1),
+            (1_700_000_000, 1_000_000_000),
+            (i64::MAX, 0),
+            (i64::MIN, 0),
+        ] {
+            let mut at = mesh_kit::time::to_proto(Utc::now());
+            (at.seconds, at.nanos) = (seconds, nanos);
+            let refused = status(SubmitComplaintRequest {
+                matter_at: Some(at),
+                ..valid()
+            });
+            assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+            assert!(refused.message().starts_with("matter_at: "), "{refused:?}");
+        }
+        let long = status(SubmitComplaintRequest {
+            idempotency_key: "k".repeat(MAX_KEY + 1),
+            ..valid()
+        });
+        assert_eq!(
+            long.message(),
+            "idempotency_key: is 129 characters long; at most 128 are allowed"
+        );
+    }
+
+    #[test]
+    fn the_largest_valid_submission_fits_the_message_limit() {
+        use prost::Message;
+        // 4-byte characters (the worst case of UTF-8) up to every limit.
+        let wide = |n: usize| "𠀀".repeat(n);
+        let req = SubmitComplaintRequest {
+            idempotency_key: wide(MAX_KEY),
+            channel: Channel::Transfer as i32,
+            complainant: Some(Complainant {
+                anonymous: false,
+                name: wide(MAX_NAME),
+                phone: "1".repeat(MAX_PHONE),
+                email: format!("{}@x.cn", wide(MAX_EMAIL - 5)),
+            }),
+            respondent: wide(MAX_RESPONDENT),
+            facts: wide(MAX_FACTS),
+            request: wide(MAX_REQUEST),
+            region: "e".repeat(MAX_CODE),
+            category_hint: "c".repeat(MAX_CODE),
+            matter_at: Some(mesh_kit::time::to_proto(Utc::now())),
+        };
+        let size = req.encoded_len();
+        assert!(
+            size * 4 < MAX_MESSAGE_BYTES,
+            "{size} bytes leave too little room under {MAX_MESSAGE_BYTES}"
         );
     }
 

@@ -21,6 +21,15 @@ pub enum IntakeError {
     Db(#[from] sqlx::Error),
 }
 
+impl From<mesh_kit::input::FieldError> for IntakeError {
+    fn from(err: mesh_kit::input::FieldError) -> Self {
+        IntakeError::InvalidField {
+            field: err.field,
+            rule: err.rule,
+        }
+    }
+}
+
 impl From<IntakeError> for Status {
     fn from(err: IntakeError) -> Self {
         match &err {

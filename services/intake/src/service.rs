@@ -32,16 +32,20 @@ fn query_code_matches(row: &store::CaseRow, given: &str) -> Result<bool, IntakeE
     }
 }
 
-fn checked_number(number: &str) -> Result<&str, IntakeError> {
-    let number = number.trim();
-    if case_number::is_case_number(number) {
-        Ok(number)
-    } else {
-        Err(IntakeError::InvalidField {
-            field: "case_number",
-            rule: "must look like 2026-11-000123".into(),
-        })
-    }
+fn checked_number(number: &str) -> Result<String, IntakeError> {
+    Ok(mesh_kit::input::case_number("case_number", number)?)
+}
+
+/// Query codes have 8 characters; room for a typo, not for a novel.
+const MAX_QUERY_CODE: usize = 16;
+
+fn checked_query_code(code: &str) -> Result<String, IntakeError> {
+    Ok(mesh_kit::input::text(
+        "query_code",
+        code,
+        false,
+        MAX_QUERY_CODE,
+    )?)
 }
 
 /// State shared by the gRPC handlers.
@@ -131,10 +135,11 @@ impl IntakeService {
     #[tracing::instrument(skip_all, fields(case_number = %req.case_number))]
     pub async fn case(&self, req: GetCaseRequest) -> Result<Case, IntakeError> {
         let number = checked_number(&req.case_number)?;
-        let row = store::load_case(&self.pool, number)
+        let code = checked_query_code(&req.query_code)?;
+        let row = store::load_case(&self.pool, &number)
             .await?
-            .ok_or_else(|| IntakeError::CaseNotFound(number.to_owned()))?;
-        let holder = query_code_matches(&row, &req.query_code)?;
+            .ok_or_else(|| IntakeError::CaseNotFound(number.clone()))?;
+        let holder = query_code_matches(&row, &code)?;
         let timeline = store::load_timeline(&self.pool, row.case_id).await?;
         let complainant = if holder {
             Complainant {
@@ -191,18 +196,19 @@ impl IntakeService {
     #[tracing::instrument(skip_all, fields(case_number = %req.case_number))]
     pub async fn request_review(&self, req: RequestReviewRequest) -> Result<String, IntakeError> {
         let number = checked_number(&req.case_number)?;
-        if req.query_code.trim().is_empty() {
+        let code = checked_query_code(&req.query_code)?;
+        if code.is_empty() {
             return Err(IntakeError::InvalidField {
                 field: "query_code",
                 rule: "is required: only the complainant may ask for a review".into(),
             });
         }
-        let reason = crate::complaint::text("reason", &req.reason, true, MAX_REQUEST)?;
+        let reason = mesh_kit::input::text("reason", &req.reason, true, MAX_REQUEST)?;
         let reason = reason.as_str();
-        let row = store::load_case(&self.pool, number)
+        let row = store::load_case(&self.pool, &number)
             .await?
-            .ok_or_else(|| IntakeError::CaseNotFound(number.to_owned()))?;
-        query_code_matches(&row, &req.query_code)?;
+            .ok_or_else(|| IntakeError::CaseNotFound(number.clone()))?;
+        query_code_matches(&row, &code)?;
         if row.status != "closed" {
             return Err(IntakeError::NotNow(format!(
                 "case {number} is {}; a review can be asked for once it is closed",
@@ -268,5 +274,45 @@ impl Intake for IntakeService {
     async fn get_case(&self, request: Request<GetCaseRequest>) -> Result<Response<Case>, Status> {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
         Ok(Response::new(self.case(request.into_inner()).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    fn refused(err: IntakeError) -> Status {
+        let status = Status::from(err);
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        status
+    }
+
+    #[test]
+    fn case_numbers_are_checked_before_any_lookup() {
+        assert_eq!(
+            checked_number(" 2026-11-000001 ").expect("valid"),
+            "2026-11-000001"
+        );
+        for bad in ["", "2026-11-1", "一二三"] {
+            let status = refused(checked_number(bad).expect_err(bad));
+            assert!(status.message().starts_with("case_number: "), "{status:?}");
+        }
+        let huge = format!("2026-11-{}", "0".repeat(100_000));
+        let status = refused(checked_number(&huge).expect_err("huge"));
+        assert_eq!(
+            status.message(),
+            "case_number: is 100008 characters long; at most 32 are allowed"
+        );
+    }
+
+    #[test]
+    fn query_codes_are_bounded() {
+        assert_eq!(checked_query_code(" 7kx2m9qd ").expect("valid"), "7kx2m9qd");
+        assert_eq!(checked_query_code("").expect("none"), "");
+        let status = refused(checked_query_code(&"A".repeat(17)).expect_err("long"));
+        assert!(status.message().starts_with("query_code: is 17 characters"));
+        let status = refused(checked_query_code("7KX\u{0}").expect_err("control"));
+        assert!(status.message().starts_with("query_code: contains"));
     }
 }
