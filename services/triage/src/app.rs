@@ -92,7 +92,10 @@ impl Service for Application {
         tracing::info!(port = self.grpc_port(), "triage running");
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Triage"])
             .await?
-            .add_service(TriageServer::new(self.service));
+            .add_service(
+                TriageServer::new(self.service)
+                    .max_decoding_message_size(crate::service::MAX_MESSAGE_BYTES),
+            );
 
         let (live, every) = (self.live, self.watch_every);
         let mut runner = Runner::new(shutdown);

@@ -21,11 +21,13 @@
 //! - [`handler`]: the consumer of `CaseRegistered`.
 //! - [`steps`]: follows dispatch's workflow steps into `matters`.
 //! - [`service`]: the `complaints.v1.Triage` gRPC service (routing advice).
+//! - [`error`]: the errors of the gRPC service and their statuses.
 
 pub mod acceptance;
 pub mod app;
 pub mod decide;
 pub mod duplicates;
+pub mod error;
 pub mod handler;
 pub mod incidents;
 pub mod links;
