@@ -70,23 +70,34 @@ impl Since {
     }
 }
 
-/// The `broker_epochs` table of one schema.
+/// The `broker_epochs` table of one schema, for one holder.
 #[derive(Clone)]
 pub struct Epochs {
     pool: PgPool,
-    holder: &'static str,
+    holder: String,
 }
 
 impl Epochs {
-    pub fn new(pool: PgPool, holder: &'static str) -> Self {
-        Self { pool, holder }
+    /// `holder` names one relay or one consumer of one stream: a service's
+    /// consumers of several streams share a durable name, and each must
+    /// notice a restart for itself.
+    pub fn new(pool: PgPool, holder: impl Into<String>) -> Self {
+        Self {
+            pool,
+            holder: holder.into(),
+        }
+    }
+
+    /// The holder name of a durable consumer of a stream.
+    pub fn consumer(pool: PgPool, stream: &str, durable: &str) -> Self {
+        Self::new(pool, format!("{stream}/{durable}"))
     }
 
     /// What changed since this holder last recorded a server.
     pub async fn since(&self, server_id: &str) -> Result<Since, sqlx::Error> {
         let stored: Option<(String, DateTime<Utc>)> =
             sqlx::query_as("SELECT server_id, seen_at FROM broker_epochs WHERE holder = $1")
-                .bind(self.holder)
+                .bind(&self.holder)
                 .fetch_optional(&self.pool)
                 .await?;
         let stored = stored.map(|(server_id, seen_at)| Epoch { server_id, seen_at });
@@ -104,7 +115,7 @@ impl Epochs {
             "INSERT INTO broker_epochs (holder, server_id, seen_at) VALUES ($1, $2, now()) \
              ON CONFLICT (holder) DO UPDATE SET server_id = EXCLUDED.server_id, seen_at = now()",
         )
-        .bind(self.holder)
+        .bind(&self.holder)
         .bind(server_id)
         .execute(&self.pool)
         .await?;
@@ -112,10 +123,15 @@ impl Epochs {
     }
 }
 
-/// The id of the server the client is connected to now (empty before the
-/// first INFO).
+/// The id of the server the client is connected to now; empty while it
+/// is not connected (the last INFO would name a server that may be gone,
+/// and a heartbeat must not claim it alive).
 pub fn server_id(js: &jetstream::Context) -> String {
-    js.client().server_info().server_id
+    let client = js.client();
+    match client.connection_state() {
+        async_nats::connection::State::Connected => client.server_info().server_id,
+        _ => String::new(),
+    }
 }
 
 /// Errors while rewinding a consumer.

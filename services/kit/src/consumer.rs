@@ -28,7 +28,7 @@ use crate::shutdown::Shutdown;
 use async_nats::jetstream::{self, consumer::pull, message::PublishMessage, AckKind};
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use sqlx::{PgConnection, PgPool};
 use std::future::Future;
 use std::time::Duration;
@@ -121,6 +121,10 @@ pub struct ConsumerSpec {
     pub max_deliver: i64,
     /// How long the server waits for an ack before redelivering.
     pub ack_wait: Duration,
+    /// Most messages handled in one transaction. Messages that have
+    /// arrived are taken together, so under load one commit serves many;
+    /// a lone message is handled at once.
+    pub batch: usize,
 }
 
 impl ConsumerSpec {
@@ -131,6 +135,7 @@ impl ConsumerSpec {
             filter,
             max_deliver: 20,
             ack_wait: Duration::from_secs(30),
+            batch: 64,
         }
     }
 }
@@ -195,8 +200,9 @@ impl<H: Handler> Consumer<H> {
         // A new broker process may have lost its last writes, and this
         // consumer's position with them, or kept a position ahead of what
         // it kept (kit broker.rs).
-        let epochs = Epochs::new(self.pool.clone(), self.spec.durable);
+        let epochs = Epochs::consumer(self.pool.clone(), self.spec.stream, self.spec.durable);
         let server = broker::server_id(&self.js);
+        anyhow::ensure!(!server.is_empty(), "not connected to NATS");
         if let Since::Restarted { last_seen } = epochs.since(&server).await? {
             broker::rewind(&mut stream, &config, last_seen).await?;
         }
@@ -241,7 +247,12 @@ impl<H: Handler> Consumer<H> {
             let next = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = heartbeat.tick() => {
-                    if broker::server_id(&self.js) != server {
+                    let now = broker::server_id(&self.js);
+                    if now.is_empty() {
+                        // Disconnected: the server is not seen alive.
+                        continue;
+                    }
+                    if now != server {
                         // Start again: the new server may need a rewind.
                         anyhow::bail!("the NATS server restarted");
                     }
@@ -255,51 +266,169 @@ impl<H: Handler> Consumer<H> {
             let Some(message) = next else {
                 anyhow::bail!("message stream ended");
             };
-            self.process(message?).await;
+            // Whatever else has arrived joins it, without waiting.
+            let mut batch = vec![message?];
+            let mut broken = None;
+            while batch.len() < self.spec.batch {
+                match messages.next().now_or_never() {
+                    Some(Some(Ok(message))) => batch.push(message),
+                    Some(Some(Err(err))) => {
+                        broken = Some(anyhow::Error::from(err));
+                        break;
+                    }
+                    Some(None) | None => break,
+                }
+            }
+            self.process_batch(batch).await;
+            if let Some(err) = broken {
+                return Err(err);
+            }
         }
     }
 
-    async fn process(&self, message: jetstream::Message) {
-        let subject = self.subjects.base(message.subject.as_str()).to_owned();
-        let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
-        let headers = message.headers.as_ref();
-        let traceparent = headers
+    /// Handles messages in one transaction, and acknowledges them after
+    /// the commit. If any of them fails, the transaction is rolled back
+    /// and each is handled on its own, so that a failure ends only its own
+    /// message (retried or dead-lettered) and costs the others nothing.
+    async fn process_batch(&self, messages: Vec<jetstream::Message>) {
+        if messages.len() == 1 {
+            for message in messages {
+                self.process(message).await;
+            }
+            return;
+        }
+        let mut ready = Vec::with_capacity(messages.len());
+        let mut alone = Vec::new();
+        for message in messages {
+            let headers = message.headers.as_ref();
+            // Replays for other consumers and messages without an event id
+            // take the single path, which deals with them.
+            match event_id(headers).filter(|_| is_for(headers, self.spec.durable)) {
+                Some(id) => {
+                    let delivery = self.delivery(&message, id);
+                    ready.push((message, delivery));
+                }
+                None => alone.push(message),
+            }
+        }
+        match self.apply_batch(&ready).await {
+            Ok(applied) => {
+                if applied > 0 {
+                    if let Some(waker) = &self.outbox {
+                        waker.wake();
+                    }
+                }
+                for (message, _) in &ready {
+                    if let Err(err) = message.ack().await {
+                        // Redelivered later and found in processed_events.
+                        tracing::warn!(error = %err, "ack failed");
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::debug!(consumer = self.spec.durable, error = %err, size = ready.len(), "batch failed, handling its messages one by one");
+                alone.extend(ready.into_iter().map(|(message, _)| message));
+            }
+        }
+        for message in alone {
+            self.process(message).await;
+        }
+    }
+
+    /// Runs the handler once per fresh event id, all in one transaction;
+    /// returns how many were fresh. Any failure rolls everything back.
+    async fn apply_batch(
+        &self,
+        batch: &[(jetstream::Message, Delivery)],
+    ) -> Result<usize, HandleError> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut fresh = 0;
+        for (message, delivery) in batch {
+            let span = self.span(message, delivery);
+            span.record("event_id", tracing::field::display(delivery.event_id));
+            async {
+                if self.record(&mut tx, delivery.event_id).await? {
+                    self.handler.handle(&mut tx, delivery).await?;
+                    fresh += 1;
+                }
+                Ok::<_, HandleError>(())
+            }
+            .instrument(span)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(fresh)
+    }
+
+    /// Records the event id as handled by this consumer; false when it was
+    /// already.
+    async fn record(&self, tx: &mut PgConnection, event_id: Uuid) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query(
+            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(self.spec.durable)
+        .bind(event_id)
+        .execute(tx)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    fn delivery(&self, message: &jetstream::Message, event_id: Uuid) -> Delivery {
+        Delivery {
+            event_id,
+            subject: self.subjects.base(message.subject.as_str()).to_owned(),
+            payload: message.payload.clone(),
+            delivered: message.info().map(|i| i.delivered).unwrap_or(1),
+        }
+    }
+
+    /// The span a message is handled in, joined to the trace it came with.
+    fn span(&self, message: &jetstream::Message, delivery: &Delivery) -> tracing::Span {
+        let traceparent = message
+            .headers
+            .as_ref()
             .and_then(|h| h.get(crate::nats::TRACEPARENT_HEADER))
             .map(|v| v.as_str().to_owned());
+        let span = tracing::info_span!(
+            "consume",
+            consumer = self.spec.durable,
+            subject = %delivery.subject,
+            event_id = tracing::field::Empty,
+            delivered = delivery.delivered,
+        );
+        crate::telemetry::adopt_traceparent_on(&span, traceparent.as_deref());
+        span
+    }
+
+    async fn process(&self, message: jetstream::Message) {
+        let headers = message.headers.as_ref();
         if !is_for(headers, self.spec.durable) {
             // A dead letter replayed for another consumer of this stream.
-            tracing::debug!(consumer = self.spec.durable, subject = %subject, "replay for another consumer, skipped");
+            tracing::debug!(consumer = self.spec.durable, subject = %message.subject, "replay for another consumer, skipped");
             if let Err(err) = message.ack().await {
                 tracing::warn!(error = %err, "ack failed");
             }
             return;
         }
-        let event_id = event_id(headers);
-        let span = tracing::info_span!(
-            "consume",
-            consumer = self.spec.durable,
-            subject = %subject,
-            event_id = tracing::field::Empty,
-            delivered,
-        );
-        crate::telemetry::adopt_traceparent_on(&span, traceparent.as_deref());
+        let Some(event_id) = event_id(headers) else {
+            let reason = if is_replay(headers) {
+                "no valid Mesh-Event-Id header (event id of a replay)"
+            } else {
+                "no valid Nats-Msg-Id header (event id)"
+            };
+            self.dead_letter(&message, None, reason).await;
+            return;
+        };
+        let delivery = self.delivery(&message, event_id);
+        let delivered = delivery.delivered;
+        let span = self.span(&message, &delivery);
+        span.record("event_id", tracing::field::display(event_id));
         async {
-            let Some(event_id) = event_id else {
-                let reason = if is_replay(message.headers.as_ref()) {
-                    "no valid Mesh-Event-Id header (event id of a replay)"
-                } else {
-                    "no valid Nats-Msg-Id header (event id)"
-                };
-                self.dead_letter(&message, None, reason).await;
-                return;
-            };
-            tracing::Span::current().record("event_id", tracing::field::display(event_id));
-            let delivery = Delivery {
-                event_id,
-                subject,
-                payload: message.payload.clone(),
-                delivered,
-            };
             match self.apply(&delivery).await {
                 Ok(applied) => {
                     if applied {
@@ -338,17 +467,7 @@ impl<H: Handler> Consumer<H> {
     /// event had been handled before.
     async fn apply(&self, delivery: &Delivery) -> Result<bool, HandleError> {
         let mut tx = self.pool.begin().await?;
-        let fresh = sqlx::query(
-            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(self.spec.durable)
-        .bind(delivery.event_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !fresh {
+        if !self.record(&mut tx, delivery.event_id).await? {
             return Ok(false);
         }
         self.handler.handle(&mut tx, delivery).await?;

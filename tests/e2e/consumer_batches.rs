@@ -1,0 +1,156 @@
+//! The kit's consumer runner against the real Postgres and NATS: messages
+//! that arrive together are handled in one transaction, and one that
+//! fails in a batch costs the others nothing: they are applied once, the
+//! bad one is dead-lettered, and a redelivered batch has no second effect.
+
+use anyhow::ensure;
+use async_nats::jetstream::{self, message::PublishMessage};
+use mesh_e2e::{nats_url, TestDatabase};
+use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
+use mesh_kit::{Shutdown, Subjects};
+use sqlx::PgConnection;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Writes the payload as a row; rejects the payload "poison".
+#[derive(Clone)]
+struct Rows;
+
+impl Handler for Rows {
+    async fn handle(&self, tx: &mut PgConnection, d: &Delivery) -> Result<(), HandleError> {
+        if d.payload.as_ref() == b"poison" {
+            return Err(HandleError::Reject("poison payload".into()));
+        }
+        sqlx::query("INSERT INTO rows_seen (body) VALUES ($1)")
+            .bind(String::from_utf8_lossy(&d.payload).into_owned())
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+}
+
+static NO_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_in_a_batch_ends_only_its_own_message() -> anyhow::Result<()> {
+    let db = TestDatabase::create("batches").await?;
+    let prefix = format!("batch{:08x}", rand::random::<u32>());
+    let js = jetstream::new(async_nats::connect(nats_url()).await?);
+    let result = run(&db, &js, &prefix).await;
+    for name in ["BATCH", "DEADLETTER"] {
+        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
+    }
+    db.drop_it().await?;
+    result
+}
+
+async fn run(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {
+    let subjects = Subjects::new(prefix);
+    let pool = mesh_kit::db::connect(&db.url, "batchtest", 4).await?;
+    mesh_kit::db::migrate(&pool, "batchtest", &NO_MIGRATIONS).await?;
+    sqlx::query("CREATE TABLE rows_seen (body TEXT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    mesh_kit::nats::ensure_stream(
+        js,
+        &subjects.stream("BATCH"),
+        vec![subjects.subject("batch.v1.>")],
+    )
+    .await?;
+    mesh_kit::consumer::ensure_dead_letter_stream(js, &subjects).await?;
+
+    // 200 messages, one of them poison, all stored before the consumer
+    // starts, so they arrive together; one of them twice (same id).
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        let body = if i == 77 {
+            "poison".to_owned()
+        } else {
+            format!("row {i}")
+        };
+        let id = Uuid::now_v7();
+        ids.push(id);
+        let msg = PublishMessage::build()
+            .payload(body.into_bytes().into())
+            .message_id(id.to_string());
+        js.send_publish(subjects.subject("batch.v1.rows"), msg)
+            .await?
+            .await?;
+    }
+    // The same event again, under another message id but the same event
+    // id: a replay-like copy the runner must not apply twice.
+    let again = PublishMessage::build()
+        .payload(b"row 5".to_vec().into())
+        .message_id(format!("{}:copy", ids[5]))
+        .header("Mesh-Event-Id", ids[5].to_string());
+    js.send_publish(subjects.subject("batch.v1.rows"), again)
+        .await?
+        .await?;
+
+    let consumer = mesh_kit::consumer::Consumer {
+        spec: ConsumerSpec::new("BATCH", "batch-test", "batch.v1.>"),
+        service: "batchtest",
+        js: js.clone(),
+        pool: pool.clone(),
+        subjects: subjects.clone(),
+        handler: Rows,
+        outbox: None,
+    };
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(consumer.run(shutdown.clone()));
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (rows, distinct) = loop {
+        let (rows, distinct): (i64, i64) =
+            sqlx::query_as("SELECT count(*), count(DISTINCT body) FROM rows_seen")
+                .fetch_one(&pool)
+                .await?;
+        let dead = js
+            .get_stream(subjects.stream("DEADLETTER"))
+            .await?
+            .get_info()
+            .await?
+            .state
+            .messages;
+        if rows >= 199 && dead >= 1 {
+            break (rows, distinct);
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "after 30 s: {rows} rows, {dead} dead letters"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Let a wrongly repeated batch show itself.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    shutdown.trigger();
+    task.await?;
+
+    let final_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rows_seen")
+        .fetch_one(&pool)
+        .await?;
+    ensure!(
+        rows == 199 && distinct == 199 && final_rows == 199,
+        "{final_rows} rows ({distinct} distinct), want 199"
+    );
+    let info = js
+        .get_stream(subjects.stream("BATCH"))
+        .await?
+        .consumer_info("batch-test")
+        .await?;
+    ensure!(
+        info.num_pending == 0 && info.num_ack_pending == 0,
+        "left unacknowledged: {} pending, {} awaiting ack",
+        info.num_pending,
+        info.num_ack_pending
+    );
+    let dead = js
+        .get_stream(subjects.stream("DEADLETTER"))
+        .await?
+        .get_info()
+        .await?
+        .state
+        .messages;
+    ensure!(dead == 1, "{dead} dead letters, want the poison alone");
+    Ok(())
+}
