@@ -293,6 +293,64 @@ async fn queues(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, Vec<String>>
     Ok(out)
 }
 
+/// Why reporting is short: each `case_routed` of the TRIAGE stream that
+/// reporting did not record, and each case triage decided whose
+/// `case_routed` is not in the stream at all.
+async fn diagnose(mesh: &TestMesh) -> anyhow::Result<String> {
+    use complaints_proto::v1::CaseRouted;
+    let mut db = PgConnection::connect(&mesh.database_url).await?;
+    let seen: BTreeSet<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT event_id FROM reporting.processed_events WHERE consumer = 'reporting'",
+    )
+    .fetch_all(&mut db)
+    .await?
+    .into_iter()
+    .collect();
+    let subject = mesh.subject("triage.v1.case_routed");
+    let mut in_stream = BTreeMap::new();
+    let mut unseen = Vec::new();
+    for (s, payload) in mesh.stream_messages("TRIAGE").await? {
+        if s != subject {
+            continue;
+        }
+        let header = CaseRouted::decode(payload)?.header.unwrap_or_default();
+        *in_stream.entry(header.case_number.clone()).or_insert(0) += 1;
+        let id: uuid::Uuid = header.event_id.parse()?;
+        if !seen.contains(&id) {
+            unseen.push(header.case_number);
+        }
+    }
+    let decided: Vec<String> = sqlx::query_scalar("SELECT case_number FROM triage.decisions")
+        .fetch_all(&mut db)
+        .await?;
+    let absent: Vec<&String> = decided
+        .iter()
+        .filter(|c| !in_stream.contains_key(*c))
+        .collect();
+    Ok(format!(
+        "diagnosis: {} case_routed in TRIAGE; {} of them not recorded by reporting: {:?}; {} decided cases without case_routed in the stream: {:?}",
+        in_stream.len(),
+        unseen.len(),
+        &unseen[..unseen.len().min(10)],
+        absent.len(),
+        &absent[..absent.len().min(10)]
+    ))
+}
+
+/// Case numbers in triage's stream, with how often each was routed.
+async fn routings(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, usize>> {
+    let subject = mesh.subject("triage.v1.case_routed");
+    let mut out = BTreeMap::new();
+    for (s, payload) in mesh.stream_messages("TRIAGE").await? {
+        if s == subject {
+            let event = complaints_proto::v1::CaseRouted::decode(payload)?;
+            let number = event.header.map(|h| h.case_number).unwrap_or_default();
+            *out.entry(number).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
 /// Case numbers in intake's stream, with how often each was registered.
 async fn registrations(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, usize>> {
     let subject = mesh.subject("intake.v1.case_registered");
@@ -372,6 +430,12 @@ async fn run(
     let mut h = holdings(mesh).await?;
     while !h.settled() {
         if settle.elapsed() > Duration::from_secs(180) {
+            eprintln!(
+                "{}",
+                diagnose(mesh)
+                    .await
+                    .unwrap_or_else(|e| format!("diagnosis failed: {e:#}"))
+            );
             bail!(
                 "the mesh did not settle within 180 s: {} cases, {} decided, {} with orders, {} followed by reporting, counted {:?}",
                 h.cases.len(),
@@ -443,6 +507,16 @@ async fn run(
     ensure!(
         registrations.len() == h.cases.len(),
         "unknown cases in the stream"
+    );
+    let routed = routings(mesh).await.context("reading TRIAGE")?;
+    let odd: Vec<_> = h
+        .cases
+        .keys()
+        .filter(|c| routed.get(*c) != Some(&1))
+        .collect();
+    ensure!(
+        odd.is_empty(),
+        "cases routed in the stream other than once: {odd:?}"
     );
     let queues = queues(mesh).await.context("reading DISPATCH")?;
     for (number, (_, department)) in &orders_by_number {
