@@ -135,7 +135,10 @@ impl Service for Application {
         tracing::info!(port = self.grpc_port(), "dispatch running");
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Dispatch"])
             .await?
-            .add_service(DispatchServer::new(self.service));
+            .add_service(
+                DispatchServer::new(self.service)
+                    .max_decoding_message_size(crate::service::MAX_MESSAGE_BYTES),
+            );
         let mut runner = Runner::new(shutdown);
         runner
             .grpc(router, self.listener)

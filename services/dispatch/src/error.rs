@@ -46,6 +46,15 @@ impl From<FieldError> for DispatchError {
     }
 }
 
+impl From<mesh_kit::input::FieldError> for DispatchError {
+    fn from(err: mesh_kit::input::FieldError) -> Self {
+        DispatchError::InvalidField {
+            field: err.field.to_owned(),
+            rule: err.rule,
+        }
+    }
+}
+
 impl From<DispatchError> for Status {
     fn from(err: DispatchError) -> Self {
         match &err {

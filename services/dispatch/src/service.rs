@@ -15,6 +15,8 @@ use complaints_proto::v1::{
 use complaints_proto::Label;
 use futures::StreamExt;
 use mesh_kit::events;
+use mesh_kit::input;
+use mesh_kit::network::Network;
 use mesh_kit::outbox::OutboxWaker;
 use mesh_kit::time::to_proto;
 use prost::Message;
@@ -30,15 +32,27 @@ pub struct DispatchService {
     pub outbox: OutboxWaker,
 }
 
+/// Largest request dispatch's gRPC server decodes
+/// (`max_decoding_message_size`); a bigger one is refused by tonic with
+/// `OUT_OF_RANGE` before any handler runs. The largest valid request (a
+/// conclusion with every element at its limit, in 4-byte characters) is
+/// about 32 KiB.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+
+/// Orders `ListOrders` returns when asked for 0, and at most.
+pub const DEFAULT_LIST: u32 = 50;
+pub const MAX_LIST: u32 = 500;
+
 fn case_number(value: &str) -> Result<String, DispatchError> {
-    let value = value.trim();
-    if complaints_proto::is_case_number(value) {
-        Ok(value.to_owned())
-    } else {
-        Err(DispatchError::InvalidField {
-            field: "case_number".into(),
-            rule: "must look like 2026-11-000123".into(),
-        })
+    Ok(input::case_number("case_number", value)?)
+}
+
+/// A department of the network, named by a field of the request.
+fn department(network: &Network, field: &'static str, code: &str) -> Result<String, DispatchError> {
+    let code = input::required_code(field, code)?;
+    match network.department(&code) {
+        Some(_) => Ok(code),
+        None => Err(DispatchError::UnknownDepartment(code)),
     }
 }
 
@@ -69,18 +83,8 @@ impl DispatchService {
         Ok(order)
     }
 
-    fn department(&self, code: &str) -> Result<(), DispatchError> {
-        let code = code.trim();
-        if code.is_empty() {
-            return Err(DispatchError::InvalidField {
-                field: "department".into(),
-                rule: "is required".into(),
-            });
-        }
-        match self.engine.network.department(code) {
-            Some(_) => Ok(()),
-            None => Err(DispatchError::UnknownDepartment(code.to_owned())),
-        }
+    fn department(&self, code: &str) -> Result<String, DispatchError> {
+        department(&self.engine.network, "department", code)
     }
 }
 
@@ -98,7 +102,7 @@ impl Dispatch for DispatchService {
         request: Request<WatchQueueRequest>,
     ) -> Result<Response<OrderStream>, Status> {
         let req = request.into_inner();
-        self.department(&req.department)?;
+        let department = self.department(&req.department)?;
         let stream = self
             .js
             .get_stream(self.engine.subjects.stream(events::dispatch::STREAM))
@@ -106,7 +110,7 @@ impl Dispatch for DispatchService {
             .map_err(|e| DispatchError::Queue(e.to_string()))?;
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                filter_subject: self.engine.subjects.department_queue(req.department.trim()),
+                filter_subject: self.engine.subjects.department_queue(&department),
                 deliver_policy: if req.from_start {
                     DeliverPolicy::All
                 } else {
@@ -134,19 +138,10 @@ impl Dispatch for DispatchService {
         request: Request<ListOrdersRequest>,
     ) -> Result<Response<ListOrdersResponse>, Status> {
         let req = request.into_inner();
-        self.department(&req.department)?;
-        let limit = match req.limit {
-            0 => 50,
-            n if n > 500 => {
-                return Err(DispatchError::InvalidField {
-                    field: "limit".into(),
-                    rule: "at most 500".into(),
-                }
-                .into())
-            }
-            n => i64::from(n),
-        };
-        let rows = orders::for_department(&self.pool, req.department.trim(), req.all, limit)
+        let department = self.department(&req.department)?;
+        let limit = input::page_size("limit", req.limit, DEFAULT_LIST, MAX_LIST)
+            .map_err(DispatchError::from)?;
+        let rows = orders::for_department(&self.pool, &department, req.all, limit)
             .await
             .map_err(DispatchError::from)?;
         Ok(Response::new(ListOrdersResponse {
@@ -170,14 +165,7 @@ impl Dispatch for DispatchService {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
         let req = request.into_inner();
         let case_number = case_number(&req.case_number)?;
-        let actor = req.actor.trim().to_owned();
-        if actor.is_empty() {
-            return Err(DispatchError::InvalidField {
-                field: "actor".into(),
-                rule: "is required: the acting department's code".into(),
-            }
-            .into());
-        }
+        let actor = input::required_code("actor", &req.actor).map_err(DispatchError::from)?;
         let command = Command::try_from(req).map_err(DispatchError::from)?;
         let mut tx = self.pool.begin().await.map_err(DispatchError::from)?;
         let row = self
@@ -206,5 +194,95 @@ impl Dispatch for DispatchService {
                 })
                 .collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use complaints_proto::v1::act_request::{Conclude, Step};
+    use complaints_proto::v1::Conclusion;
+    use tonic::Code;
+
+    fn network() -> Network {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/network/sample-city.toml");
+        Network::load(&path).expect("sample network")
+    }
+
+    fn status(err: DispatchError) -> Status {
+        Status::from(err)
+    }
+
+    #[test]
+    fn case_numbers_are_checked_and_bounded() {
+        assert_eq!(
+            case_number(" 2026-11-000001 ").expect("valid"),
+            "2026-11-000001"
+        );
+        let s = status(case_number(&format!("2026-11-{}", "9".repeat(1000))).expect_err("long"));
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(
+            s.message()
+                .starts_with("case_number: is 1008 characters long"),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn departments_must_be_codes_of_the_network() {
+        let net = network();
+        assert_eq!(
+            department(&net, "department", " east-heat ").expect("known"),
+            "east-heat"
+        );
+        let s = status(department(&net, "department", "").expect_err("empty"));
+        assert_eq!(
+            (s.code(), s.message()),
+            (Code::InvalidArgument, "department: is required")
+        );
+        let s = status(department(&net, "department", &"x".repeat(100_000)).expect_err("huge"));
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(s.message().len() < 200, "{s:?}");
+        let s = status(department(&net, "department", "nowhere").expect_err("unknown"));
+        assert_eq!(s.code(), Code::NotFound);
+    }
+
+    #[test]
+    fn list_limits_default_and_are_capped() {
+        assert_eq!(input::page_size("limit", 0, DEFAULT_LIST, MAX_LIST), Ok(50));
+        let s = status(
+            input::page_size("limit", MAX_LIST + 1, DEFAULT_LIST, MAX_LIST)
+                .expect_err("too many")
+                .into(),
+        );
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(s.message().starts_with("limit: is 501"), "{s:?}");
+    }
+
+    #[test]
+    fn the_largest_valid_step_fits_the_message_limit() {
+        use crate::workflow::command::{MAX_HANDLER, MAX_PHONE, MAX_TEXT};
+        let wide = |n: usize| "𠀀".repeat(n);
+        let req = ActRequest {
+            case_number: format!("2026-11-{}", "9".repeat(24)),
+            actor: "a".repeat(input::MAX_CODE),
+            step: Some(Step::Conclude(Conclude {
+                conclusion: Some(Conclusion {
+                    facts_found: wide(MAX_TEXT),
+                    staff_handling: wide(MAX_TEXT),
+                    corrective_actions: wide(MAX_TEXT),
+                    answer: wide(MAX_TEXT),
+                    handler: wide(MAX_HANDLER),
+                    handler_phone: "1".repeat(MAX_PHONE),
+                }),
+            })),
+        };
+        assert!(Command::try_from(req.clone()).is_ok());
+        assert!(
+            req.encoded_len() * 2 < MAX_MESSAGE_BYTES,
+            "{}",
+            req.encoded_len()
+        );
     }
 }

@@ -4,6 +4,7 @@
 use super::state::Step;
 use complaints_proto::v1::act_request::Step as ProtoStep;
 use complaints_proto::v1::{ActRequest, Conclusion};
+use mesh_kit::input;
 
 /// The complainant's verdict at the callback (回访).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,70 +125,56 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-const MAX_TEXT: usize = 2000;
-
-fn text(field: &str, value: &str, required: bool) -> Result<String, FieldError> {
-    let value = value.trim();
-    let err = |rule: String| {
-        Err(FieldError {
-            field: field.to_owned(),
-            rule,
-        })
-    };
-    if required && value.is_empty() {
-        return err("is required".into());
+impl From<mesh_kit::input::FieldError> for FieldError {
+    fn from(err: mesh_kit::input::FieldError) -> Self {
+        FieldError {
+            field: err.field.to_owned(),
+            rule: err.rule,
+        }
     }
-    let len = value.chars().count();
-    if len > MAX_TEXT {
-        return err(format!(
-            "is {len} characters long; at most {MAX_TEXT} are allowed"
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return err("contains control characters".into());
-    }
-    Ok(value.to_owned())
 }
 
-fn code(field: &str, value: &str) -> Result<Option<String>, FieldError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    if !mesh_kit::network::is_code(value) {
-        return Err(FieldError {
-            field: field.to_owned(),
-            rule: format!("{value:?} is not a department code"),
-        });
-    }
-    Ok(Some(value.to_owned()))
+/// Longest reason, note or element of a conclusion, in characters (as
+/// intake's complaint request).
+pub const MAX_TEXT: usize = 2000;
+/// Longest handler's name (经办人), as a complainant's name at intake.
+pub const MAX_HANDLER: usize = 64;
+/// Longest handler's phone.
+pub const MAX_PHONE: usize = 32;
+/// Most co-handlers (协办) of one order.
+pub const MAX_CO_HANDLERS: usize = 20;
+
+fn text(field: &'static str, value: &str, required: bool) -> Result<String, FieldError> {
+    Ok(input::text(field, value, required, MAX_TEXT)?)
 }
 
-fn required_code(field: &str, value: &str) -> Result<String, FieldError> {
-    code(field, value)?.ok_or_else(|| FieldError {
-        field: field.to_owned(),
-        rule: "is required".into(),
-    })
+fn code(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
+    Ok(input::code(field, value)?)
+}
+
+fn required_code(field: &'static str, value: &str) -> Result<String, FieldError> {
+    Ok(input::required_code(field, value)?)
 }
 
 /// Checks every element of a conclusion; names all that are missing.
 fn conclusion(c: Option<Conclusion>) -> Result<Conclusion, FieldError> {
     let c = c.unwrap_or_default();
     let fields = [
-        ("conclusion.facts_found", &c.facts_found),
-        ("conclusion.staff_handling", &c.staff_handling),
-        ("conclusion.corrective_actions", &c.corrective_actions),
-        ("conclusion.answer", &c.answer),
-        ("conclusion.handler", &c.handler),
-        ("conclusion.handler_phone", &c.handler_phone),
+        ("conclusion.facts_found", &c.facts_found, MAX_TEXT),
+        ("conclusion.staff_handling", &c.staff_handling, MAX_TEXT),
+        (
+            "conclusion.corrective_actions",
+            &c.corrective_actions,
+            MAX_TEXT,
+        ),
+        ("conclusion.answer", &c.answer, MAX_TEXT),
+        ("conclusion.handler", &c.handler, MAX_HANDLER),
+        ("conclusion.handler_phone", &c.handler_phone, MAX_PHONE),
     ];
     let missing: Vec<&str> = fields
         .iter()
-        .filter(|(_, v)| v.trim().is_empty())
-        .map(|(n, _)| *n)
+        .filter(|(_, v, _)| v.trim().is_empty())
+        .map(|(n, _, _)| *n)
         .collect();
     if !missing.is_empty() {
         return Err(FieldError {
@@ -199,8 +186,8 @@ fn conclusion(c: Option<Conclusion>) -> Result<Conclusion, FieldError> {
             },
         });
     }
-    for (name, value) in fields {
-        text(name, value, true)?;
+    for (name, value, max) in fields {
+        input::text(name, value, true, max)?;
     }
     Ok(Conclusion {
         facts_found: c.facts_found.trim().to_owned(),
@@ -235,11 +222,11 @@ impl TryFrom<ActRequest> for Command {
             },
             ProtoStep::SetCoHandlers(s) => Command::SetCoHandlers {
                 lead: code("set_co_handlers.lead", &s.lead)?,
-                co_handlers: s
-                    .co_handlers
-                    .iter()
-                    .map(|c| required_code("set_co_handlers.co_handlers", c))
-                    .collect::<Result<_, _>>()?,
+                co_handlers: input::codes(
+                    "set_co_handlers.co_handlers",
+                    &s.co_handlers,
+                    MAX_CO_HANDLERS,
+                )?,
             },
             ProtoStep::RequestExtension(e) => {
                 if !(1..=30).contains(&e.working_days) {
@@ -275,15 +262,15 @@ impl TryFrom<ActRequest> for Command {
             },
             ProtoStep::RecordCallback(c) => {
                 use complaints_proto::v1::Satisfaction as S;
-                let satisfaction = match S::try_from(c.satisfaction) {
-                    Ok(S::Satisfied) => Satisfaction::Satisfied,
-                    Ok(S::BasicallySatisfied) => Satisfaction::BasicallySatisfied,
-                    Ok(S::Dissatisfied) => Satisfaction::Dissatisfied,
-                    _ => {
-                        return Err(FieldError {
-                            field: "record_callback.satisfaction".into(),
-                            rule: "must be satisfied, basically satisfied or dissatisfied".into(),
-                        })
+                const FIELD: &str = "record_callback.satisfaction";
+                // Unspecified (0) and values this build does not know are
+                // refused, never read as a verdict.
+                let satisfaction = match input::enum_value(FIELD, c.satisfaction, true)? {
+                    S::Satisfied => Satisfaction::Satisfied,
+                    S::BasicallySatisfied => Satisfaction::BasicallySatisfied,
+                    S::Dissatisfied => Satisfaction::Dissatisfied,
+                    S::Unspecified => {
+                        return Err(input::FieldError::new(FIELD, "is required").into())
                     }
                 };
                 Command::RecordCallback {
@@ -333,6 +320,82 @@ mod tests {
             "conclusion.staff_handling, conclusion.corrective_actions, conclusion.handler, conclusion.handler_phone"
         );
         assert_eq!(err.rule, "are required");
+    }
+
+    #[test]
+    fn unknown_verdicts_are_refused_not_defaulted() {
+        for value in [0, 4, -1, 99] {
+            let err = Command::try_from(act(ProtoStep::RecordCallback(
+                act_request::RecordCallback {
+                    satisfaction: value,
+                    note: String::new(),
+                },
+            )))
+            .expect_err("no verdict");
+            assert_eq!(err.field, "record_callback.satisfaction", "{value}");
+        }
+    }
+
+    #[test]
+    fn texts_and_lists_have_limits() {
+        let long = "字".repeat(MAX_TEXT + 1);
+        let err = Command::try_from(act(ProtoStep::LogContact(act_request::LogContact {
+            note: long.clone(),
+        })))
+        .expect_err("long");
+        assert_eq!(
+            err.to_string(),
+            "log_contact.note: is 2001 characters long; at most 2000 are allowed"
+        );
+        let err = Command::try_from(act(ProtoStep::Conclude(act_request::Conclude {
+            conclusion: Some(Conclusion {
+                handler: "刘".repeat(MAX_HANDLER + 1),
+                ..full()
+            }),
+        })))
+        .expect_err("long handler");
+        assert_eq!(err.field, "conclusion.handler");
+        let err = Command::try_from(act(ProtoStep::Conclude(act_request::Conclude {
+            conclusion: Some(Conclusion {
+                handler_phone: "1".repeat(MAX_PHONE + 1),
+                ..full()
+            }),
+        })))
+        .expect_err("long phone");
+        assert_eq!(err.field, "conclusion.handler_phone");
+        assert!(
+            Command::try_from(act(ProtoStep::Conclude(act_request::Conclude {
+                conclusion: Some(full()),
+            })))
+            .is_ok()
+        );
+        let err = Command::try_from(act(ProtoStep::SetCoHandlers(act_request::SetCoHandlers {
+            lead: String::new(),
+            co_handlers: vec!["water".into(); MAX_CO_HANDLERS + 1],
+        })))
+        .expect_err("too many");
+        assert_eq!(
+            err.to_string(),
+            "set_co_handlers.co_handlers: has 21 entries; at most 20 are allowed"
+        );
+        let err = Command::try_from(act(ProtoStep::Reroute(act_request::Reroute {
+            department: "d".repeat(100_000),
+            reason: String::new(),
+        })))
+        .expect_err("huge code");
+        assert_eq!(err.field, "reroute.department");
+        assert!(err.rule.len() < 200, "{}", err.rule);
+    }
+
+    fn full() -> Conclusion {
+        Conclusion {
+            facts_found: "属实".into(),
+            staff_handling: "通报批评".into(),
+            corrective_actions: "更换阀门".into(),
+            answer: "已修复".into(),
+            handler: "刘工".into(),
+            handler_phone: "0000-1111".into(),
+        }
     }
 
     #[test]
