@@ -123,7 +123,10 @@ impl Service for Application {
         tracing::info!(port = self.grpc_port(), "deadline-watcher running");
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Deadlines"])
             .await?
-            .add_service(DeadlinesServer::new(self.service));
+            .add_service(
+                DeadlinesServer::new(self.service)
+                    .max_decoding_message_size(crate::service::MAX_MESSAGE_BYTES),
+            );
         let mut runner = Runner::new(shutdown);
         let firing = self.firing;
         runner

@@ -14,10 +14,12 @@
 //! - [`deadlines`]: policy + calendar + local time, in one value.
 //! - [`orders`]: the consumer that registers a timer per work order.
 //! - [`service`]: the `complaints.v1.Deadlines` gRPC service.
+//! - [`error`]: the errors of the gRPC service and their statuses.
 
 pub mod app;
 pub mod calendar;
 pub mod deadlines;
+pub mod error;
 pub mod firing;
 pub mod orders;
 pub mod policy;

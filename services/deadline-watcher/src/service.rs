@@ -2,6 +2,7 @@
 //! timers of a case, and the alerts as they fire.
 
 use crate::deadlines::Deadlines;
+use crate::error::DeadlineError;
 use crate::policy::Policy;
 use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
 use chrono::{DateTime, Utc};
@@ -12,8 +13,9 @@ use complaints_proto::v1::{
     ShiftDeadlineRequest, ShiftDeadlineResponse, WatchAlertsRequest,
 };
 use futures::StreamExt;
+use mesh_kit::input::{self, FieldError};
 use mesh_kit::network::Network;
-use mesh_kit::time::{from_proto_opt, to_proto};
+use mesh_kit::time::to_proto;
 use mesh_kit::{events, Subjects};
 use prost::Message;
 use sqlx::PgPool;
@@ -47,12 +49,89 @@ struct TimerRow {
 
 type AlertStream = Pin<Box<dyn futures::Stream<Item = Result<DeadlineAlert, Status>> + Send>>;
 
-fn enum_field<T: TryFrom<i32>>(value: i32, field: &str, unspecified_ok: bool) -> Result<T, Status> {
-    if value == 0 && !unspecified_ok {
-        return Err(Status::invalid_argument(format!("{field}: is required")));
+/// Largest request the deadline-watcher's gRPC server decodes
+/// (`max_decoding_message_size`); a bigger one is refused by tonic with
+/// `OUT_OF_RANGE` before any handler runs. Its requests are a few enums,
+/// a timestamp and a code or id: well under 200 bytes.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// Most working days a deadline moves at once (as dispatch's extensions).
+pub const MAX_SHIFT_WORKING_DAYS: u32 = 30;
+
+/// A `ComputeDeadlineRequest` whose every field obeys its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compute {
+    Acceptance {
+        start: DateTime<Utc>,
+    },
+    Conclusion {
+        mode: HandlingMode,
+        kind: Kind,
+        severity: Severity,
+        start: DateTime<Utc>,
+    },
+}
+
+impl Compute {
+    /// Unknown enum values are refused; an unspecified deadline kind is the
+    /// conclusion, an unspecified kind a complaint, an unspecified severity
+    /// general. The handling mode is required.
+    fn parse(req: &ComputeDeadlineRequest) -> Result<Self, DeadlineError> {
+        let deadline_kind: DeadlineKind =
+            input::enum_value("deadline_kind", req.deadline_kind, false)?;
+        let start = input::required_timestamp("start", req.start.as_ref())?;
+        match deadline_kind {
+            DeadlineKind::Conclusion | DeadlineKind::Unspecified => {}
+            DeadlineKind::Acceptance => return Ok(Compute::Acceptance { start }),
+            _ => {
+                return Err(FieldError::new(
+                    "deadline_kind",
+                    "only conclusion and acceptance deadlines are computed on request",
+                )
+                .into())
+            }
+        }
+        let mode: HandlingMode = input::enum_value("mode", req.mode, true)?;
+        let kind = match input::enum_value("kind", req.kind, false)? {
+            Kind::Unspecified => Kind::Complaint,
+            kind => kind,
+        };
+        let severity = match input::enum_value("severity", req.severity, false)? {
+            Severity::Unspecified => Severity::General,
+            severity => severity,
+        };
+        Ok(Compute::Conclusion {
+            mode,
+            kind,
+            severity,
+            start,
+        })
     }
-    T::try_from(value)
-        .map_err(|_| Status::invalid_argument(format!("{field}: {value} is not a known value")))
+}
+
+/// A `ShiftDeadlineRequest`'s deadline and working days.
+fn parse_shift(req: &ShiftDeadlineRequest) -> Result<(DateTime<Utc>, u32), DeadlineError> {
+    let due = input::required_timestamp("due_at", req.due_at.as_ref())?;
+    if !(1..=MAX_SHIFT_WORKING_DAYS).contains(&req.working_days) {
+        return Err(FieldError::new(
+            "working_days",
+            format!(
+                "is {}; it must be 1 to {MAX_SHIFT_WORKING_DAYS}",
+                req.working_days
+            ),
+        )
+        .into());
+    }
+    Ok((due, req.working_days))
+}
+
+/// The department whose alerts are watched; `None` for all of them.
+fn alert_department(network: &Network, value: &str) -> Result<Option<String>, DeadlineError> {
+    match input::code("department", value)? {
+        None => Ok(None),
+        Some(code) if network.department(&code).is_some() => Ok(Some(code)),
+        Some(code) => Err(DeadlineError::UnknownDepartment(code)),
+    }
 }
 
 #[tonic::async_trait]
@@ -64,15 +143,9 @@ impl DeadlinesApi for DeadlineService {
         request: Request<ComputeDeadlineRequest>,
     ) -> Result<Response<ComputeDeadlineResponse>, Status> {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
-        let req = request.into_inner();
-        let deadline_kind: DeadlineKind = enum_field(req.deadline_kind, "deadline_kind", true)?;
-        let start: DateTime<Utc> = from_proto_opt(req.start.as_ref()).ok_or_else(|| {
-            Status::invalid_argument("start: is required and must be a valid timestamp")
-        })?;
         let policy = &self.deadlines.policy;
-        match deadline_kind {
-            DeadlineKind::Conclusion | DeadlineKind::Unspecified => {}
-            DeadlineKind::Acceptance => {
+        let (mode, kind, severity, start) = match Compute::parse(request.get_ref())? {
+            Compute::Acceptance { start } => {
                 let at = self.deadlines.due(&policy.acceptance, start);
                 return Ok(Response::new(ComputeDeadlineResponse {
                     due_at: Some(to_proto(at)),
@@ -84,22 +157,12 @@ impl DeadlinesApi for DeadlineService {
                     ..Default::default()
                 }));
             }
-            _ => return Err(Status::invalid_argument(
-                "deadline_kind: only conclusion and acceptance deadlines are computed on request",
-            )),
-        }
-        let mode: HandlingMode = enum_field(req.mode, "mode", false)?;
-        let kind: Kind = enum_field::<Kind>(req.kind, "kind", true)?;
-        let severity: Severity = enum_field::<Severity>(req.severity, "severity", true)?;
-        let kind = if kind == Kind::Unspecified {
-            Kind::Complaint
-        } else {
-            kind
-        };
-        let severity = if severity == Severity::Unspecified {
-            Severity::General
-        } else {
-            severity
+            Compute::Conclusion {
+                mode,
+                kind,
+                severity,
+                start,
+            } => (mode, kind, severity, start),
         };
         let due = self.deadlines.conclusion(kind, mode, severity, start);
         Ok(Response::new(ComputeDeadlineResponse {
@@ -115,9 +178,8 @@ impl DeadlinesApi for DeadlineService {
         &self,
         request: Request<ListDeadlinesRequest>,
     ) -> Result<Response<ListDeadlinesResponse>, Status> {
-        let req = request.into_inner();
-        let case_id = Uuid::parse_str(req.case_id.trim())
-            .map_err(|_| Status::invalid_argument("case_id: must be a UUID"))?;
+        let case_id =
+            input::uuid("case_id", &request.get_ref().case_id).map_err(DeadlineError::from)?;
         let rows: Vec<TimerRow> = sqlx::query_as(
             "SELECT case_id, order_id, department, deadline_kind, due_at, rule, state, stage, level, fire_at \
              FROM timers WHERE case_id = $1 ORDER BY deadline_kind, due_at",
@@ -125,10 +187,7 @@ impl DeadlinesApi for DeadlineService {
         .bind(case_id)
         .fetch_all(&self.pool)
         .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "listing deadlines failed");
-            Status::unavailable("deadline storage is unavailable")
-        })?;
+        .map_err(DeadlineError::from)?;
         Ok(Response::new(ListDeadlinesResponse {
             deadlines: rows
                 .into_iter()
@@ -153,14 +212,8 @@ impl DeadlinesApi for DeadlineService {
         request: Request<ShiftDeadlineRequest>,
     ) -> Result<Response<ShiftDeadlineResponse>, Status> {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
-        let req = request.into_inner();
-        let due: DateTime<Utc> = from_proto_opt(req.due_at.as_ref()).ok_or_else(|| {
-            Status::invalid_argument("due_at: is required and must be a valid timestamp")
-        })?;
-        if !(1..=30).contains(&req.working_days) {
-            return Err(Status::invalid_argument("working_days: must be 1 to 30"));
-        }
-        let moved = self.deadlines.shift(due, req.working_days);
+        let (due, working_days) = parse_shift(request.get_ref())?;
+        let moved = self.deadlines.shift(due, working_days);
         Ok(Response::new(ShiftDeadlineResponse {
             due_at: Some(to_proto(moved)),
         }))
@@ -172,19 +225,11 @@ impl DeadlinesApi for DeadlineService {
         request: Request<WatchAlertsRequest>,
     ) -> Result<Response<AlertStream>, Status> {
         let req = request.into_inner();
-        let department = req.department.trim();
-        if !department.is_empty() && self.network.department(department).is_none() {
-            return Err(Status::not_found(format!(
-                "no department {department:?} in the network"
-            )));
-        }
-        let filter = if department.is_empty() {
-            events::deadline::ALERTS.to_owned()
-        } else {
-            events::deadline::alert("*", department)
+        let filter = match alert_department(&self.network, &req.department)? {
+            None => events::deadline::ALERTS.to_owned(),
+            Some(department) => events::deadline::alert("*", &department),
         };
-        let unavailable =
-            |e: String| Status::unavailable(format!("the alert stream is unavailable: {e}"));
+        let unavailable = |e: String| Status::from(DeadlineError::Stream(e));
         let stream = self
             .js
             .get_stream(self.subjects.stream(events::deadline::STREAM))
@@ -214,5 +259,168 @@ impl DeadlinesApi for DeadlineService {
             ))),
         });
         Ok(Response::new(Box::pin(alerts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    fn now() -> prost_types::Timestamp {
+        to_proto(Utc::now())
+    }
+
+    /// A timestamp with any seconds and nanos, valid or not.
+    fn ts(seconds: i64, nanos: i32) -> prost_types::Timestamp {
+        let mut at = now();
+        (at.seconds, at.nanos) = (seconds, nanos);
+        at
+    }
+
+    fn compute() -> ComputeDeadlineRequest {
+        ComputeDeadlineRequest {
+            deadline_kind: DeadlineKind::Conclusion as i32,
+            mode: HandlingMode::Transferred as i32,
+            kind: 0,
+            severity: 0,
+            start: Some(now()),
+        }
+    }
+
+    /// The message of a refusal, which must be INVALID_ARGUMENT.
+    fn refused(err: DeadlineError) -> String {
+        let status = Status::from(err);
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        status.message().to_owned()
+    }
+
+    #[test]
+    fn unspecified_kind_and_severity_default_but_unknown_values_are_refused() {
+        match Compute::parse(&compute()).expect("valid") {
+            Compute::Conclusion { kind, severity, .. } => {
+                assert_eq!((kind, severity), (Kind::Complaint, Severity::General))
+            }
+            other => panic!("{other:?}"),
+        }
+        for (req, field) in [
+            (
+                ComputeDeadlineRequest {
+                    deadline_kind: 77,
+                    ..compute()
+                },
+                "deadline_kind: 77 is not a known value",
+            ),
+            (
+                ComputeDeadlineRequest {
+                    mode: 0,
+                    ..compute()
+                },
+                "mode: is required",
+            ),
+            (
+                ComputeDeadlineRequest {
+                    mode: 9,
+                    ..compute()
+                },
+                "mode: 9 is not a known value",
+            ),
+            (
+                ComputeDeadlineRequest {
+                    kind: 42,
+                    ..compute()
+                },
+                "kind: 42 is not a known value",
+            ),
+            (
+                ComputeDeadlineRequest {
+                    severity: -3,
+                    ..compute()
+                },
+                "severity: -3 is not a known value",
+            ),
+            (
+                ComputeDeadlineRequest {
+                    deadline_kind: DeadlineKind::Callback as i32,
+                    ..compute()
+                },
+                "deadline_kind: only conclusion and acceptance",
+            ),
+        ] {
+            let message = refused(Compute::parse(&req).expect_err(field));
+            assert!(message.starts_with(field), "{message}");
+        }
+    }
+
+    #[test]
+    fn start_and_due_times_must_be_valid_and_plausible() {
+        for start in [
+            None,
+            Some(ts(i64::MAX, 0)),
+            Some(ts(0, 0)),
+            Some(ts(1_800_000_000, -5)),
+        ] {
+            let message = refused(
+                Compute::parse(&ComputeDeadlineRequest { start, ..compute() })
+                    .expect_err("bad start"),
+            );
+            assert!(message.starts_with("start: "), "{message}");
+        }
+        let message = refused(
+            parse_shift(&ShiftDeadlineRequest {
+                due_at: Some(ts(i64::MIN, 0)),
+                working_days: 5,
+            })
+            .expect_err("bad due"),
+        );
+        assert!(message.starts_with("due_at: "), "{message}");
+    }
+
+    #[test]
+    fn shifts_are_one_to_thirty_working_days() {
+        let shift = |working_days| ShiftDeadlineRequest {
+            due_at: Some(now()),
+            working_days,
+        };
+        assert!(parse_shift(&shift(1)).is_ok());
+        assert!(parse_shift(&shift(30)).is_ok());
+        for days in [0, 31, u32::MAX] {
+            let message = refused(parse_shift(&shift(days)).expect_err("out of range"));
+            assert!(message.starts_with("working_days: "), "{message}");
+        }
+    }
+
+    #[test]
+    fn case_ids_and_departments_are_checked() {
+        let message = refused(
+            input::uuid("case_id", "2026-11-000001")
+                .expect_err("id")
+                .into(),
+        );
+        assert!(message.starts_with("case_id: "), "{message}");
+        let network = Network::parse(
+            r#"
+            [jurisdiction]
+            code = "t"
+            name = "t"
+            utc_offset = "+08:00"
+            [[departments]]
+            code = "centre"
+            name = "中心"
+            "#,
+        )
+        .expect("network");
+        assert_eq!(alert_department(&network, " ").expect("all"), None);
+        assert_eq!(
+            alert_department(&network, "centre").expect("known"),
+            Some("centre".into())
+        );
+        let message = refused(alert_department(&network, &"Z".repeat(10_000)).expect_err("bad"));
+        assert!(
+            message.starts_with("department: ") && message.len() < 200,
+            "{message}"
+        );
+        let status = Status::from(alert_department(&network, "nowhere").expect_err("unknown"));
+        assert_eq!(status.code(), Code::NotFound);
     }
 }
