@@ -17,10 +17,10 @@ use anyhow::{bail, ensure, Context};
 use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::reporting_client::ReportingClient;
 use complaints_proto::v1::{
-    Channel as ComplaintChannel, Complainant, GetCountsRequest, SubmitComplaintRequest, WorkOrder,
+    Channel as ComplaintChannel, Complainant, GetCountsRequest, SubmitComplaintRequest,
 };
 use mesh_e2e::infra::{PrivateNats, PrivatePostgres};
-use mesh_e2e::{Infra, TestMesh, SERVICES};
+use mesh_e2e::{peak_rss_mib, Infra, TestMesh, SERVICES};
 use prost::Message;
 use sqlx::{Connection, PgConnection};
 use std::collections::{BTreeMap, BTreeSet};
@@ -276,23 +276,6 @@ impl Holdings {
     }
 }
 
-/// Work orders per case number in the department queues
-/// (`dispatch.v1.orders.<department>`), and message ids seen twice in any
-/// stream.
-async fn queues(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
-    let prefix = mesh.subject("dispatch.v1.orders.");
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (subject, payload) in mesh.stream_messages("DISPATCH").await? {
-        let Some(department) = subject.strip_prefix(&prefix) else {
-            continue;
-        };
-        let order = WorkOrder::decode(payload)?;
-        let number = order.header.map(|h| h.case_number).unwrap_or_default();
-        out.entry(number).or_default().push(department.to_owned());
-    }
-    Ok(out)
-}
-
 /// Why reporting is short: each `case_routed` of the TRIAGE stream that
 /// reporting did not record, and each case triage decided whose
 /// `case_routed` is not in the stream at all.
@@ -335,45 +318,6 @@ async fn diagnose(mesh: &TestMesh) -> anyhow::Result<String> {
         absent.len(),
         &absent[..absent.len().min(10)]
     ))
-}
-
-/// Case numbers in triage's stream, with how often each was routed.
-async fn routings(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, usize>> {
-    let subject = mesh.subject("triage.v1.case_routed");
-    let mut out = BTreeMap::new();
-    for (s, payload) in mesh.stream_messages("TRIAGE").await? {
-        if s == subject {
-            let event = complaints_proto::v1::CaseRouted::decode(payload)?;
-            let number = event.header.map(|h| h.case_number).unwrap_or_default();
-            *out.entry(number).or_insert(0) += 1;
-        }
-    }
-    Ok(out)
-}
-
-/// Case numbers in intake's stream, with how often each was registered.
-async fn registrations(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, usize>> {
-    let subject = mesh.subject("intake.v1.case_registered");
-    let mut out = BTreeMap::new();
-    for (s, payload) in mesh.stream_messages("INTAKE").await? {
-        if s == subject {
-            let event = complaints_proto::v1::CaseRegistered::decode(payload)?;
-            let number = event.header.map(|h| h.case_number).unwrap_or_default();
-            *out.entry(number).or_insert(0) += 1;
-        }
-    }
-    Ok(out)
-}
-
-fn peak_rss_kib(pid: Option<u32>) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -494,11 +438,14 @@ async fn run(
 
     // The streams: one registration per case, one order per case in the
     // queue of the department that holds it.
-    let registrations = registrations(mesh).await.context("reading INTAKE")?;
+    let registrations = mesh
+        .cases_on("INTAKE", "intake.v1.case_registered")
+        .await
+        .context("reading INTAKE")?;
     let odd: Vec<_> = h
         .cases
         .keys()
-        .filter(|c| registrations.get(*c) != Some(&1))
+        .filter(|c| registrations.get(*c).map(Vec::len) != Some(1))
         .collect();
     ensure!(
         odd.is_empty(),
@@ -508,17 +455,23 @@ async fn run(
         registrations.len() == h.cases.len(),
         "unknown cases in the stream"
     );
-    let routed = routings(mesh).await.context("reading TRIAGE")?;
+    let routed = mesh
+        .cases_on("TRIAGE", "triage.v1.case_routed")
+        .await
+        .context("reading TRIAGE")?;
     let odd: Vec<_> = h
         .cases
         .keys()
-        .filter(|c| routed.get(*c) != Some(&1))
+        .filter(|c| routed.get(*c).map(Vec::len) != Some(1))
         .collect();
     ensure!(
         odd.is_empty(),
         "cases routed in the stream other than once: {odd:?}"
     );
-    let queues = queues(mesh).await.context("reading DISPATCH")?;
+    let queues = mesh
+        .cases_on("DISPATCH", "dispatch.v1.orders.")
+        .await
+        .context("reading DISPATCH")?;
     for (number, (_, department)) in &orders_by_number {
         let seen = queues.get(number).map(Vec::as_slice).unwrap_or_default();
         ensure!(
@@ -547,8 +500,8 @@ async fn run(
             }
         }
     }
-    if let Some(kib) = peak_rss_kib(mesh.pid("intake")) {
-        eprintln!("intake peak RSS since its restart: {} MiB", kib / 1024);
+    if let Some(mib) = peak_rss_mib(mesh.pid("intake")) {
+        eprintln!("intake peak RSS since its restart: {mib} MiB");
     }
     eprintln!(
         "reconciled: {n} cases, 0 lost, 0 duplicated ({:.0} s in all)",

@@ -13,10 +13,18 @@
 
 use anyhow::{ensure, Context};
 use complaints_proto::v1::intake_client::IntakeClient;
-use complaints_proto::v1::CaseRegistered;
 use mesh_e2e::infra::{PrivateNats, PrivatePostgres};
-use mesh_e2e::{complaint, Infra, TestMesh};
-use prost::Message;
+use mesh_e2e::{complaint, peak_rss_mib, Infra, TestMesh};
+
+/// Case numbers registered in the INTAKE stream, with how often.
+async fn registered(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, usize>> {
+    Ok(mesh
+        .cases_on("INTAKE", "intake.v1.case_registered")
+        .await?
+        .into_iter()
+        .map(|(case, events)| (case, events.len()))
+        .collect())
+}
 use sqlx::{Connection, PgConnection};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -38,22 +46,6 @@ async fn submit(url: &str, key: &str) -> Result<String, tonic::Status> {
         .map(|r| r.into_inner().case_number)
 }
 
-/// Case numbers registered in the INTAKE stream, with how often.
-async fn registered(mesh: &TestMesh) -> anyhow::Result<BTreeMap<String, usize>> {
-    let subject = mesh.subject("intake.v1.case_registered");
-    let mut out = BTreeMap::new();
-    for (s, payload) in mesh.stream_messages("INTAKE").await? {
-        if s == subject {
-            let number = CaseRegistered::decode(payload)?
-                .header
-                .map(|h| h.case_number)
-                .unwrap_or_default();
-            *out.entry(number).or_insert(0) += 1;
-        }
-    }
-    Ok(out)
-}
-
 async fn unsent(mesh: &TestMesh) -> anyhow::Result<i64> {
     let mut db = PgConnection::connect(&mesh.database_url).await?;
     Ok(
@@ -61,18 +53,6 @@ async fn unsent(mesh: &TestMesh) -> anyhow::Result<i64> {
             .fetch_one(&mut db)
             .await?,
     )
-}
-
-fn peak_rss_mib(pid: Option<u32>) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    let kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kib / 1024)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -441,6 +441,30 @@ impl TestMesh {
         Ok(out)
     }
 
+    /// The events of a stream on subjects starting with `subject` (base,
+    /// without the prefix), by case number: for each case, the rest of
+    /// the subject of each event (e.g. the department of a queue), once
+    /// per event stored.
+    pub async fn cases_on(
+        &self,
+        stream: &str,
+        subject: &str,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, Vec<String>>> {
+        use prost::Message;
+        let start = self.subject(subject);
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (s, payload) in self.stream_messages(stream).await? {
+            if let Some(rest) = s.strip_prefix(&start) {
+                let number = AnyEvent::decode(payload)?
+                    .header
+                    .map(|h| h.case_number)
+                    .unwrap_or_default();
+                out.entry(number).or_default().push(rest.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
     /// Reads every department queue of this mesh, from the start.
     pub async fn queues(&self) -> anyhow::Result<QueueReader> {
         let stream = self.stream_ready("DISPATCH").await?;
@@ -544,6 +568,26 @@ async fn remove_stale_worlds(js: &jetstream::Context, admin_url: &str) {
             let _ = remove_world(js, admin_url, &format!("e2e{id}"), &database).await;
         }
     }
+}
+
+/// Any event of the mesh: every event's header is its field 1.
+#[derive(Clone, PartialEq, prost::Message)]
+struct AnyEvent {
+    #[prost(message, optional, tag = "1")]
+    header: Option<complaints_proto::v1::EventHeader>,
+}
+
+/// Peak resident memory (VmHWM) of a process, in MiB.
+pub fn peak_rss_mib(pid: Option<u32>) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
 }
 
 /// The `p`th percentile (nearest rank) of sorted samples; NaN for none.
