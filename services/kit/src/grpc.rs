@@ -7,9 +7,13 @@ use tonic::transport::server::{Router, TcpIncoming};
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+/// Largest request the health and reflection services decode: a service
+/// name or a symbol. (Each service sets its own servers' limit.)
+pub const MAX_STANDARD_MESSAGE_BYTES: usize = 16 * 1024;
+
 /// A router with health (each of `services` reported as serving) and
 /// reflection over the mesh's descriptor set. Add the service's own
-/// servers to it.
+/// servers to it, each with its `max_decoding_message_size`.
 pub async fn base_router(services: &[&'static str]) -> anyhow::Result<Router> {
     let (reporter, health) = tonic_health::server::health_reporter();
     for name in services {
@@ -19,7 +23,9 @@ pub async fn base_router(services: &[&'static str]) -> anyhow::Result<Router> {
     }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(complaints_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+        .build_v1()?
+        .max_decoding_message_size(MAX_STANDARD_MESSAGE_BYTES);
+    let health = health.max_decoding_message_size(MAX_STANDARD_MESSAGE_BYTES);
     Ok(Server::builder()
         .add_service(health)
         .add_service(reflection))
