@@ -10,7 +10,7 @@
 //! server's size limit, strings that are not UTF-8) and the rules of every
 //! RPC are in `docs/input-validation.md`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use complaints_proto::Label;
 use prost_types::Timestamp;
 use uuid::Uuid;
@@ -229,6 +229,30 @@ pub fn timestamp(
         .ok_or_else(|| FieldError::new(field, "is not a valid timestamp"))
 }
 
+/// An optional local day, `YYYY-MM-DD` (trimmed; `None` when empty), within
+/// the same years as [`timestamp`]: 2000-01-01 to 2099-12-31. Date
+/// arithmetic near chrono's limits panics; a day outside is refused first.
+pub fn day(field: &'static str, value: &str) -> Result<Option<NaiveDate>, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        FieldError::new(
+            field,
+            format!("{} is not a date (YYYY-MM-DD)", shown(value)),
+        )
+    })?;
+    let seconds = day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+    if !(EARLIEST_SECONDS..LATEST_SECONDS).contains(&seconds) {
+        return Err(FieldError::new(
+            field,
+            format!("{day} is not within 2000-01-01 and 2099-12-31"),
+        ));
+    }
+    Ok(Some(day))
+}
+
 /// Like [`timestamp`], but a missing one is refused.
 pub fn required_timestamp(
     field: &'static str,
@@ -402,6 +426,29 @@ mod tests {
         }
         assert!(timestamp("start", Some(&at(EARLIEST_SECONDS, 0))).is_ok());
         assert!(timestamp("start", Some(&at(LATEST_SECONDS - 1, 999_999_999))).is_ok());
+    }
+
+    #[test]
+    fn days_are_dates_within_the_century() {
+        assert_eq!(
+            day("from_day", " 2026-11-30 "),
+            Ok(NaiveDate::from_ymd_opt(2026, 11, 30))
+        );
+        assert_eq!(day("from_day", ""), Ok(None));
+        assert!(day("from_day", "2099-12-31").is_ok());
+        for bad in [
+            "2026-13-01",
+            "30/11/2026",
+            "-262143-01-01",
+            "+262142-12-31",
+            "1999-12-31",
+            "2100-01-01",
+        ] {
+            let err = day("from_day", bad).expect_err(bad);
+            assert_eq!(err.field, "from_day", "{bad}");
+        }
+        let err = day("to_day", &"9".repeat(100_000)).expect_err("huge");
+        assert!(err.to_string().len() < 200, "{err}");
     }
 
     #[test]
