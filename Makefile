@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN_DIR := $(CARGO_TARGET_DIR)/debug
 CARGO ?= cargo
 
-.PHONY: help run stop build test test-unit test-e2e test-faults infra chromium bench lint fmt check-cargo
+.PHONY: help run stop build test test-unit test-e2e test-faults infra chromium bench bench-mesh lint fmt check-cargo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -42,10 +42,15 @@ test-e2e: infra chromium build ## end-to-end tests only
 test-faults: infra build ## the fault test alone: kill -9 every service, nats-server and Postgres under load, then reconcile (about 3 min; part of `make test` too)
 	$(CARGO) test -p mesh-e2e --test faults -- --nocapture
 
-bench: check-cargo infra ## benchmarks on a release build: 10 million open timers, reports over 10 million cases
+bench: check-cargo infra ## benchmarks on a release build: 10 million open timers, reports over 10 million cases, the whole mesh under load
 	$(CARGO) build --release --workspace --bins
 	$(CARGO_TARGET_DIR)/release/timer-bench
 	$(CARGO_TARGET_DIR)/release/report-bench
+	$(CARGO_TARGET_DIR)/release/mesh-bench $(MESH_BENCH_ARGS)
+
+bench-mesh: check-cargo infra ## the whole-mesh load benchmark alone, with its JetStream and Postgres ceilings (MESH_BENCH_ARGS="--rate 500 --secs 60")
+	$(CARGO) build --release --workspace --bins
+	$(CARGO_TARGET_DIR)/release/mesh-bench $(MESH_BENCH_ARGS)
 
 lint: check-cargo ## formatting and clippy
 	$(CARGO) fmt --all --check
