@@ -58,8 +58,11 @@ async fn two_services_migrate_one_database_side_by_side() -> anyhow::Result<()> 
         // The kit's migrations, then intake's own (from 100 on), and none
         // of reporting's.
         let own: Vec<i64> = FIRST.iter().map(|m| m.version).collect();
-        assert_eq!(&versions[..2], &[1, 2]);
-        assert_eq!(&versions[2..], own.as_slice());
+        let (kit, service): (Vec<i64>, Vec<i64>) = versions.iter().partition(|v| **v < 100);
+        let expected_kit: Vec<i64> = (1..=kit.len() as i64).collect();
+        assert!(kit.len() >= 3, "the kit's migrations: {kit:?}");
+        assert_eq!(kit, expected_kit, "the kit's migrations, in order");
+        assert_eq!(service, own);
 
         anyhow::Ok(())
     }
