@@ -39,7 +39,7 @@ use async_nats::jetstream::{self, consumer::pull, message::PublishMessage};
 use chrono::Utc;
 use clap::Parser;
 use complaints_proto::v1::intake_client::IntakeClient;
-use complaints_proto::v1::{CaseRegistered, Channel as ComplaintChannel, WorkOrder};
+use complaints_proto::v1::{CaseRegistered, Channel as ComplaintChannel};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use mesh_e2e::{pct, repo_root, TestDatabase, TestMesh, SERVICES};
@@ -688,24 +688,37 @@ async fn closed_loop(
     next.load(Ordering::Relaxed)
 }
 
-/// Work orders seen in the department queues: case number → arrivals.
+/// Events of one kind seen on a stream: case number → arrivals.
 #[derive(Default)]
-struct Orders {
+struct Arrivals {
     by_case: HashMap<String, Vec<Instant>>,
-    by_department: BTreeMap<String, u64>,
+    /// Count per the rest of the subject (a queue's department).
+    by_subject: BTreeMap<String, u64>,
     total: u64,
 }
 
-/// Reads every work order from the department queues until aborted.
-async fn collect_orders(
+/// Any event of the mesh, read for its header (field 1 of every event).
+#[derive(Clone, PartialEq, prost::Message)]
+struct HeaderOnly {
+    #[prost(message, optional, tag = "1")]
+    header: Option<complaints_proto::v1::EventHeader>,
+}
+
+/// Follows the events of a stream on subjects starting with `subject`
+/// (base, without the prefix; a trailing `>` takes every subject below),
+/// from the stream's start, with an ordered consumer, until aborted.
+async fn follow(
     mesh: &TestMesh,
-    orders: Arc<Mutex<Orders>>,
+    stream: &str,
+    subject: &str,
+    into: Arc<Mutex<Arrivals>>,
 ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-    let stream = mesh.stream_ready("DISPATCH").await?;
-    let queue_prefix = mesh.subject(mesh_kit::events::dispatch::ORDERS_PREFIX);
+    let stream = mesh.stream_ready(stream).await?;
+    let filter = mesh.subject(subject);
+    let start = filter.trim_end_matches('>').to_owned();
     let consumer = stream
         .create_consumer(pull::OrderedConfig {
-            filter_subject: format!("{queue_prefix}>"),
+            filter_subject: filter,
             ..Default::default()
         })
         .await?;
@@ -714,18 +727,18 @@ async fn collect_orders(
         while let Some(message) = messages.next().await {
             let message = message?;
             let at = Instant::now();
-            let department = message
+            let rest = message
                 .subject
                 .as_str()
-                .strip_prefix(&queue_prefix)
+                .strip_prefix(&start)
                 .unwrap_or_default()
                 .to_owned();
-            let order = WorkOrder::decode(message.payload.clone())?;
-            let number = order.header.map(|h| h.case_number).unwrap_or_default();
-            let mut o = lock(&orders);
-            o.by_case.entry(number).or_default().push(at);
-            *o.by_department.entry(department).or_insert(0) += 1;
-            o.total += 1;
+            let event = HeaderOnly::decode(message.payload.clone())?;
+            let number = event.header.map(|h| h.case_number).unwrap_or_default();
+            let mut a = lock(&into);
+            a.by_case.entry(number).or_default().push(at);
+            *a.by_subject.entry(rest).or_insert(0) += 1;
+            a.total += 1;
         }
         anyhow::Ok(())
     }))
@@ -790,8 +803,29 @@ async fn run(
             .await?;
         clients.push(IntakeClient::new(channel));
     }
-    let orders = Arc::new(Mutex::new(Orders::default()));
-    let collector = collect_orders(mesh, orders.clone()).await?;
+    // The queues, and on the way there intake's and triage's events, to
+    // say where the time goes.
+    use mesh_kit::events::{dispatch, intake, triage};
+    let orders = Arc::new(Mutex::new(Arrivals::default()));
+    let registered = Arc::new(Mutex::new(Arrivals::default()));
+    let routed = Arc::new(Mutex::new(Arrivals::default()));
+    let followers = [
+        follow(
+            mesh,
+            dispatch::STREAM,
+            &format!("{}>", dispatch::ORDERS_PREFIX),
+            orders.clone(),
+        )
+        .await?,
+        follow(
+            mesh,
+            intake::STREAM,
+            intake::CASE_REGISTERED,
+            registered.clone(),
+        )
+        .await?,
+        follow(mesh, triage::STREAM, triage::CASE_ROUTED, routed.clone()).await?,
+    ];
 
     let mode = match (args.rate, args.concurrency) {
         (_, Some(c)) => json!({ "concurrency": c }),
@@ -858,7 +892,9 @@ async fn run(
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    collector.abort();
+    for follower in &followers {
+        follower.abort();
+    }
     let memory: Vec<(&str, f64)> = pids
         .iter()
         .map(|(n, p)| (*n, status_kb(*p, "VmHWM:").unwrap_or(f64::NAN) / 1024.0))
@@ -871,6 +907,10 @@ async fn run(
     // Figures.
     let log = std::mem::take(&mut *lock(&log));
     let o = std::mem::take(&mut *lock(&orders));
+    let registered = std::mem::take(&mut *lock(&registered));
+    let routed = std::mem::take(&mut *lock(&routed));
+    let mut registered_ms = Vec::new();
+    let mut routed_ms = Vec::new();
     let in_window = |t: Instant| t >= window_start && t < end;
     let secs = args.secs as f64;
     let mut submit_ms = Vec::new();
@@ -893,6 +933,13 @@ async fn run(
                 match o.by_case.get(number).and_then(|a| a.first()) {
                     Some(at) => e2e_ms.push(ms(at.saturating_duration_since(s.due))),
                     None => e2e_missing += 1,
+                }
+                for (stage, samples) in
+                    [(&registered, &mut registered_ms), (&routed, &mut routed_ms)]
+                {
+                    if let Some(at) = stage.by_case.get(number).and_then(|a| a.first()) {
+                        samples.push(ms(at.saturating_duration_since(s.due)));
+                    }
                 }
             }
             Err(code) => *errors.entry(format!("{code:?}")).or_insert(0) += 1,
@@ -997,35 +1044,53 @@ async fn run(
     let submit = percentiles(submit_ms);
     let service = percentiles(service_ms);
     let e2e = percentiles(e2e_ms);
+    let to_registered = percentiles(registered_ms);
+    let to_routed = percentiles(routed_ms);
     let fraction = |v: &serde_json::Value| -> Option<f64> {
         let c = v.as_f64()?;
         (c > 0.0).then(|| throughput / c)
     };
+    // The mesh's own rate of what a ceiling counts, where it is known:
+    // stream messages stored per second, Postgres commits per second.
+    let own_messages = streams_per_complaint.map(|m| m * throughput);
     let ceiling_list = [
         (
             "JetStream publish",
             &ceilings["jetstream"]["publish_per_second"],
             "msg/s",
+            own_messages,
         ),
         (
             "JetStream consume + ack",
             &ceilings["jetstream"]["consume_ack_per_second"],
             "msg/s",
+            None,
         ),
         (
             "Postgres 2-insert transactions",
             &ceilings["postgres"]["single"]["commits_per_second"],
             "commits/s",
+            commits_per_second,
         ),
         (
             "Postgres batched inserts",
             &ceilings["postgres"]["batched"]["rows_per_second"],
             "rows/s",
+            None,
         ),
     ];
+    let own_fraction = |v: &serde_json::Value, own: Option<f64>| -> Option<f64> {
+        let c = v.as_f64()?;
+        (c > 0.0).then_some(own? / c)
+    };
     let fractions: serde_json::Map<String, serde_json::Value> = ceiling_list
         .iter()
-        .map(|(name, v, _)| ((*name).to_owned(), json!(fraction(v))))
+        .map(|(name, v, _, own)| {
+            (
+                (*name).to_owned(),
+                json!({ "orders_per_second": fraction(v), "own_rate": own_fraction(v, *own) }),
+            )
+        })
         .collect();
 
     let summary = json!({
@@ -1057,11 +1122,13 @@ async fn run(
                 "accepted_without_order_at_window_end": behind_at_end,
                 "end_to_end_ms": e2e,
                 "end_to_end_never_arrived": e2e_missing,
+                "submit_to_case_registered_on_intake_stream_ms": to_registered,
+                "submit_to_case_routed_on_triage_stream_ms": to_routed,
                 "submit_ms_from_due": submit,
                 "submit_ms_from_send": service,
             },
             "drain_seconds_after_load": drained,
-            "orders_by_department": o.by_department,
+            "orders_by_department": o.by_subject,
             "stream_messages_per_accepted_complaint": streams_per_complaint,
             "postgres_commits_per_second_in_window": commits_per_second,
             "postgres_commits_per_order_in_window": commits_per_order,
@@ -1090,12 +1157,19 @@ async fn run(
         args.secs, args.warmup_secs, args.channels.max(1), args.db_connections
     );
     if !ceilings.is_null() {
-        println!("  ceilings of the same servers, same settings ({event_bytes}-byte events):");
-        for (name, v, unit) in &ceiling_list {
+        println!(
+            "  ceilings of the same servers, same settings ({event_bytes}-byte events), and the mesh as a fraction of each:"
+        );
+        println!(
+            "    {:<32} {:>10} {:<10} {:>10} {:>12}",
+            "", "ceiling", "", "orders/s", "own rate"
+        );
+        for (name, v, unit, own) in &ceiling_list {
             println!(
-                "    {name:<32} {:>10.0} {unit:<10} mesh at {:>5.1} %",
+                "    {name:<32} {:>10.0} {unit:<10} {:>9.1}% {:>11}",
                 v.as_f64().unwrap_or(f64::NAN),
-                fraction(v).map_or(f64::NAN, |f| f * 100.0)
+                fraction(v).map_or(f64::NAN, |f| f * 100.0),
+                own_fraction(v, *own).map_or("-".into(), |f| format!("{:.1}%", f * 100.0))
             );
         }
     }
@@ -1129,6 +1203,16 @@ async fn run(
         "  {:<44} {}",
         "submit → queue, p50 / p99 / p99.9 / max",
         fmt_latency(&e2e)
+    );
+    println!(
+        "  {:<44} {}",
+        "  on the way: CaseRegistered on INTAKE",
+        fmt_latency(&to_registered)
+    );
+    println!(
+        "  {:<44} {}",
+        "  on the way: CaseRouted on TRIAGE",
+        fmt_latency(&to_routed)
     );
     println!(
         "  {:<44} {}",
