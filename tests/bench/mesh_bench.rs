@@ -882,6 +882,10 @@ async fn run(
         if missing == 0 {
             break Some(load_done.elapsed().as_secs_f64());
         }
+        if followers.iter().any(tokio::task::JoinHandle::is_finished) {
+            eprintln!("mesh-bench: reading a stream stopped");
+            break None;
+        }
         if Instant::now() > drain_until {
             eprintln!(
                 "mesh-bench: {missing} accepted complaints have no order after {} s",
@@ -892,8 +896,16 @@ async fn run(
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    for follower in &followers {
-        follower.abort();
+    for follower in followers {
+        if follower.is_finished() {
+            match follower.await {
+                Ok(Err(err)) => eprintln!("mesh-bench: reading a stream failed: {err:#}"),
+                Err(err) => eprintln!("mesh-bench: reading a stream failed: {err}"),
+                Ok(Ok(())) => eprintln!("mesh-bench: a stream ended"),
+            }
+        } else {
+            follower.abort();
+        }
     }
     let memory: Vec<(&str, f64)> = pids
         .iter()
@@ -1117,6 +1129,7 @@ async fn run(
                 "submitted": submitted_in_window,
                 "submitted_per_second": submitted_in_window as f64 / secs,
                 "accepted": accepted_in_window,
+                "refused_or_failed": submitted_in_window - accepted_in_window,
                 "orders_reaching_queues": orders_in_window,
                 "orders_per_second": throughput,
                 "accepted_without_order_at_window_end": behind_at_end,
