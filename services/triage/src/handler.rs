@@ -260,6 +260,11 @@ impl TriageHandler {
         received_at: DateTime<Utc>,
         d: &mut Decision,
     ) -> Result<Option<Incident>, HandleError> {
+        if !crate::duplicates::Features::of(matter).names_a_place() {
+            // An incident's complaints share a place: without one, there
+            // is nothing to look up or to hold a lock for.
+            return Ok(None);
+        }
         let settings = &rules.incidents;
         matters::lock(tx, &format!("place {}/{}", matter.region, matter.category)).await?;
         let since = received_at - Duration::hours(i64::from(settings.window_hours));
