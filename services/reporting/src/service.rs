@@ -14,6 +14,7 @@ use complaints_proto::v1::{
     ListReportsRequest, ListReportsResponse, Report, ReportDocument, ReportPeriod, StoredReport,
     VerifyReportResponse,
 };
+use mesh_kit::input::{self, FieldError};
 use mesh_kit::network::Network;
 use mesh_kit::Subjects;
 use std::collections::BTreeMap;
@@ -40,21 +41,95 @@ pub const DIMENSIONS: [&str; 8] = [
     "escalated",
 ];
 
-fn day(field: &str, value: &str) -> Result<Option<NaiveDate>, Status> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| {
-            Status::invalid_argument(format!("{field}: {value:?} is not a date (YYYY-MM-DD)"))
-        })
+fn day(field: &'static str, value: &str) -> Result<Option<NaiveDate>, Status> {
+    Ok(input::day(field, value).map_err(ReportError::from)?)
 }
 
 fn unavailable(err: impl std::fmt::Display) -> Status {
     tracing::error!(error = %err, "report storage failed");
     Status::unavailable("report storage is unavailable")
+}
+
+/// Most entries of `GetCountsRequest.dimensions`: each dimension once.
+pub const MAX_DIMENSIONS: usize = DIMENSIONS.len();
+/// Stored reports `ListReports` returns when asked for 0, and at most.
+pub const DEFAULT_LIST: u32 = 20;
+pub const MAX_LIST: u32 = 500;
+
+impl From<FieldError> for ReportError {
+    fn from(err: FieldError) -> Self {
+        ReportError::Invalid(err.to_string())
+    }
+}
+
+/// A report request checked: the period, the day in it (default: the last
+/// complete period before `today`), the scope (a department sees its
+/// subtree; empty or the centre: everything).
+fn report_query(
+    req: &GetReportRequest,
+    network: &Network,
+    today: NaiveDate,
+) -> Result<(ReportPeriod, NaiveDate, Option<String>), ReportError> {
+    let period: ReportPeriod = input::enum_value("period", req.period, true)?;
+    let date = match input::day("date", &req.date)? {
+        Some(d) => d,
+        None => last_complete(period, today).0,
+    };
+    let scope = match input::code("department", &req.department)? {
+        None => None,
+        Some(code) if code == network.centre().code => None,
+        Some(code) if network.department(&code).is_some() => Some(code),
+        Some(code) => {
+            return Err(
+                FieldError::new("department", format!("{code:?} is not in the network")).into(),
+            )
+        }
+    };
+    Ok((period, date, scope))
+}
+
+/// The dimensions a counts request asks for; empty: all of them.
+fn dimensions(values: &[String]) -> Result<Vec<String>, ReportError> {
+    input::entries("dimensions", values.len(), MAX_DIMENSIONS)?;
+    let mut wanted = Vec::new();
+    for d in values {
+        let d = d.trim().to_lowercase();
+        if !DIMENSIONS.contains(&d.as_str()) {
+            return Err(FieldError::new(
+                "dimensions",
+                format!(
+                    "{} is not one of {}",
+                    input::shown(&d),
+                    DIMENSIONS.join(", ")
+                ),
+            )
+            .into());
+        }
+        wanted.push(d);
+    }
+    if wanted.is_empty() {
+        wanted = DIMENSIONS.iter().map(|d| (*d).to_owned()).collect();
+    }
+    Ok(wanted)
+}
+
+/// The document formats `GetReportDocument` renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Html,
+}
+
+fn format(value: &str) -> Result<Format, ReportError> {
+    match value.trim() {
+        "csv" => Ok(Format::Csv),
+        "html" | "" => Ok(Format::Html),
+        other => Err(FieldError::new(
+            "format",
+            format!("{} is not csv or html", input::shown(other)),
+        )
+        .into()),
+    }
 }
 
 impl From<ReportError> for Status {
@@ -78,29 +153,7 @@ impl ReportingService {
         &self,
         req: &GetReportRequest,
     ) -> Result<(ReportPeriod, NaiveDate, Option<String>), Status> {
-        let period = match ReportPeriod::try_from(req.period) {
-            Ok(ReportPeriod::Unspecified) | Err(_) => {
-                return Err(Status::invalid_argument(
-                    "period: must be weekly, monthly, quarterly or annual",
-                ))
-            }
-            Ok(p) => p,
-        };
-        let date = match day("date", &req.date)? {
-            Some(d) => d,
-            None => last_complete(period, self.today()).0,
-        };
-        let department = req.department.trim();
-        let scope = if department.is_empty() || department == self.network.centre().code {
-            None
-        } else if self.network.department(department).is_some() {
-            Some(department.to_owned())
-        } else {
-            return Err(Status::invalid_argument(format!(
-                "department: {department:?} is not in the network"
-            )));
-        };
-        Ok((period, date, scope))
+        Ok(report_query(req, &self.network, self.today())?)
     }
 
     async fn report(&self, req: &GetReportRequest) -> Result<Report, Status> {
@@ -147,20 +200,7 @@ impl Reporting for ReportingService {
                 "from_day: the range may span at most five years",
             ));
         }
-        let mut wanted = Vec::new();
-        for d in &req.dimensions {
-            let d = d.trim().to_lowercase();
-            if !DIMENSIONS.contains(&d.as_str()) {
-                return Err(Status::invalid_argument(format!(
-                    "dimensions: {d:?} is not one of {}",
-                    DIMENSIONS.join(", ")
-                )));
-            }
-            wanted.push(d);
-        }
-        if wanted.is_empty() {
-            wanted = DIMENSIONS.iter().map(|d| (*d).to_owned()).collect();
-        }
+        let wanted = dimensions(&req.dimensions)?;
         // Day by day from the daily cube; otherwise the report's sum, which
         // takes whole months from the month cube.
         let rows: Vec<(String, String, String, String, i64)> = if req.by_day {
@@ -240,7 +280,11 @@ impl Reporting for ReportingService {
         request: Request<GetReportDocumentRequest>,
     ) -> Result<Response<ReportDocument>, Status> {
         let req = request.into_inner();
-        let report = self.report(&req.report.unwrap_or_default()).await?;
+        let format = format(&req.format)?;
+        let report = req
+            .report
+            .ok_or_else(|| ReportError::from(FieldError::new("report", "is required")))?;
+        let report = self.report(&report).await?;
         let name = format!(
             "report-{}-{}{}",
             label_of::<ReportPeriod>(report.period),
@@ -251,22 +295,17 @@ impl Reporting for ReportingService {
                 format!("-{}", report.department)
             }
         );
-        let doc = match req.format.trim() {
-            "csv" => ReportDocument {
+        let doc = match format {
+            Format::Csv => ReportDocument {
                 content_type: "text/csv; charset=utf-8".into(),
                 file_name: format!("{name}.csv"),
                 content: render::csv(&report).into_bytes(),
             },
-            "html" | "" => ReportDocument {
+            Format::Html => ReportDocument {
                 content_type: "text/html; charset=utf-8".into(),
                 file_name: format!("{name}.html"),
                 content: render::html(&report, &self.network.jurisdiction.name).into_bytes(),
             },
-            other => {
-                return Err(Status::invalid_argument(format!(
-                    "format: {other:?} is not csv or html"
-                )))
-            }
         };
         Ok(Response::new(doc))
     }
@@ -307,10 +346,8 @@ impl Reporting for ReportingService {
         &self,
         request: Request<ListReportsRequest>,
     ) -> Result<Response<ListReportsResponse>, Status> {
-        let limit = match request.get_ref().limit {
-            0 => 20,
-            n => i64::from(n.min(500)),
-        };
+        let limit = input::page_size("limit", request.get_ref().limit, DEFAULT_LIST, MAX_LIST)
+            .map_err(ReportError::from)?;
         let rows: Vec<(i32, NaiveDate, NaiveDate, chrono::DateTime<Utc>)> = sqlx::query_as(
             "SELECT period, from_day, to_day, generated_at FROM reports ORDER BY from_day DESC, period LIMIT $1",
         )
@@ -329,5 +366,141 @@ impl Reporting for ReportingService {
                 })
                 .collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    fn network() -> Network {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/network/sample-city.toml");
+        Network::load(&path).expect("sample network")
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).expect("date")
+    }
+
+    fn monthly() -> GetReportRequest {
+        GetReportRequest {
+            period: ReportPeriod::Monthly as i32,
+            date: String::new(),
+            department: String::new(),
+        }
+    }
+
+    /// The message of a refusal, which must be INVALID_ARGUMENT.
+    fn refused(err: ReportError) -> String {
+        let status = Status::from(err);
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        status.message().to_owned()
+    }
+
+    #[test]
+    fn report_requests_name_the_bad_field() {
+        let (period, date, scope) = report_query(&monthly(), &network(), today()).expect("valid");
+        assert_eq!(period, ReportPeriod::Monthly);
+        assert_eq!(date, NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"));
+        assert_eq!(scope, None);
+        for (req, start) in [
+            (
+                GetReportRequest {
+                    period: 0,
+                    ..monthly()
+                },
+                "period: is required",
+            ),
+            (
+                GetReportRequest {
+                    period: 9,
+                    ..monthly()
+                },
+                "period: 9 is not a known value",
+            ),
+            (
+                GetReportRequest {
+                    date: "2026-02-30".into(),
+                    ..monthly()
+                },
+                "date: ",
+            ),
+            (
+                GetReportRequest {
+                    department: "nowhere".into(),
+                    ..monthly()
+                },
+                "department: \"nowhere\" is not in the network",
+            ),
+        ] {
+            let message = refused(report_query(&req, &network(), today()).expect_err(start));
+            assert!(message.starts_with(start), "{message}");
+        }
+    }
+
+    #[test]
+    fn dates_at_the_edge_of_the_calendar_are_refused_not_panicked_on() {
+        for date in ["-262143-01-01", "+262142-12-31", "1999-12-31", "2100-01-01"] {
+            let req = GetReportRequest {
+                period: ReportPeriod::Weekly as i32,
+                date: date.into(),
+                ..monthly()
+            };
+            let message = refused(report_query(&req, &network(), today()).expect_err(date));
+            assert!(message.starts_with("date: "), "{message}");
+        }
+    }
+
+    #[test]
+    fn huge_values_get_short_messages() {
+        let req = GetReportRequest {
+            department: "d".repeat(100_000),
+            ..monthly()
+        };
+        let message = refused(report_query(&req, &network(), today()).expect_err("huge"));
+        assert!(
+            message.starts_with("department: ") && message.len() < 200,
+            "{message}"
+        );
+        let message = refused(format(&"x".repeat(100_000)).expect_err("huge"));
+        assert!(
+            message.starts_with("format: ") && message.len() < 200,
+            "{message}"
+        );
+        let message = refused(dimensions(&["Y".repeat(100_000)]).expect_err("huge"));
+        assert!(
+            message.starts_with("dimensions: ") && message.len() < 300,
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn dimensions_are_known_and_few() {
+        assert_eq!(dimensions(&[]).expect("all").len(), DIMENSIONS.len());
+        assert_eq!(
+            dimensions(&[" Channel ".into()]).expect("one"),
+            vec!["channel".to_owned()]
+        );
+        let nine = vec!["kind".to_owned(); MAX_DIMENSIONS + 1];
+        assert_eq!(
+            refused(dimensions(&nine).expect_err("too many")),
+            "dimensions: has 9 entries; at most 8 are allowed"
+        );
+    }
+
+    #[test]
+    fn formats_and_limits() {
+        assert_eq!(format(" csv ").expect("csv"), Format::Csv);
+        assert_eq!(format("").expect("default"), Format::Html);
+        assert!(refused(format("pdf").expect_err("pdf")).starts_with("format: \"pdf\""));
+        assert_eq!(input::page_size("limit", 0, DEFAULT_LIST, MAX_LIST), Ok(20));
+        let message = refused(
+            input::page_size("limit", u32::MAX, DEFAULT_LIST, MAX_LIST)
+                .expect_err("huge")
+                .into(),
+        );
+        assert!(message.starts_with("limit: "), "{message}");
     }
 }
