@@ -96,26 +96,47 @@ pub struct NudgeHandler {
     pub engine: Engine,
 }
 
+/// Whom a delivered `CaseNotAccepted` asks dispatch to nudge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nudge {
+    /// The earlier case, whose holder is nudged.
+    pub linked_case_number: String,
+    /// The repeated complaint.
+    pub case_number: String,
+}
+
+/// Decodes a delivered `CaseNotAccepted` (no database): a nudge for a
+/// repeat of a case in progress (A) that names the earlier case, else
+/// `None`.
+pub fn parse_nudge(payload: &[u8]) -> Result<Option<Nudge>, HandleError> {
+    let e = CaseNotAccepted::decode(payload).map_err(HandleError::undecodable)?;
+    if e.reason != "A" || e.linked_case_number.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Nudge {
+        linked_case_number: e.linked_case_number,
+        case_number: e.header.map(|h| h.case_number).unwrap_or_default(),
+    }))
+}
+
 impl Handler for NudgeHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let e =
-            CaseNotAccepted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-        if e.reason != "A" || e.linked_case_number.is_empty() {
+        let Some(nudge) = parse_nudge(&delivery.payload)? else {
             return Ok(());
-        }
-        let case_number = e.header.map(|h| h.case_number).unwrap_or_default();
+        };
+        let case_number = nudge.case_number;
         let detail = format!("催办: the complainant asked again ({case_number})");
         let holder = tell_holder(
             &self.engine,
             tx,
-            &e.linked_case_number,
+            &nudge.linked_case_number,
             Handover::Nudge,
             "nudged",
             "complainant",
             &detail,
         )
         .await?;
-        tracing::info!(case_number = %e.linked_case_number, %holder, repeated = %case_number, "holder nudged");
+        tracing::info!(case_number = %nudge.linked_case_number, %holder, repeated = %case_number, "holder nudged");
         Ok(())
     }
 }

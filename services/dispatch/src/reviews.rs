@@ -22,14 +22,20 @@ pub struct ReviewHandler {
     pub engine: Engine,
 }
 
+/// Decodes a delivered `ReviewRequested` (no database): the case number
+/// and the workflow command it asks for.
+pub fn parse(payload: &[u8]) -> Result<(String, Command), HandleError> {
+    let review = ReviewRequested::decode(payload).map_err(HandleError::undecodable)?;
+    let case_number = review.header.map(|h| h.case_number).unwrap_or_default();
+    let command = Command::RequestReview {
+        reason: review.reason,
+    };
+    Ok((case_number, command))
+}
+
 impl Handler for ReviewHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let review =
-            ReviewRequested::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-        let case_number = review.header.map(|h| h.case_number).unwrap_or_default();
-        let command = Command::RequestReview {
-            reason: review.reason,
-        };
+        let (case_number, command) = parse(&delivery.payload)?;
         // A refusal (the order cannot take a review now) is parked for an
         // operator.
         self.engine

@@ -7,9 +7,10 @@
 use crate::engine::Engine;
 use crate::orders::{self, OrderRow};
 use chrono::{SubsecRound, Utc};
-use complaints_proto::v1::{CaseRouted, Handover, Severity};
+use complaints_proto::v1::{CaseRouted, Handover, Incident, Severity};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
+use mesh_kit::network::Network;
 use mesh_kit::outbox;
 use mesh_kit::time::from_proto_opt;
 use prost::Message;
@@ -21,6 +22,48 @@ pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
     "dispatch",
     events::triage::CASE_ROUTED,
 );
+
+/// What a delivered `CaseRouted` asks of dispatch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Routed {
+    /// The case joins a batch incident: no order of its own.
+    Incident {
+        case_number: String,
+        incident: Incident,
+    },
+    /// A work order for `routed.department`, a department of the network.
+    Order {
+        case_id: Uuid,
+        case_number: String,
+        routed: Box<CaseRouted>,
+    },
+}
+
+/// Decodes and checks a delivered `CaseRouted` (no database): the payload
+/// must decode, name its case, and route to a department of `network`
+/// unless the case joins an incident.
+pub fn parse(network: &Network, payload: &[u8]) -> Result<Routed, HandleError> {
+    let routed = CaseRouted::decode(payload).map_err(HandleError::undecodable)?;
+    let (case_id, header) = events::case_of(routed.header.as_ref()).map_err(HandleError::Reject)?;
+    let case_number = header.case_number.clone();
+    if let Some(incident) = routed.incident {
+        return Ok(Routed::Incident {
+            case_number,
+            incident,
+        });
+    }
+    if network.department(&routed.department).is_none() {
+        return Err(HandleError::Reject(format!(
+            "department {:?} is not in the network",
+            routed.department
+        )));
+    }
+    Ok(Routed::Order {
+        case_id,
+        case_number,
+        routed: Box::new(routed),
+    })
+}
 
 #[derive(Clone)]
 pub struct RoutedHandler {
@@ -50,20 +93,20 @@ impl RoutedHandler {
 
 impl Handler for RoutedHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let routed =
-            CaseRouted::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-        let (case_id, header) =
-            events::case_of(routed.header.as_ref()).map_err(HandleError::Reject)?;
-        if let Some(incident) = &routed.incident {
-            return crate::links::join_incident(&self.engine, tx, &header.case_number, incident)
-                .await;
-        }
-        if self.engine.network.department(&routed.department).is_none() {
-            return Err(HandleError::Reject(format!(
-                "department {:?} is not in the network",
-                routed.department
-            )));
-        }
+        let (case_id, case_number, routed) = match parse(&self.engine.network, &delivery.payload)? {
+            Routed::Incident {
+                case_number,
+                incident,
+            } => {
+                return crate::links::join_incident(&self.engine, tx, &case_number, &incident)
+                    .await;
+            }
+            Routed::Order {
+                case_id,
+                case_number,
+                routed,
+            } => (case_id, case_number, *routed),
+        };
         // Microseconds: what Postgres keeps, so answers equal later reads.
         let assigned_at = Utc::now().trunc_subsecs(6);
 
@@ -75,7 +118,7 @@ impl Handler for RoutedHandler {
         let order = OrderRow {
             order_id: Uuid::now_v7(),
             case_id,
-            case_number: header.case_number.clone(),
+            case_number,
             holder: routed.department,
             co_handlers: Vec::new(),
             state: "queued".into(),
