@@ -34,6 +34,60 @@ pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
     events::intake::CASE_REGISTERED,
 );
 
+/// A registered case, decoded and decided from its payload alone (no
+/// database): what [`TriageHandler`] goes on with, and what the fuzz
+/// targets feed arbitrary bytes to.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub case: CaseRegistered,
+    pub decision: Decision,
+    /// Not accepted on the complaint itself (C, D, E).
+    pub refused: Option<NotAccepted>,
+    pub received_at: DateTime<Utc>,
+    pub matter: Matter,
+    /// The complainant's earlier cases are looked at from here on.
+    pub earlier_since: DateTime<Utc>,
+    /// Recent cases of the same place are looked at from here on.
+    pub recent_since: DateTime<Utc>,
+}
+
+/// Decodes a delivered `CaseRegistered` and decides what the complaint
+/// itself says: kind, category, severity, route, and acceptance (C, D, E).
+pub fn assess(
+    rules: &crate::rules::Rules,
+    network: &Network,
+    payload: &[u8],
+) -> Result<Assessed, HandleError> {
+    let case = CaseRegistered::decode(payload).map_err(HandleError::undecodable)?;
+    let (case_id, header) = events::case_of(case.header.as_ref()).map_err(HandleError::Reject)?;
+    let case_number = header.case_number.clone();
+    let decision = decide(rules, network, &case);
+    let refused = crate::acceptance::decide(&rules.acceptance, &case, decision.names_a_topic);
+    let received_at = from_proto_opt(case.received_at.as_ref()).unwrap_or_else(Utc::now);
+    let matter = Matter {
+        facts: case.summary.clone(),
+        request: case.request.clone(),
+        respondent: case.respondent.clone(),
+        region: case.region.clone(),
+        category: decision.category.clone(),
+    };
+    let earlier_since = received_at - Duration::days(i64::from(rules.duplicates.lookback_days));
+    let recent_since = received_at - Duration::hours(i64::from(rules.incidents.window_hours));
+    Ok(Assessed {
+        case_id,
+        case_number,
+        case,
+        decision,
+        refused,
+        received_at,
+        matter,
+        earlier_since,
+        recent_since,
+    })
+}
+
 #[derive(Clone)]
 pub struct TriageHandler {
     pub rules: LiveRules,
@@ -120,34 +174,29 @@ impl TriageHandler {
 
 impl Handler for TriageHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let case =
-            CaseRegistered::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-        let (case_id, header) =
-            events::case_of(case.header.as_ref()).map_err(HandleError::Reject)?;
-        let case_number = header.case_number.clone();
         let rules = self.rules.get();
-        let mut d = decide(&rules, &self.network, &case);
-        if let Some(refused) = crate::acceptance::decide(&rules.acceptance, &case, d.names_a_topic)
-        {
+        let Assessed {
+            case_id,
+            case_number,
+            case,
+            decision: mut d,
+            refused,
+            received_at,
+            matter,
+            earlier_since,
+            recent_since,
+        } = assess(&rules, &self.network, &delivery.payload)?;
+        if let Some(refused) = refused {
             return self
                 .not_accepted(tx, case_id, &case, &d, refused, None)
                 .await;
         }
-        let received_at = from_proto_opt(case.received_at.as_ref()).unwrap_or_else(Utc::now);
-        let matter = Matter {
-            facts: case.summary.clone(),
-            request: case.request.clone(),
-            respondent: case.respondent.clone(),
-            region: case.region.clone(),
-            category: d.category.clone(),
-        };
 
         // The complainant's earlier cases on the same matter.
         let mut linked = None;
         if !case.complainant_key.is_empty() {
             matters::lock(tx, &format!("complainant {}", case.complainant_key)).await?;
-            let since = received_at - Duration::days(i64::from(rules.duplicates.lookback_days));
-            let earlier = matters::earlier(tx, &case.complainant_key, since).await?;
+            let earlier = matters::earlier(tx, &case.complainant_key, earlier_since).await?;
             // A repeat of a case in progress (A) or concluded (B) is not
             // accepted; a second complaint is routed on, up the tree.
             let repeated = match crate::links::link(
@@ -193,7 +242,10 @@ impl Handler for TriageHandler {
         // complaint: that one goes up the tree on its own).
         let incident = match linked {
             Some(_) => None,
-            None => self.group(tx, &rules, &matter, received_at, &mut d).await?,
+            None => {
+                self.group(tx, &rules, &matter, recent_since, &mut d)
+                    .await?
+            }
         };
 
         tracing::info!(
@@ -257,7 +309,7 @@ impl TriageHandler {
         tx: &mut PgConnection,
         rules: &crate::rules::Rules,
         matter: &Matter,
-        received_at: DateTime<Utc>,
+        since: DateTime<Utc>,
         d: &mut Decision,
     ) -> Result<Option<Incident>, HandleError> {
         if !crate::duplicates::Features::of(matter).names_a_place() {
@@ -267,7 +319,6 @@ impl TriageHandler {
         }
         let settings = &rules.incidents;
         matters::lock(tx, &format!("place {}/{}", matter.region, matter.category)).await?;
-        let since = received_at - Duration::hours(i64::from(settings.window_hours));
         let recent = matters::recent(tx, &matter.region, &matter.category, since).await?;
         let (incident_id, lead, merged, size) =
             match crate::incidents::group(settings, matter, &recent) {

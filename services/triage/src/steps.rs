@@ -8,6 +8,7 @@ use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use prost::Message;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
     events::dispatch::STREAM,
@@ -18,11 +19,17 @@ pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
 #[derive(Clone)]
 pub struct StepsHandler;
 
+/// Decodes a delivered `WorkflowStep` (no database): the case it is about,
+/// and the step.
+pub fn parse(payload: &[u8]) -> Result<(Uuid, WorkflowStep), HandleError> {
+    let step = WorkflowStep::decode(payload).map_err(HandleError::undecodable)?;
+    let (case_id, _) = events::case_of(step.header.as_ref()).map_err(HandleError::Reject)?;
+    Ok((case_id, step))
+}
+
 impl Handler for StepsHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let step =
-            WorkflowStep::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-        let (case_id, _) = events::case_of(step.header.as_ref()).map_err(HandleError::Reject)?;
+        let (case_id, step) = parse(&delivery.payload)?;
         // A case routed before triage followed matters has no row: nothing
         // to update, and nothing lost.
         matters::follow(
