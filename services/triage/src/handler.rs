@@ -53,6 +53,13 @@ pub struct Assessed {
     pub recent_since: DateTime<Utc>,
 }
 
+/// `span` before `at`; the start of chrono's range if that lies before it
+/// (an event may carry any instant chrono can represent).
+fn before(at: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
+    at.checked_sub_signed(span)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// Decodes a delivered `CaseRegistered` and decides what the complaint
 /// itself says: kind, category, severity, route, and acceptance (C, D, E).
 pub fn assess(
@@ -73,8 +80,14 @@ pub fn assess(
         region: case.region.clone(),
         category: decision.category.clone(),
     };
-    let earlier_since = received_at - Duration::days(i64::from(rules.duplicates.lookback_days));
-    let recent_since = received_at - Duration::hours(i64::from(rules.incidents.window_hours));
+    let earlier_since = before(
+        received_at,
+        Duration::days(i64::from(rules.duplicates.lookback_days)),
+    );
+    let recent_since = before(
+        received_at,
+        Duration::hours(i64::from(rules.incidents.window_hours)),
+    );
     Ok(Assessed {
         case_id,
         case_number,
@@ -352,5 +365,56 @@ impl TriageHandler {
             merged_case_numbers: merged.into_iter().map(|m| m.case_number).collect(),
             size,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::tests::{network, rules};
+    use complaints_proto::v1::EventHeader;
+    use mesh_kit::time::to_proto;
+
+    fn registered(received_at: DateTime<Utc>) -> Vec<u8> {
+        CaseRegistered {
+            header: Some(EventHeader {
+                case_id: Uuid::now_v7().to_string(),
+                case_number: "2026-11-000001".into(),
+                ..Default::default()
+            }),
+            received_at: Some(to_proto(received_at)),
+            region: "east".into(),
+            summary: "阳光小区3号楼暖气不热".into(),
+            complainant_key: "k".into(),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn a_case_received_at_the_start_of_time_looks_back_to_it() {
+        // Found by fuzzing (consumer_triage): the look-back before a
+        // `received_at` in chrono's first days overflowed and panicked.
+        let first = DateTime::<Utc>::MIN_UTC;
+        let a = assess(&rules(), &network(), &registered(first)).expect("assessed");
+        assert_eq!((a.earlier_since, a.recent_since), (first, first));
+        let at = Utc::now();
+        let a = assess(&rules(), &network(), &registered(at)).expect("assessed");
+        assert_eq!(a.earlier_since, at - Duration::days(365));
+        assert_eq!(a.recent_since, at - Duration::hours(48));
+        assert_eq!(a.decision.category, "heating");
+    }
+
+    #[test]
+    fn undecodable_and_headless_cases_are_rejected() {
+        assert!(matches!(
+            assess(&rules(), &network(), b"\xff\xff"),
+            Err(HandleError::Reject(_))
+        ));
+        let headless = CaseRegistered::default().encode_to_vec();
+        assert!(matches!(
+            assess(&rules(), &network(), &headless),
+            Err(HandleError::Reject(_))
+        ));
     }
 }
