@@ -39,22 +39,34 @@ fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
 }
 
 /// What a timer should become.
-#[derive(Clone, Copy)]
-struct TimerUpdate<'a> {
-    case_id: Uuid,
-    case_number: &'a str,
-    order_id: Uuid,
-    department: &'a str,
-    kind: DeadlineKind,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerUpdate {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub order_id: Uuid,
+    pub department: String,
+    pub kind: DeadlineKind,
     /// `None` keeps the stored due time.
-    due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
     /// When the time started running (for the warning's share).
-    started_at: DateTime<Utc>,
-    rule: &'a str,
-    state: &'static str,
-    revision: i64,
-    received_at: Option<DateTime<Utc>>,
-    category: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub rule: String,
+    pub state: &'static str,
+    pub revision: i64,
+    pub received_at: Option<DateTime<Utc>>,
+    pub category: String,
+}
+
+/// The timers a delivered event sets, worked out from its payload alone
+/// (no database): what [`OrderHandler`] applies, and what the fuzz targets
+/// feed arbitrary bytes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub header: EventHeader,
+    pub order_id: String,
+    /// Applied in this order. The last is the conclusion deadline, which is
+    /// announced as `DeadlineRegistered` when it is set or moves.
+    pub timers: Vec<TimerUpdate>,
 }
 
 /// The timer as stored.
@@ -72,7 +84,7 @@ struct Current {
 async fn upsert(
     tx: &mut PgConnection,
     d: &Deadlines,
-    u: TimerUpdate<'_>,
+    u: &TimerUpdate,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     let current: Option<Current> =
         sqlx::query_as("SELECT due_at, revision, state FROM timers WHERE order_id = $1 AND deadline_kind = $2 FOR UPDATE")
@@ -99,8 +111,8 @@ async fn upsert(
             .bind(u.order_id)
             .bind(u.kind as i32)
             .bind(due)
-            .bind(u.department)
-            .bind(u.rule)
+            .bind(&u.department)
+            .bind(&u.rule)
             .bind(u.state)
             .bind(u.revision)
             .bind(replan)
@@ -121,19 +133,19 @@ async fn upsert(
             )
             .bind(Uuid::now_v7())
             .bind(u.case_id)
-            .bind(u.case_number)
+            .bind(&u.case_number)
             .bind(u.order_id)
-            .bind(u.department)
+            .bind(&u.department)
             .bind(u.kind as i32)
             .bind(due)
-            .bind(u.rule)
+            .bind(&u.rule)
             .bind(u.state)
             .bind(u.revision)
             .bind(u.started_at)
             .bind(plan.stage.as_str())
             .bind(plan.fire_at)
             .bind(u.received_at)
-            .bind(u.category)
+            .bind(&u.category)
             .execute(&mut *tx)
             .await?;
             Ok((u.state == "pending").then_some(due))
@@ -150,17 +162,183 @@ fn timer_state(order_state: &str) -> &'static str {
     }
 }
 
-impl OrderHandler {
-    /// How often the holder must contact the complainant, and that rule in
-    /// words for the timer.
-    fn contact(&self, severity: Severity) -> (chrono::Duration, String) {
-        let interval = self.deadlines.policy.contact_interval(severity);
-        (
-            interval,
-            format!("contact every {} days", interval.num_days()),
-        )
-    }
+/// How often the holder must contact the complainant, and that rule in
+/// words for the timer.
+fn contact(d: &Deadlines, severity: Severity) -> (chrono::Duration, String) {
+    let interval = d.policy.contact_interval(severity);
+    (
+        interval,
+        format!("contact every {} days", interval.num_days()),
+    )
+}
 
+/// Decodes an event delivered on `subject` and works out the timers it
+/// sets; `None` when it sets none (another subject, a co-handler's copy, a
+/// notice, a nudge or an incident's news).
+pub fn plan(d: &Deadlines, subject: &str, payload: &[u8]) -> Result<Option<Planned>, HandleError> {
+    if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
+        let order = WorkOrder::decode(payload).map_err(HandleError::undecodable)?;
+        plan_order(d, order)
+    } else if subject.starts_with(events::dispatch::STEPS_PREFIX) {
+        let step = WorkflowStep::decode(payload).map_err(HandleError::undecodable)?;
+        plan_step(d, step).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn plan_order(d: &Deadlines, order: WorkOrder) -> Result<Option<Planned>, HandleError> {
+    if order.co_handler
+        || matches!(
+            Handover::try_from(order.handover),
+            Ok(Handover::Notice | Handover::Nudge | Handover::Incident)
+        )
+    {
+        // A co-handler's copy, a notice, a nudge or an incident's news:
+        // the lead's order carries the timers.
+        return Ok(None);
+    }
+    let header = order
+        .header
+        .clone()
+        .ok_or_else(|| HandleError::Reject("WorkOrder has no header".into()))?;
+    let case_id = uuid("case id", &header.case_id)?;
+    let order_id = uuid("order id", &order.order_id)?;
+    let assigned_at = from_proto_opt(order.assigned_at.as_ref()).unwrap_or_else(Utc::now);
+    let severity = Severity::try_from(order.severity).unwrap_or(Severity::General);
+    let kind = Kind::try_from(order.kind).unwrap_or(Kind::Complaint);
+    let mode = HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred);
+    // The order carries the deadline the department was given (dispatch
+    // asked us for it); without one, compute it now from the policy.
+    let (due_at, rule) = match from_proto_opt(order.due_at.as_ref()) {
+        Some(due_at) => (due_at, order.deadline_rule.clone()),
+        None => {
+            let due = d.conclusion(kind, mode, severity, assigned_at);
+            (due.at, due.rule)
+        }
+    };
+    let department = if order.holder.is_empty() {
+        order.department.clone()
+    } else {
+        order.holder.clone()
+    };
+    let revision = i64::try_from(order.revision).unwrap_or(i64::MAX);
+    let received_at = from_proto_opt(order.received_at.as_ref());
+    let base = TimerUpdate {
+        case_id,
+        case_number: header.case_number.clone(),
+        order_id,
+        department,
+        kind: DeadlineKind::Conclusion,
+        due_at: Some(due_at),
+        started_at: assigned_at,
+        rule,
+        state: "pending",
+        revision,
+        received_at,
+        category: order.category.clone(),
+    };
+    let mut timers = Vec::new();
+    // A written report for assigned (交办) cases, by the policy.
+    if let Some(report) = d.policy.report_rule(kind, mode, severity) {
+        timers.push(TimerUpdate {
+            kind: DeadlineKind::Report,
+            due_at: Some(d.due(report, assigned_at)),
+            rule: format!("report: {}", report.describe()),
+            ..base.clone()
+        });
+    }
+    let (interval, contact_rule) = contact(d, severity);
+    timers.push(TimerUpdate {
+        kind: DeadlineKind::Contact,
+        due_at: Some(assigned_at + interval),
+        rule: contact_rule,
+        ..base.clone()
+    });
+    timers.push(base);
+    Ok(Some(Planned {
+        header,
+        order_id: order.order_id,
+        timers,
+    }))
+}
+
+fn plan_step(d: &Deadlines, step: WorkflowStep) -> Result<Planned, HandleError> {
+    let header = step
+        .header
+        .clone()
+        .ok_or_else(|| HandleError::Reject("WorkflowStep has no header".into()))?;
+    let case_id = uuid("case id", &header.case_id)?;
+    let order_id = uuid("order id", &step.order_id)?;
+    let revision = i64::try_from(step.revision).unwrap_or(i64::MAX);
+    let state = timer_state(&step.state);
+    let step_at = from_proto_opt(header.at.as_ref()).unwrap_or_else(Utc::now);
+    let base = TimerUpdate {
+        case_id,
+        case_number: header.case_number.clone(),
+        order_id,
+        department: step.holder.clone(),
+        kind: DeadlineKind::Conclusion,
+        due_at: from_proto_opt(step.due_at.as_ref()),
+        started_at: from_proto_opt(step.assigned_at.as_ref()).unwrap_or(step_at),
+        rule: step.deadline_rule.clone(),
+        state,
+        revision,
+        received_at: from_proto_opt(step.received_at.as_ref()),
+        category: step.category.clone(),
+    };
+    let mut timers = Vec::new();
+    // The report ends with the case's handling, like the conclusion.
+    timers.push(TimerUpdate {
+        kind: DeadlineKind::Report,
+        due_at: None,
+        rule: String::new(),
+        ..base.clone()
+    });
+    // The contact interval runs from the last contact, or from when the
+    // holder got the order.
+    let severity = Severity::try_from(step.severity).unwrap_or(Severity::General);
+    let since = [
+        from_proto_opt(step.last_contact_at.as_ref()),
+        from_proto_opt(step.assigned_at.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    let (interval, contact_rule) = contact(d, severity);
+    timers.push(TimerUpdate {
+        kind: DeadlineKind::Contact,
+        due_at: since.map(|s| s + interval),
+        rule: contact_rule,
+        ..base.clone()
+    });
+    // The callback (回访) is due from the conclusion; a recorded callback
+    // (closed or reopened) or a withdrawal ends it.
+    let policy = &d.policy;
+    let (callback_due, callback_state) = if step.state == "concluded" {
+        let concluded = step_at;
+        let due = d.due(&policy.callback, concluded);
+        (Some(due), "pending")
+    } else {
+        (None, "cancelled")
+    };
+    timers.push(TimerUpdate {
+        kind: DeadlineKind::Callback,
+        due_at: callback_due,
+        started_at: step_at,
+        rule: policy.callback.describe(),
+        state: callback_state,
+        ..base.clone()
+    });
+    timers.push(base);
+    Ok(Planned {
+        header,
+        order_id: step.order_id,
+        timers,
+    })
+}
+
+impl OrderHandler {
     async fn announce(
         &self,
         tx: &mut PgConnection,
@@ -188,204 +366,91 @@ impl OrderHandler {
         outbox::enqueue(tx, &subject, event_id, &event).await?;
         Ok(())
     }
+}
 
-    async fn on_order(&self, tx: &mut PgConnection, order: WorkOrder) -> Result<(), HandleError> {
-        if order.co_handler
-            || matches!(
-                Handover::try_from(order.handover),
-                Ok(Handover::Notice | Handover::Nudge | Handover::Incident)
-            )
-        {
-            // A co-handler's copy, a notice, a nudge or an incident's news:
-            // the lead's order carries the timers.
+impl Handler for OrderHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let Some(planned) = plan(&self.deadlines, &delivery.subject, &delivery.payload)? else {
             return Ok(());
-        }
-        let header = order
-            .header
-            .clone()
-            .ok_or_else(|| HandleError::Reject("WorkOrder has no header".into()))?;
-        let case_id = uuid("case id", &header.case_id)?;
-        let order_id = uuid("order id", &order.order_id)?;
-        let assigned_at = from_proto_opt(order.assigned_at.as_ref()).unwrap_or_else(Utc::now);
-        let severity = Severity::try_from(order.severity).unwrap_or(Severity::General);
-        let kind = Kind::try_from(order.kind).unwrap_or(Kind::Complaint);
-        let mode = HandlingMode::try_from(order.mode).unwrap_or(HandlingMode::Transferred);
-        // The order carries the deadline the department was given (dispatch
-        // asked us for it); without one, compute it now from the policy.
-        let (due_at, rule) = match from_proto_opt(order.due_at.as_ref()) {
-            Some(due_at) => (due_at, order.deadline_rule.clone()),
-            None => {
-                let due = self.deadlines.conclusion(kind, mode, severity, assigned_at);
-                (due.at, due.rule)
-            }
         };
-        let department = if order.holder.is_empty() {
-            order.department.clone()
-        } else {
-            order.holder.clone()
-        };
-        let revision = i64::try_from(order.revision).unwrap_or(i64::MAX);
-        let received_at = from_proto_opt(order.received_at.as_ref());
-        let base = TimerUpdate {
-            case_id,
-            case_number: &header.case_number,
-            order_id,
-            department: &department,
-            kind: DeadlineKind::Conclusion,
-            due_at: Some(due_at),
-            started_at: assigned_at,
-            rule: &rule,
-            state: "pending",
-            revision,
-            received_at,
-            category: &order.category,
-        };
-        // A written report for assigned (交办) cases, by the policy.
-        if let Some(report) = self.deadlines.policy.report_rule(kind, mode, severity) {
-            let report_due = self.deadlines.due(report, assigned_at);
-            let report_rule = format!("report: {}", report.describe());
-            upsert(
-                tx,
-                &self.deadlines,
-                TimerUpdate {
-                    kind: DeadlineKind::Report,
-                    due_at: Some(report_due),
-                    rule: &report_rule,
-                    ..base
-                },
-            )
-            .await?;
-        }
-        let (interval, contact_rule) = self.contact(severity);
-        upsert(
-            tx,
-            &self.deadlines,
-            TimerUpdate {
-                kind: DeadlineKind::Contact,
-                due_at: Some(assigned_at + interval),
-                rule: &contact_rule,
-                ..base
-            },
-        )
-        .await?;
-        if let Some(due) = upsert(tx, &self.deadlines, TimerUpdate { ..base }).await? {
-            self.announce(tx, &header, &order.order_id, &department, due, &rule)
+        let last = planned.timers.len().saturating_sub(1);
+        for (i, timer) in planned.timers.iter().enumerate() {
+            let set = upsert(tx, &self.deadlines, timer).await?;
+            // The last timer is the conclusion deadline.
+            if let (true, Some(due)) = (i == last, set) {
+                self.announce(
+                    tx,
+                    &planned.header,
+                    &planned.order_id,
+                    &timer.department,
+                    due,
+                    &timer.rule,
+                )
                 .await?;
-        }
-        Ok(())
-    }
-
-    async fn on_step(&self, tx: &mut PgConnection, step: WorkflowStep) -> Result<(), HandleError> {
-        let header = step
-            .header
-            .clone()
-            .ok_or_else(|| HandleError::Reject("WorkflowStep has no header".into()))?;
-        let case_id = uuid("case id", &header.case_id)?;
-        let order_id = uuid("order id", &step.order_id)?;
-        let revision = i64::try_from(step.revision).unwrap_or(i64::MAX);
-        let state = timer_state(&step.state);
-        let step_at = from_proto_opt(header.at.as_ref()).unwrap_or_else(Utc::now);
-        let base = TimerUpdate {
-            case_id,
-            case_number: &header.case_number,
-            order_id,
-            department: &step.holder,
-            kind: DeadlineKind::Conclusion,
-            due_at: from_proto_opt(step.due_at.as_ref()),
-            started_at: from_proto_opt(step.assigned_at.as_ref()).unwrap_or(step_at),
-            rule: &step.deadline_rule,
-            state,
-            revision,
-            received_at: from_proto_opt(step.received_at.as_ref()),
-            category: &step.category,
-        };
-        // The report ends with the case's handling, like the conclusion.
-        upsert(
-            tx,
-            &self.deadlines,
-            TimerUpdate {
-                kind: DeadlineKind::Report,
-                due_at: None,
-                rule: "",
-                ..base
-            },
-        )
-        .await?;
-        // The contact interval runs from the last contact, or from when the
-        // holder got the order.
-        let severity = Severity::try_from(step.severity).unwrap_or(Severity::General);
-        let since = [
-            from_proto_opt(step.last_contact_at.as_ref()),
-            from_proto_opt(step.assigned_at.as_ref()),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        let (interval, contact_rule) = self.contact(severity);
-        let contact_due = since.map(|s| s + interval);
-        upsert(
-            tx,
-            &self.deadlines,
-            TimerUpdate {
-                kind: DeadlineKind::Contact,
-                due_at: contact_due,
-                rule: &contact_rule,
-                ..base
-            },
-        )
-        .await?;
-        // The callback (回访) is due from the conclusion; a recorded callback
-        // (closed or reopened) or a withdrawal ends it.
-        let policy = &self.deadlines.policy;
-        let (callback_due, callback_state) = if step.state == "concluded" {
-            let concluded = step_at;
-            let due = self.deadlines.due(&policy.callback, concluded);
-            (Some(due), "pending")
-        } else {
-            (None, "cancelled")
-        };
-        let callback_rule = policy.callback.describe();
-        upsert(
-            tx,
-            &self.deadlines,
-            TimerUpdate {
-                kind: DeadlineKind::Callback,
-                due_at: callback_due,
-                started_at: step_at,
-                rule: &callback_rule,
-                state: callback_state,
-                ..base
-            },
-        )
-        .await?;
-        if let Some(due) = upsert(tx, &self.deadlines, TimerUpdate { ..base }).await? {
-            self.announce(
-                tx,
-                &header,
-                &step.order_id,
-                &step.holder,
-                due,
-                &step.deadline_rule,
-            )
-            .await?;
+            }
         }
         Ok(())
     }
 }
 
-impl Handler for OrderHandler {
-    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let subject = delivery.subject.as_str();
-        if subject.starts_with(events::dispatch::ORDERS_PREFIX) {
-            let order =
-                WorkOrder::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-            self.on_order(tx, order).await
-        } else if subject.starts_with(events::dispatch::STEPS_PREFIX) {
-            let step =
-                WorkflowStep::decode(delivery.payload.clone()).map_err(HandleError::undecodable)?;
-            self.on_step(tx, step).await
-        } else {
-            Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::tests::cn;
+    use crate::policy::Policy;
+    use chrono::FixedOffset;
+
+    fn d() -> Deadlines {
+        Deadlines {
+            policy: Policy::parse(include_str!("../../../deploy/policy/deadlines.toml"))
+                .expect("policy"),
+            calendar: cn(),
+            offset: FixedOffset::east_opt(8 * 3600).expect("offset"),
         }
+    }
+
+    fn header() -> Option<EventHeader> {
+        Some(EventHeader {
+            case_id: Uuid::now_v7().to_string(),
+            case_number: "2026-11-000001".into(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn an_order_sets_report_contact_and_conclusion_timers() {
+        let order = WorkOrder {
+            header: header(),
+            order_id: Uuid::now_v7().to_string(),
+            holder: "east-heat".into(),
+            mode: HandlingMode::Assigned as i32,
+            kind: Kind::Complaint as i32,
+            severity: Severity::Major as i32,
+            assigned_at: Some(to_proto(Utc::now())),
+            revision: 1,
+            ..Default::default()
+        };
+        let planned = plan(&d(), "dispatch.v1.orders.east-heat", &order.encode_to_vec())
+            .expect("planned")
+            .expect("timers");
+        let kinds: Vec<DeadlineKind> = planned.timers.iter().map(|t| t.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                DeadlineKind::Report,
+                DeadlineKind::Contact,
+                DeadlineKind::Conclusion
+            ]
+        );
+        assert!(planned.timers.iter().all(|t| t.department == "east-heat"));
+        let notice = WorkOrder {
+            handover: Handover::Notice as i32,
+            ..order
+        };
+        assert_eq!(
+            plan(&d(), "dispatch.v1.orders.centre", &notice.encode_to_vec()).expect("planned"),
+            None
+        );
+        assert!(plan(&d(), "dispatch.v1.steps.signed", b"\xff\xff").is_err());
     }
 }
