@@ -129,12 +129,16 @@ impl WorkCalendar {
     }
 
     /// The `n`th working day after `day` (`day` itself is not counted).
-    /// `n == 0` gives `day`.
+    /// `n == 0` gives `day`; the last day of chrono's range when the
+    /// count runs past it.
     pub fn add_working_days(&self, day: NaiveDate, n: u32) -> NaiveDate {
         let mut at = day;
         let mut left = n;
         while left > 0 {
-            at = at.succ_opt().unwrap_or(at);
+            // The calendar ends with chrono's range (a day an event may
+            // carry): its last day is as far as counting goes.
+            let Some(next) = at.succ_opt() else { break };
+            at = next;
             if self.is_working_day(at) {
                 left -= 1;
             }
@@ -142,11 +146,13 @@ impl WorkCalendar {
         at
     }
 
-    /// The first working day on or after `day`.
+    /// The first working day on or after `day` (the last day of chrono's
+    /// range if none is).
     pub fn next_working_day_from(&self, day: NaiveDate) -> NaiveDate {
         let mut at = day;
         while !self.is_working_day(at) {
-            at = at.succ_opt().unwrap_or(at);
+            let Some(next) = at.succ_opt() else { break };
+            at = next;
         }
         at
     }
@@ -218,5 +224,19 @@ pub(crate) mod tests {
         assert!(WorkCalendar::parse(text)
             .unwrap_err()
             .contains("both a holiday"));
+    }
+
+    #[test]
+    fn counting_stops_at_the_last_day_chrono_knows() {
+        // Seen while fixing the edges the fuzz targets found: counting
+        // working days from NaiveDate::MAX (the local day of a due time an
+        // event carried) never ended when that day is not a working day.
+        let last = NaiveDate::MAX;
+        let text = format!("name='x'\nweekend=['{:?}']\ncovers=[]\n", last.weekday());
+        let c = WorkCalendar::parse(&text).expect("calendar");
+        assert!(!c.is_working_day(last));
+        assert_eq!(c.add_working_days(last, 5), last);
+        assert_eq!(c.next_working_day_from(last), last);
+        assert_eq!(c.add_working_days(last.pred_opt().expect("day"), 2), last);
     }
 }

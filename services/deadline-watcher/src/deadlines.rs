@@ -55,7 +55,7 @@ impl Deadlines {
     /// has no holidays for (weekends alone are counted then).
     fn warn_if_uncovered(&self, at: DateTime<Utc>) {
         static WARNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
-        let year = at.with_timezone(&self.offset).year();
+        let year = mesh_kit::time::local(at, self.offset).year();
         if self.calendar.covers(year) {
             return;
         }
@@ -68,7 +68,7 @@ impl Deadlines {
     /// A deadline moved by `working_days` (an approved extension): the end
     /// of the Nth working day after the deadline's local day.
     pub fn shift(&self, due: DateTime<Utc>, working_days: u32) -> DateTime<Utc> {
-        let local_day = due.with_timezone(&self.offset).date_naive();
+        let local_day = mesh_kit::time::local(due, self.offset).date();
         crate::policy::end_of_day(
             self.calendar.add_working_days(local_day, working_days),
             self.offset,

@@ -172,6 +172,13 @@ fn contact(d: &Deadlines, severity: Severity) -> (chrono::Duration, String) {
     )
 }
 
+/// `interval` after `at`; the end of chrono's range if that lies beyond it
+/// (an instant an event may carry).
+fn later(at: DateTime<Utc>, interval: chrono::Duration) -> DateTime<Utc> {
+    at.checked_add_signed(interval)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Decodes an event delivered on `subject` and works out the timers it
 /// sets; `None` when it sets none (another subject, a co-handler's copy, a
 /// notice, a nudge or an incident's news).
@@ -251,7 +258,7 @@ fn plan_order(d: &Deadlines, order: WorkOrder) -> Result<Option<Planned>, Handle
     let (interval, contact_rule) = contact(d, severity);
     timers.push(TimerUpdate {
         kind: DeadlineKind::Contact,
-        due_at: Some(assigned_at + interval),
+        due_at: Some(later(assigned_at, interval)),
         rule: contact_rule,
         ..base.clone()
     });
@@ -308,7 +315,7 @@ fn plan_step(d: &Deadlines, step: WorkflowStep) -> Result<Planned, HandleError> 
     let (interval, contact_rule) = contact(d, severity);
     timers.push(TimerUpdate {
         kind: DeadlineKind::Contact,
-        due_at: since.map(|s| s + interval),
+        due_at: since.map(|s| later(s, interval)),
         rule: contact_rule,
         ..base.clone()
     });
@@ -452,5 +459,44 @@ mod tests {
             None
         );
         assert!(plan(&d(), "dispatch.v1.steps.signed", b"\xff\xff").is_err());
+    }
+
+    #[test]
+    fn timers_of_an_order_at_the_end_of_time_stay_in_range() {
+        // Found by fuzzing (consumer_deadline_watcher): an order assigned
+        // in the last days of chrono's range panicked working out its
+        // deadlines ("Local time out of range for `NaiveDateTime`") and its
+        // contact timer (`DateTime + TimeDelta` overflowed).
+        let last = DateTime::<Utc>::MAX_UTC;
+        let order = WorkOrder {
+            header: header(),
+            order_id: Uuid::now_v7().to_string(),
+            mode: HandlingMode::Assigned as i32,
+            assigned_at: Some(to_proto(last)),
+            ..Default::default()
+        };
+        let planned = plan(&d(), "dispatch.v1.orders.east-heat", &order.encode_to_vec())
+            .expect("planned")
+            .expect("timers");
+        for t in &planned.timers {
+            assert!(t
+                .due_at
+                .is_some_and(|due| due > last - chrono::Duration::days(1)));
+        }
+        let step = WorkflowStep {
+            header: header(),
+            order_id: Uuid::now_v7().to_string(),
+            state: "concluded".into(),
+            last_contact_at: Some(to_proto(last)),
+            ..Default::default()
+        };
+        let planned =
+            plan(&d(), "dispatch.v1.steps.concluded", &step.encode_to_vec()).expect("planned");
+        let contact = planned.and_then(|p| {
+            p.timers
+                .into_iter()
+                .find(|t| t.kind == DeadlineKind::Contact)
+        });
+        assert_eq!(contact.and_then(|t| t.due_at), Some(last));
     }
 }

@@ -6,7 +6,7 @@
 //! clock time; `working_hours` count only office hours of working days.
 
 use crate::calendar::WorkCalendar;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
 use complaints_proto::v1::{DeadlineKind, HandlingMode, Kind, Severity};
 use complaints_proto::Label;
 use serde::Deserialize;
@@ -136,7 +136,10 @@ impl Supervision {
             - Duration::milliseconds(
                 (allowed.num_milliseconds() as f64 * self.warning_share) as i64,
             );
-        let by_lead = due - self.warning_lead;
+        // A due time at the start of chrono's range has no time before it.
+        let by_lead = due
+            .checked_sub_signed(self.warning_lead)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         by_share.min(by_lead).max(start)
     }
 }
@@ -385,7 +388,9 @@ impl Policy {
         Duration::days(days.into())
     }
 
-    /// The instant a rule's time runs out, for a start instant.
+    /// The instant a rule's time runs out, for a start instant. A deadline
+    /// beyond the end of chrono's range (a start an event may carry) is
+    /// the end of the range.
     pub fn due(
         &self,
         rule: &Rule,
@@ -393,18 +398,27 @@ impl Policy {
         calendar: &WorkCalendar,
         offset: FixedOffset,
     ) -> DateTime<Utc> {
-        let local = start.with_timezone(&offset);
+        let local = mesh_kit::time::local(start, offset);
         let n = rule.amount;
+        let after = |d: Duration| {
+            start
+                .checked_add_signed(d)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
         match rule.unit {
-            Unit::Seconds => start + Duration::seconds(n.into()),
-            Unit::Minutes => start + Duration::minutes(n.into()),
-            Unit::Hours => start + Duration::hours(n.into()),
-            Unit::CalendarDays => end_of_day(local.date_naive() + Duration::days(n.into()), offset),
-            Unit::WorkingDays => {
-                end_of_day(calendar.add_working_days(local.date_naive(), n), offset)
-            }
+            Unit::Seconds => after(Duration::seconds(n.into())),
+            Unit::Minutes => after(Duration::minutes(n.into())),
+            Unit::Hours => after(Duration::hours(n.into())),
+            Unit::CalendarDays => end_of_day(
+                local
+                    .date()
+                    .checked_add_days(Days::new(n.into()))
+                    .unwrap_or(NaiveDate::MAX),
+                offset,
+            ),
+            Unit::WorkingDays => end_of_day(calendar.add_working_days(local.date(), n), offset),
             Unit::WorkingHours => {
-                self.add_working_minutes(local.naive_local(), i64::from(n) * 60, calendar, offset)
+                self.add_working_minutes(local, i64::from(n) * 60, calendar, offset)
             }
         }
     }
@@ -421,8 +435,13 @@ impl Policy {
             let open = day.and_time(self.office_start);
             let close = day.and_time(self.office_end);
             if !calendar.is_working_day(day) || at >= close {
-                let next = calendar.next_working_day_from(day + Duration::days(1));
-                at = next.and_time(self.office_start);
+                // No working day after the last day chrono knows.
+                let Some(next) = day.succ_opt() else {
+                    return to_utc(at, offset);
+                };
+                at = calendar
+                    .next_working_day_from(next)
+                    .and_time(self.office_start);
                 continue;
             }
             if at < open {
@@ -439,13 +458,7 @@ impl Policy {
 }
 
 fn to_utc(local: chrono::NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
-    offset
-        .from_local_datetime(&local)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| {
-            Utc.from_utc_datetime(&(local - Duration::seconds(offset.local_minus_utc().into())))
-        })
+    mesh_kit::time::from_local(local, offset)
 }
 
 /// 23:59:59 local time of `day`.
@@ -627,5 +640,33 @@ mod tests {
         assert!(Policy::parse(bad_mode)
             .unwrap_err()
             .contains("\"sideways\""));
+    }
+
+    #[test]
+    fn deadlines_from_the_edges_of_time_stay_in_range() {
+        // Found by fuzzing (deadline_policy, calendar_file): a start in the
+        // first or last hours of chrono's range, which a work order or step
+        // may carry, panicked ("Local time out of range for
+        // `NaiveDateTime`", "`DateTime + TimeDelta` overflowed").
+        let p = shipped();
+        let (first, last) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        for unit in [
+            Unit::Seconds,
+            Unit::Minutes,
+            Unit::Hours,
+            Unit::WorkingHours,
+            Unit::CalendarDays,
+            Unit::WorkingDays,
+        ] {
+            let rule = Rule::unfiltered(30, unit);
+            for offset in [beijing(), FixedOffset::west_opt(5 * 3600).expect("offset")] {
+                let due = p.due(&rule, last, &cn(), offset);
+                assert!(due > last - Duration::days(1), "{unit:?} {offset}: {due}");
+                let due = p.due(&rule, first, &cn(), offset);
+                assert!(due > first, "{unit:?} {offset}: {due}");
+            }
+        }
+        // Nothing lies before the first instant: the warning is at the start.
+        assert_eq!(p.supervision.warn_at(first, first), first);
     }
 }
