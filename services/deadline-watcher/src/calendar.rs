@@ -54,6 +54,9 @@ pub struct WorkCalendar {
     covers: BTreeSet<i32>,
 }
 
+/// The longest holiday, in days.
+pub const MAX_HOLIDAY_DAYS: i64 = 366;
+
 fn weekday(name: &str) -> Option<Weekday> {
     name.parse::<Weekday>().ok()
 }
@@ -83,12 +86,23 @@ impl WorkCalendar {
                 weekday(day).ok_or_else(|| format!("weekend day {day:?} is not a weekday name"))?;
             weekend.insert(wd.num_days_from_monday());
         }
+        if weekend.len() == 7 {
+            // Counting working days would run to the end of time.
+            return Err("the weekend cannot be every day of the week".into());
+        }
         let mut holidays = BTreeMap::new();
         for h in &file.holidays {
             let (from, to) = (date(&h.from)?, date(&h.to)?);
             if to < from {
                 return Err(format!(
                     "holiday {} ends ({to}) before it starts ({from})",
+                    h.name
+                ));
+            }
+            // Every day is kept; a holiday of centuries filled gigabytes.
+            if (to - from).num_days() >= MAX_HOLIDAY_DAYS {
+                return Err(format!(
+                    "holiday {} lasts more than {MAX_HOLIDAY_DAYS} days ({from} to {to})",
                     h.name
                 ));
             }
@@ -238,5 +252,22 @@ pub(crate) mod tests {
         assert_eq!(c.add_working_days(last, 5), last);
         assert_eq!(c.next_working_day_from(last), last);
         assert_eq!(c.add_working_days(last.pred_opt().expect("day"), 2), last);
+    }
+
+    #[test]
+    fn calendars_that_never_end_counting_are_rejected() {
+        // Not found by the fuzzer in 300 s, but by trying the calendar_file
+        // target on what it had not reached: a weekend of seven days made
+        // every deadline count to the end of chrono's range (over a
+        // minute), and a holiday running to the year 262142 filled memory
+        // past 2 GB.
+        let text = "name='x'\nweekend=['Mon','Tue','Wed','Thu','Fri','Sat','Sun']\ncovers=[]\n";
+        assert!(WorkCalendar::parse(text).unwrap_err().contains("every day"));
+        let text = "name='x'\nweekend=[]\ncovers=[]\n[[holidays]]\nname='h'\nfrom='2025-01-01'\nto='+262142-01-01'\n";
+        assert!(WorkCalendar::parse(text)
+            .unwrap_err()
+            .contains("lasts more than"));
+        let text = "name='x'\nweekend=[]\ncovers=[]\n[[holidays]]\nname='h'\nfrom='2025-01-01'\nto='2025-12-31'\n";
+        assert!(WorkCalendar::parse(text).is_ok());
     }
 }

@@ -144,7 +144,30 @@ impl Supervision {
     }
 }
 
+/// The longest time a rule may give, in days: ten years. Longer amounts
+/// are mistakes, and counting them day by day took minutes per deadline.
+pub const MAX_SPAN_DAYS: u32 = 3660;
+
+/// Refuses an amount longer than [`MAX_SPAN_DAYS`] in its unit (working
+/// days and working hours counted like calendar ones).
+fn span(amount: u32, unit: Unit, what: &str) -> Result<(), String> {
+    let max = match unit {
+        Unit::Seconds => MAX_SPAN_DAYS * 86_400,
+        Unit::Minutes => MAX_SPAN_DAYS * 1_440,
+        Unit::Hours | Unit::WorkingHours => MAX_SPAN_DAYS * 24,
+        Unit::CalendarDays | Unit::WorkingDays => MAX_SPAN_DAYS,
+    };
+    if amount > max {
+        return Err(format!(
+            "{what}: {amount} {} is more than ten years (at most {max})",
+            unit.words()
+        ));
+    }
+    Ok(())
+}
+
 fn clock(entry: &AmountEntry, what: &str) -> Result<Duration, String> {
+    span(entry.amount, entry.unit, what)?;
     let n = i64::from(entry.amount);
     match entry.unit {
         Unit::Seconds => Ok(Duration::seconds(n)),
@@ -264,6 +287,7 @@ fn rules(entries: &[RuleEntry], what: &str) -> Result<Vec<Rule>, String> {
         if r.amount == 0 {
             return Err(at("amount must be at least 1".into()));
         }
+        span(r.amount, r.unit, "amount").map_err(at)?;
         out.push(Rule {
             kind: parse_enum(&r.kind, "KIND_", Kind::from_str_name, "kind").map_err(at)?,
             mode: parse_enum(
@@ -332,6 +356,23 @@ impl Policy {
         if file.contact.general_days == 0 || file.contact.major_days == 0 {
             return Err("contact intervals must be at least one day".into());
         }
+        span(
+            file.contact.general_days,
+            Unit::CalendarDays,
+            "contact.general_days",
+        )?;
+        span(
+            file.contact.major_days,
+            Unit::CalendarDays,
+            "contact.major_days",
+        )?;
+        span(file.acceptance.amount, file.acceptance.unit, "acceptance")?;
+        span(file.callback.amount, file.callback.unit, "callback")?;
+        span(
+            file.supervision.escalation_interval.amount,
+            file.supervision.escalation_interval.unit,
+            "supervision.escalation_interval",
+        )?;
         Ok(Policy {
             office_start,
             office_end,
@@ -668,5 +709,31 @@ mod tests {
         }
         // Nothing lies before the first instant: the warning is at the start.
         assert_eq!(p.supervision.warn_at(first, first), first);
+    }
+
+    #[test]
+    fn amounts_longer_than_ten_years_are_refused() {
+        // Found by fuzzing (deadline_policy, a timeout): a conclusion rule
+        // of 150005908 working days took seconds per deadline, counting day
+        // by day to the end of chrono's range.
+        let shipped = include_str!("../../../deploy/policy/deadlines.toml");
+        let huge = shipped.replacen(
+            "amount = 5\nunit = \"working_days\"",
+            "amount = 150005908\nunit = \"working_days\"",
+            1,
+        );
+        assert_ne!(huge, shipped);
+        let err = Policy::parse(&huge).unwrap_err();
+        assert!(err.contains("more than ten years"), "{err}");
+        let longest = shipped.replacen(
+            "amount = 5\nunit = \"working_days\"",
+            "amount = 3660\nunit = \"working_days\"",
+            1,
+        );
+        assert!(Policy::parse(&longest).is_ok());
+        let huge = shipped.replacen("general_days = 3", "general_days = 4000", 1);
+        assert!(Policy::parse(&huge)
+            .unwrap_err()
+            .contains("contact.general_days"));
     }
 }
