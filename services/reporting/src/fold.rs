@@ -132,7 +132,9 @@ fn header(
 
 /// Folds one event, by its subject (without prefix).
 pub fn fold(subject: &str, payload: &[u8], offset: FixedOffset) -> Result<Folded, FoldError> {
-    let day = |at: DateTime<Utc>| at.with_timezone(&offset).date_naive();
+    // Not `with_timezone(..).date_naive()`: it panics on the instants at
+    // the edges of chrono's range, which an event may carry.
+    let day = |at: DateTime<Utc>| mesh_kit::time::local(at, offset).date();
     let mut f = Folded::default();
     if subject == events::intake::CASE_REGISTERED {
         let e: CaseRegistered = decode(payload)?;
@@ -421,5 +423,31 @@ mod tests {
         assert!(fold(events::triage::CASE_ROUTED, b"\xff\xff", beijing()).is_err());
         let no_header = CaseRouted::default().encode_to_vec();
         assert!(fold(events::triage::CASE_ROUTED, &no_header, beijing()).is_err());
+    }
+
+    #[test]
+    fn events_at_the_edges_of_time_fold() {
+        // Found by fuzzing (consumer_reporting): the local day of an
+        // instant in the last hours of chrono's range panicked ("Local time
+        // out of range for `NaiveDateTime`"), and killed the consumer.
+        for edge in [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC] {
+            let e = CaseRegistered {
+                header: Some(EventHeader {
+                    case_id: Uuid::now_v7().to_string(),
+                    case_number: "2026-11-000001".into(),
+                    at: Some(to_proto(edge)),
+                    ..Default::default()
+                }),
+                received_at: Some(to_proto(edge)),
+                ..Default::default()
+            };
+            let f = fold(
+                events::intake::CASE_REGISTERED,
+                &e.encode_to_vec(),
+                beijing(),
+            )
+            .expect("folds");
+            assert_eq!(f.increments[0].day, edge.date_naive());
+        }
     }
 }
