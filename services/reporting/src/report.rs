@@ -3,7 +3,7 @@
 //! in-memory recompute).
 
 use crate::fold::HANDLING_BUCKETS;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use complaints_proto::v1::{
     CaseItem, CountRow, DepartmentRow, Figure, HotTopic, Rates, Report, ReportPeriod,
 };
@@ -66,40 +66,57 @@ pub enum ReportError {
     Source(#[from] anyhow::Error),
 }
 
-/// The first and last day of the period holding `date`.
+/// The first and last day of the period holding `date`. A period that
+/// runs past either end of chrono's calendar (a date a request may name)
+/// ends there.
 pub fn period_range(period: ReportPeriod, date: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(date);
+    let first_of = |y, m| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(date);
+    // The day before the next period starts: the last day chrono knows
+    // when that period would start after it.
+    let last_before = |y, m| {
+        NaiveDate::from_ymd_opt(y, m, 1)
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(NaiveDate::MAX)
+    };
     match period {
         ReportPeriod::Weekly | ReportPeriod::Unspecified => {
-            let from = date - Duration::days(date.weekday().num_days_from_monday().into());
-            (from, from + Duration::days(6))
+            let monday = Days::new(date.weekday().num_days_from_monday().into());
+            let from = date.checked_sub_days(monday).unwrap_or(NaiveDate::MIN);
+            let to = from
+                .checked_add_days(Days::new(6))
+                .unwrap_or(NaiveDate::MAX);
+            (from, to)
         }
         ReportPeriod::Monthly => {
-            let from = ymd(date.year(), date.month(), 1);
-            let next = if date.month() == 12 {
-                ymd(date.year() + 1, 1, 1)
+            let from = first_of(date.year(), date.month());
+            let to = if date.month() == 12 {
+                last_before(date.year() + 1, 1)
             } else {
-                ymd(date.year(), date.month() + 1, 1)
+                last_before(date.year(), date.month() + 1)
             };
-            (from, next - Duration::days(1))
+            (from, to)
         }
         ReportPeriod::Quarterly => {
             let first = (date.month0() / 3) * 3 + 1;
-            let from = ymd(date.year(), first, 1);
-            let next = if first == 10 {
-                ymd(date.year() + 1, 1, 1)
+            let from = first_of(date.year(), first);
+            let to = if first == 10 {
+                last_before(date.year() + 1, 1)
             } else {
-                ymd(date.year(), first + 3, 1)
+                last_before(date.year(), first + 3)
             };
-            (from, next - Duration::days(1))
+            (from, to)
         }
-        ReportPeriod::Annual => (ymd(date.year(), 1, 1), ymd(date.year(), 12, 31)),
+        ReportPeriod::Annual => (
+            first_of(date.year(), 1),
+            NaiveDate::from_ymd_opt(date.year(), 12, 31).unwrap_or(date),
+        ),
     }
 }
 
-/// The period before the one starting at `from`.
+/// The period before the one starting at `from`. Nothing lies before
+/// chrono's first day: the first period stands for the one before it.
 pub fn previous(period: ReportPeriod, from: NaiveDate) -> (NaiveDate, NaiveDate) {
-    period_range(period, from - Duration::days(1))
+    period_range(period, from.pred_opt().unwrap_or(from))
 }
 
 /// The last period that has ended by `today`.
@@ -147,11 +164,7 @@ fn ratio(num: i64, den: i64) -> f64 {
 }
 
 fn local_midnight(day: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
-    offset
-        .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
+    mesh_kit::time::from_local(day.and_time(NaiveTime::MIN), offset)
 }
 
 fn item(c: &CaseRow, note: String) -> CaseItem {
@@ -382,7 +395,10 @@ pub async fn build<S: Source>(
     let typical_cases = source
         .typical(
             local_midnight(from, offset),
-            local_midnight(to + Duration::days(1), offset),
+            // The end of the last day: the end of time for chrono's last.
+            to.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, |next| {
+                local_midnight(next, offset)
+            }),
             scope,
             10,
         )
@@ -430,6 +446,30 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn periods_at_the_ends_of_the_calendar_end_there() {
+        // Found by running the report_dates target on the first and last
+        // days chrono parses, "+262142-12-31" and "-262143-01-01" (as
+        // GetReport's date accepted them; now its seeds): the week holding
+        // the last day
+        // and the period before the first day overflowed and panicked, and
+        // the month and quarter holding the last day ended a day early.
+        let (first, last) = (NaiveDate::MIN, NaiveDate::MAX);
+        for period in [
+            ReportPeriod::Weekly,
+            ReportPeriod::Monthly,
+            ReportPeriod::Quarterly,
+            ReportPeriod::Annual,
+        ] {
+            let (from, to) = period_range(period, last);
+            assert_eq!(to, last, "{period:?}");
+            assert!(from <= to);
+            let (from, to) = period_range(period, first);
+            assert!(from == first && to > first, "{period:?}");
+            assert_eq!(previous(period, from), (from, to), "{period:?}");
+        }
     }
 
     #[test]
