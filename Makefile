@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN_DIR := $(CARGO_TARGET_DIR)/debug
 CARGO ?= cargo
 
-.PHONY: help run stop build test test-unit test-e2e test-faults infra chromium bench bench-mesh lint fmt check-cargo
+.PHONY: help run stop build test test-unit test-e2e test-faults infra chromium bench bench-mesh lint fmt check-cargo fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -58,3 +58,30 @@ lint: check-cargo ## formatting and clippy
 
 fmt: check-cargo ## format the code
 	$(CARGO) fmt --all
+
+# Fuzzing (docs/fuzzing.md). cargo-fuzz needs nightly-only compiler flags;
+# RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. Builds and the
+# corpus the fuzzer grows stay outside the clone; the seeds are in
+# tests/fuzz/corpus, findings land in tests/fuzz/artifacts.
+FUZZ_SECONDS ?= 30
+FUZZ_DIR := tests/fuzz
+FUZZ_TARGETS ?= $(sort $(basename $(notdir $(wildcard $(FUZZ_DIR)/fuzz_targets/*.rs))))
+FUZZ_TARGET_DIR ?= $(HOME)/.cache/complaint-mesh/fuzz-target
+FUZZ_CORPUS_DIR ?= $(HOME)/.cache/complaint-mesh/fuzz-corpus
+# Our code forbids `unsafe`, so AddressSanitizer would only watch the
+# dependencies, at half the speed; FUZZ_SANITIZER=address turns it on.
+FUZZ_SANITIZER ?= none
+CARGO_FUZZ = RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
+FUZZ_FLAGS = --fuzz-dir $(FUZZ_DIR) --target-dir $(FUZZ_TARGET_DIR) --sanitizer $(FUZZ_SANITIZER)
+
+fuzz: check-cargo ## run every fuzz target for FUZZ_SECONDS (30) each; FUZZ_TARGETS="…" picks some
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	$(CARGO_FUZZ) build $(FUZZ_FLAGS)
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  mkdir -p $(FUZZ_CORPUS_DIR)/$$t $(FUZZ_DIR)/corpus/$$t; \
+	  $(CARGO_FUZZ) run $(FUZZ_FLAGS) $$t $(FUZZ_CORPUS_DIR)/$$t $(FUZZ_DIR)/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets with findings:$$failed (inputs in $(FUZZ_DIR)/artifacts)" >&2; exit 1; fi
