@@ -153,6 +153,7 @@ impl Backbone {
 pub struct Runner {
     tasks: Tasks,
     shutdown: Shutdown,
+    relays: Vec<Relay>,
 }
 
 impl Runner {
@@ -160,6 +161,7 @@ impl Runner {
         Self {
             tasks: Tasks::new(),
             shutdown,
+            relays: Vec::new(),
         }
     }
 
@@ -171,13 +173,11 @@ impl Runner {
         self
     }
 
-    /// Runs the outbox relay.
+    /// Runs the outbox relay. At shutdown it keeps sending until every
+    /// other task has stopped (the gRPC calls and messages in hand commit
+    /// events too), then sends what is left and stops.
     pub fn relay(&mut self, relay: Relay) -> &mut Self {
-        let shutdown = self.shutdown.clone();
-        self.tasks.spawn("outbox-relay", async move {
-            relay.run(shutdown).await;
-            Ok(())
-        });
+        self.relays.push(relay);
         self
     }
 
@@ -202,7 +202,21 @@ impl Runner {
     }
 
     /// Waits until every task has stopped; the first failure stops the rest.
+    /// The relays stop last.
     pub async fn join(self) -> anyhow::Result<()> {
-        self.tasks.join(&self.shutdown).await
+        let producers_done = Shutdown::new();
+        let relays: Vec<_> = self
+            .relays
+            .into_iter()
+            .map(|relay| tokio::spawn(relay.run(producers_done.clone())))
+            .collect();
+        let result = self.tasks.join(&self.shutdown).await;
+        producers_done.trigger();
+        for relay in relays {
+            if let Err(err) = relay.await {
+                tracing::error!(error = %err, "outbox relay panicked");
+            }
+        }
+        result
     }
 }
