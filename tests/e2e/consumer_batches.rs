@@ -29,6 +29,17 @@ impl Handler for Rows {
     }
 }
 
+/// How many dead letters the test's world holds.
+async fn dead_letters(js: &jetstream::Context, subjects: &Subjects) -> anyhow::Result<u64> {
+    Ok(js
+        .get_stream(subjects.stream("DEADLETTER"))
+        .await?
+        .get_info()
+        .await?
+        .state
+        .messages)
+}
+
 static NO_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,13 +116,7 @@ async fn run(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow
             sqlx::query_as("SELECT count(*), count(DISTINCT body) FROM rows_seen")
                 .fetch_one(&pool)
                 .await?;
-        let dead = js
-            .get_stream(subjects.stream("DEADLETTER"))
-            .await?
-            .get_info()
-            .await?
-            .state
-            .messages;
+        let dead = dead_letters(js, &subjects).await?;
         if rows >= 199 && dead >= 1 {
             break (rows, distinct);
         }
@@ -144,13 +149,7 @@ async fn run(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow
         info.num_pending,
         info.num_ack_pending
     );
-    let dead = js
-        .get_stream(subjects.stream("DEADLETTER"))
-        .await?
-        .get_info()
-        .await?
-        .state
-        .messages;
+    let dead = dead_letters(js, &subjects).await?;
     ensure!(dead == 1, "{dead} dead letters, want the poison alone");
     Ok(())
 }

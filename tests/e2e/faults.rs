@@ -338,10 +338,7 @@ async fn every_accepted_complaint_is_handled_exactly_once_whatever_is_killed() -
         let tail: Vec<&str> = log.lines().rev().take(20).collect();
         eprintln!("---- nats-server ----\n{}", tail.join("\n"));
     }
-    // The run's own error first: cleaning up can fail for the same cause.
-    let stopped = mesh.stop().await;
-    result?;
-    stopped
+    mesh.stop_after(result).await
 }
 
 async fn run(

@@ -79,10 +79,7 @@ async fn intake_pushes_back_when_nats_or_postgres_stop_and_drains_on_sigterm() -
     if result.is_err() {
         eprintln!("{}", mesh.log("intake"));
     }
-    // The run's own error first: cleaning up can fail for the same cause.
-    let stopped = mesh.stop().await;
-    result?;
-    stopped
+    mesh.stop_after(result).await
 }
 
 async fn run(

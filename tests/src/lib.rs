@@ -489,6 +489,15 @@ impl TestMesh {
             .and_then(|(_, c)| c.id())
     }
 
+    /// Stops the mesh after a run that returned `result`: the run's own
+    /// error comes first, as cleaning up can fail for the same cause (a
+    /// broker the test stopped).
+    pub async fn stop_after(self, result: anyhow::Result<()>) -> anyhow::Result<()> {
+        let stopped = self.stop().await;
+        result?;
+        stopped
+    }
+
     /// Kills the services and removes the database and the streams.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         for (_, child) in &mut self.children {
