@@ -30,6 +30,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use sqlx::{PgConnection, PgPool};
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 use tracing::Instrument;
@@ -95,6 +96,10 @@ pub struct Delivery {
     pub payload: Bytes,
     /// How many times this message has been delivered (1 the first time).
     pub delivered: i64,
+    /// The span the event is handled in, a child of the trace it came
+    /// with. A batch handler enters it for each event's own writes (an
+    /// outbox row takes its trace from the current span).
+    pub span: tracing::Span,
 }
 
 /// The effect of an event, applied inside the runner's transaction.
@@ -104,6 +109,28 @@ pub trait Handler: Send + Sync + 'static {
         tx: &mut PgConnection,
         delivery: &Delivery,
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
+
+    /// The effects of several fresh events that arrived together, in
+    /// stream order, in one transaction. The default handles each in turn;
+    /// a handler on a hot path overrides it to write the batch with a few
+    /// set-wise statements instead of a few per event. Either way the
+    /// effect must be that of [`Handler::handle`] on each event in order:
+    /// on any error the runner rolls the batch back and handles each event
+    /// alone through `handle`.
+    fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        deliveries: &[&Delivery],
+    ) -> impl Future<Output = Result<(), HandleError>> + Send {
+        async move {
+            for delivery in deliveries {
+                self.handle(tx, delivery)
+                    .instrument(delivery.span.clone())
+                    .await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// What a consumer reads.
@@ -335,7 +362,7 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    /// Runs the handler once per fresh event id, all in one transaction;
+    /// Runs the handler on each fresh event id, all in one transaction;
     /// returns how many were fresh. Any failure rolls everything back.
     async fn apply_batch(
         &self,
@@ -344,23 +371,51 @@ impl<H: Handler> Consumer<H> {
         if batch.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.pool.begin().await?;
-        let mut fresh = 0;
-        for (message, delivery) in batch {
-            let span = self.span(message, delivery);
-            span.record("event_id", tracing::field::display(delivery.event_id));
-            async {
-                if self.record(&mut tx, delivery.event_id).await? {
-                    self.handler.handle(&mut tx, delivery).await?;
-                    fresh += 1;
-                }
-                Ok::<_, HandleError>(())
+        let span = tracing::info_span!(
+            "consume_batch",
+            consumer = self.spec.durable,
+            size = batch.len(),
+            fresh = tracing::field::Empty,
+        );
+        async {
+            let mut tx = self.pool.begin().await?;
+            let ids: Vec<Uuid> = batch.iter().map(|(_, d)| d.event_id).collect();
+            let mut fresh = self.record_all(&mut tx, &ids).await?;
+            // In stream order; an event delivered twice in one batch is
+            // handled once.
+            let deliveries: Vec<&Delivery> = batch
+                .iter()
+                .map(|(_, d)| d)
+                .filter(|d| fresh.remove(&d.event_id))
+                .collect();
+            tracing::Span::current().record("fresh", deliveries.len());
+            if !deliveries.is_empty() {
+                self.handler.handle_batch(&mut tx, &deliveries).await?;
             }
-            .instrument(span)
-            .await?;
+            tx.commit().await?;
+            Ok(deliveries.len())
         }
-        tx.commit().await?;
-        Ok(fresh)
+        .instrument(span)
+        .await
+    }
+
+    /// Records a batch's event ids as handled by this consumer, in one
+    /// statement; returns those that were not already.
+    async fn record_all(
+        &self,
+        tx: &mut PgConnection,
+        event_ids: &[Uuid],
+    ) -> Result<HashSet<Uuid>, sqlx::Error> {
+        let fresh: Vec<Uuid> = sqlx::query_scalar(
+            "INSERT INTO processed_events (consumer, event_id) \
+             SELECT $1, id FROM UNNEST($2::uuid[]) AS t(id) \
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(self.spec.durable)
+        .bind(event_ids)
+        .fetch_all(tx)
+        .await?;
+        Ok(fresh.into_iter().collect())
     }
 
     /// Records the event id as handled by this consumer; false when it was
@@ -378,17 +433,11 @@ impl<H: Handler> Consumer<H> {
             == 1)
     }
 
+    /// The delivery of a message, with the span it is handled in, joined
+    /// to the trace it came with.
     fn delivery(&self, message: &jetstream::Message, event_id: Uuid) -> Delivery {
-        Delivery {
-            event_id,
-            subject: self.subjects.base(message.subject.as_str()).to_owned(),
-            payload: message.payload.clone(),
-            delivered: message.info().map(|i| i.delivered).unwrap_or(1),
-        }
-    }
-
-    /// The span a message is handled in, joined to the trace it came with.
-    fn span(&self, message: &jetstream::Message, delivery: &Delivery) -> tracing::Span {
+        let subject = self.subjects.base(message.subject.as_str()).to_owned();
+        let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
         let traceparent = message
             .headers
             .as_ref()
@@ -397,12 +446,18 @@ impl<H: Handler> Consumer<H> {
         let span = tracing::info_span!(
             "consume",
             consumer = self.spec.durable,
-            subject = %delivery.subject,
-            event_id = tracing::field::Empty,
-            delivered = delivery.delivered,
+            subject = %subject,
+            event_id = %event_id,
+            delivered,
         );
         crate::telemetry::adopt_traceparent_on(&span, traceparent.as_deref());
-        span
+        Delivery {
+            event_id,
+            subject,
+            payload: message.payload.clone(),
+            delivered,
+            span,
+        }
     }
 
     async fn process(&self, message: jetstream::Message) {
@@ -426,8 +481,7 @@ impl<H: Handler> Consumer<H> {
         };
         let delivery = self.delivery(&message, event_id);
         let delivered = delivery.delivered;
-        let span = self.span(&message, &delivery);
-        span.record("event_id", tracing::field::display(event_id));
+        let span = delivery.span.clone();
         async {
             match self.apply(&delivery).await {
                 Ok(applied) => {
