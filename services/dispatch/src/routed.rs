@@ -4,9 +4,9 @@
 //! transaction. A case that joins a batch incident gets no order: see
 //! [`crate::links`].
 
-use crate::engine::Engine;
+use crate::engine::{Due, Engine};
 use crate::orders::{self, OrderRow};
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use complaints_proto::v1::{CaseRouted, Handover, Incident, Severity};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
@@ -15,6 +15,7 @@ use mesh_kit::outbox;
 use mesh_kit::time::from_proto_opt;
 use prost::Message;
 use sqlx::PgConnection;
+use tracing::Instrument;
 use uuid::Uuid;
 
 pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
@@ -91,30 +92,58 @@ impl RoutedHandler {
     }
 }
 
-impl Handler for RoutedHandler {
-    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let (case_id, case_number, routed) = match parse(&self.engine.network, &delivery.payload)? {
-            Routed::Incident {
-                case_number,
-                incident,
-            } => {
+impl RoutedHandler {
+    /// The conclusion deadline of a routed case handed over at
+    /// `assigned_at`; `None` for a case that joins an incident.
+    async fn due(
+        &self,
+        routed: &Routed,
+        assigned_at: DateTime<Utc>,
+    ) -> Result<Option<Due>, HandleError> {
+        let Routed::Order { routed, .. } = routed else {
+            return Ok(None);
+        };
+        self.engine
+            .compute(routed.mode, routed.kind, routed.severity, assigned_at)
+            .await
+            .map(Some)
+            .map_err(|err| HandleError::Retry(err.into()))
+    }
+
+    /// Applies a parsed `CaseRouted` whose deadline is known: joins the
+    /// incident, or creates the work order and queues it.
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        routed: Routed,
+        due: Option<Due>,
+        assigned_at: DateTime<Utc>,
+    ) -> Result<(), HandleError> {
+        let (case_id, case_number, routed, due) = match (routed, due) {
+            (
+                Routed::Incident {
+                    case_number,
+                    incident,
+                },
+                _,
+            ) => {
                 return crate::links::join_incident(&self.engine, tx, &case_number, &incident)
                     .await;
             }
-            Routed::Order {
-                case_id,
-                case_number,
-                routed,
-            } => (case_id, case_number, *routed),
+            (
+                Routed::Order {
+                    case_id,
+                    case_number,
+                    routed,
+                },
+                Some(due),
+            ) => (case_id, case_number, *routed, due),
+            (Routed::Order { case_number, .. }, None) => {
+                return Err(HandleError::Retry(anyhow::anyhow!(
+                    "no deadline computed for case {case_number}"
+                )));
+            }
         };
-        // Microseconds: what Postgres keeps, so answers equal later reads.
-        let assigned_at = Utc::now().trunc_subsecs(6);
-
-        let due = self
-            .engine
-            .compute(routed.mode, routed.kind, routed.severity, assigned_at)
-            .await
-            .map_err(|err| HandleError::Retry(err.into()))?;
         let order = OrderRow {
             order_id: Uuid::now_v7(),
             case_id,
@@ -164,6 +193,44 @@ impl Handler for RoutedHandler {
         }
         outbox::enqueue_many(tx, out).await?;
         tracing::info!(case_number = %order.case_number, department = %order.holder, due_at = %order.due_at, "work order queued");
+        Ok(())
+    }
+}
+
+impl Handler for RoutedHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let routed = parse(&self.engine.network, &delivery.payload)?;
+        // Microseconds: what Postgres keeps, so answers equal later reads.
+        let assigned_at = Utc::now().trunc_subsecs(6);
+        let due = self.due(&routed, assigned_at).await?;
+        self.apply(tx, routed, due, assigned_at).await
+    }
+
+    /// The deadlines of a batch are asked of deadline-watcher all at once,
+    /// not one round trip after another while the transaction waits; the
+    /// orders are then created in stream order, each in its event's span.
+    async fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        deliveries: &[&Delivery],
+    ) -> Result<(), HandleError> {
+        let parsed = deliveries
+            .iter()
+            .map(|d| parse(&self.engine.network, &d.payload))
+            .collect::<Result<Vec<_>, _>>()?;
+        let assigned_at = Utc::now().trunc_subsecs(6);
+        let dues = futures::future::try_join_all(
+            parsed
+                .iter()
+                .zip(deliveries)
+                .map(|(routed, d)| self.due(routed, assigned_at).instrument(d.span.clone())),
+        )
+        .await?;
+        for ((routed, due), d) in parsed.into_iter().zip(dues).zip(deliveries) {
+            self.apply(tx, routed, due, assigned_at)
+                .instrument(d.span.clone())
+                .await?;
+        }
         Ok(())
     }
 }
