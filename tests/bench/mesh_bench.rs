@@ -42,7 +42,8 @@ use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::{CaseRegistered, Channel as ComplaintChannel};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
-use mesh_e2e::{pct, repo_root, TestDatabase, TestMesh, SERVICES};
+use mesh_e2e::infra::PrivatePostgres;
+use mesh_e2e::{pct, repo_root, Infra, TestDatabase, TestMesh, SERVICES};
 use prost::Message;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
@@ -98,6 +99,12 @@ struct Args {
     /// Skip the ceilings (the mesh alone).
     #[arg(long)]
     no_ceilings: bool,
+    /// Profile Postgres: run the mesh on a private cluster (same settings,
+    /// plus pg_stat_statements) and report the N statements that took the
+    /// most time in the measured window. 0: the machine's Postgres, no
+    /// profile.
+    #[arg(long, default_value_t = 0)]
+    statements: usize,
     /// Where to write the JSON summary.
     #[arg(long, default_value = "bench/results")]
     out: std::path::PathBuf,
@@ -769,17 +776,69 @@ async fn main() -> anyhow::Result<()> {
 
     eprintln!("mesh-bench: starting the mesh");
     let connections = args.db_connections.to_string();
-    let mesh = TestMesh::start_with(&[
+    let settings = [
         ("RUST_LOG", "warn"),
-        ("MESH__DATABASE__MAX_CONNECTIONS", &connections),
-    ])
-    .await?;
+        ("MESH__DATABASE__MAX_CONNECTIONS", connections.as_str()),
+    ];
+    // Kept until the mesh has stopped: dropping it stops the cluster.
+    let mut private = None;
+    let mesh = if args.statements > 0 {
+        let pg = PrivatePostgres::start_with(&[
+            "shared_preload_libraries=pg_stat_statements",
+            "pg_stat_statements.track=top",
+        ])
+        .await?;
+        let infra = Infra {
+            admin_url: pg.admin_url(),
+            nats_url: Infra::machine().nats_url,
+        };
+        let mut admin = PgConnection::connect(&infra.admin_url).await?;
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&mut admin)
+            .await?;
+        private = Some(pg);
+        let all: Vec<&'static str> = SERVICES.iter().map(|(n, _)| *n).collect();
+        TestMesh::start_on(infra, &all, &settings).await?
+    } else {
+        TestMesh::start_with(&settings).await?
+    };
     let result = run(&args, &mesh, &command, ceilings, payload.len()).await;
     if result.is_err() {
         eprintln!("{}", mesh.logs_tail());
     }
     mesh.stop().await?;
+    drop(private);
     result
+}
+
+/// The `n` statements that took the most time since the last reset
+/// (pg_stat_statements, on the private cluster of `--statements`).
+async fn top_statements(mesh: &TestMesh, n: usize) -> anyhow::Result<serde_json::Value> {
+    let mut conn = PgConnection::connect(&mesh.infra.admin_url).await?;
+    let rows: Vec<(i64, f64, i64, String)> = sqlx::query_as(
+        "SELECT s.calls, s.total_exec_time, s.rows, s.query FROM pg_stat_statements s \
+         JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 \
+         ORDER BY s.total_exec_time DESC LIMIT $2",
+    )
+    .bind(&mesh.database)
+    .bind(i64::try_from(n).unwrap_or(i64::MAX))
+    .fetch_all(&mut conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(calls, total_ms, rows, query)| {
+            let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            json!({ "calls": calls, "total_ms": total_ms, "rows": rows, "query": query })
+        })
+        .collect())
+}
+
+async fn reset_statements(mesh: &TestMesh) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(&mesh.infra.admin_url).await?;
+    sqlx::query("SELECT pg_stat_statements_reset()")
+        .execute(&mut conn)
+        .await?;
+    Ok(())
 }
 
 async fn run(
@@ -851,9 +910,17 @@ async fn run(
     tokio::time::sleep_until(window_start).await;
     let before = snapshot(&pids);
     let commits_before = pg_commits(mesh).await;
+    if args.statements > 0 {
+        reset_statements(mesh).await?;
+    }
     tokio::time::sleep_until(end).await;
     let after = snapshot(&pids);
     let commits_after = pg_commits(mesh).await;
+    let statements = if args.statements > 0 {
+        top_statements(mesh, args.statements).await?
+    } else {
+        json!(null)
+    };
     let behind_at_end = {
         let log = lock(&log);
         let o = lock(&orders);
@@ -1120,6 +1187,7 @@ async fn run(
             "case_registered_bytes": event_bytes,
         },
         "ceilings": ceilings,
+        "postgres_statements": statements,
         "mesh": {
             "submitted": sent,
             "accepted": accepted.len(),
@@ -1268,6 +1336,25 @@ async fn run(
             )
         }
     );
+    if let Some(top) = summary["postgres_statements"].as_array() {
+        let window_ms: f64 = top.iter().filter_map(|s| s["total_ms"].as_f64()).sum();
+        println!(
+            "  Postgres statements in the window, by time (private cluster; top {} take {:.1} s):",
+            top.len(),
+            window_ms / 1000.0
+        );
+        println!("         calls   per order   total ms   ms/call  statement");
+        for s in top {
+            let calls = s["calls"].as_i64().unwrap_or(0);
+            let total = s["total_ms"].as_f64().unwrap_or(0.0);
+            let query: String = s["query"].as_str().unwrap_or("").chars().take(90).collect();
+            println!(
+                "    {calls:>10} {:>11.2} {total:>10.0} {:>9.3}  {query}",
+                calls as f64 / accepted_in_window.max(1) as f64,
+                total / calls.max(1) as f64
+            );
+        }
+    }
     std::fs::create_dir_all(&args.out)?;
     let file = args
         .out

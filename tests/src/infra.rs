@@ -69,16 +69,25 @@ pub struct PrivatePostgres {
     bin: PathBuf,
     pub port: u16,
     root: bool,
+    /// Server settings beyond the defaults, as `name=value`.
+    settings: Vec<String>,
 }
 
 impl PrivatePostgres {
     /// Makes a cluster (trust auth, user `postgres`) and starts it.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`PrivatePostgres::start`], with server settings (`name=value`,
+    /// e.g. `shared_preload_libraries=pg_stat_statements`).
+    pub async fn start_with(settings: &[&str]) -> anyhow::Result<Self> {
         let pg = Self {
             dir: unique_dir("pg"),
             bin: postgres_bin()?,
             port: free_port()?,
             root: is_root(),
+            settings: settings.iter().map(|s| (*s).to_owned()).collect(),
         };
         std::fs::create_dir_all(&pg.dir)?;
         if pg.root {
@@ -120,11 +129,15 @@ impl PrivatePostgres {
 
     /// Starts the server (again) and waits until it accepts connections.
     pub async fn start_server(&self) -> anyhow::Result<()> {
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
             self.port,
             self.dir.display()
         );
+        for setting in &self.settings {
+            options.push_str(" -c ");
+            options.push_str(setting);
+        }
         run(self
             .as_owner(&self.bin.join("pg_ctl"))
             .arg("-D")
