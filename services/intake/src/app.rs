@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 /// The Postgres schema intake owns.
 pub const SCHEMA: &str = "intake";
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// intake: registers complaints and answers status queries.
 #[derive(Debug, Clone, Parser)]

@@ -31,4 +31,7 @@ pub mod service;
 pub mod store;
 pub mod timeline;
 
+#[cfg(test)]
+mod testing;
+
 pub use app::{Application, Settings};

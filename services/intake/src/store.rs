@@ -104,6 +104,165 @@ pub async fn append_timeline(
     Ok(())
 }
 
+/// One entry of a case's timeline, to be written with
+/// [`append_timeline_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub case_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub source: &'static str,
+    pub event: String,
+    pub detail: String,
+}
+
+/// Adds entries to the timeline in one statement. Their ids follow the
+/// given order, as if each had been appended in turn.
+pub async fn append_timeline_many(
+    tx: &mut PgConnection,
+    entries: &[TimelineEntry],
+) -> Result<(), sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let n = entries.len();
+    let (mut ids, mut ats, mut sources, mut events, mut details) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for e in entries {
+        ids.push(e.case_id);
+        ats.push(e.at);
+        sources.push(e.source);
+        events.push(e.event.as_str());
+        details.push(e.detail.as_str());
+    }
+    sqlx::query(
+        "INSERT INTO timeline (case_id, at, source, event, detail) \
+         SELECT case_id, at, source, event, detail \
+         FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[]) \
+         WITH ORDINALITY AS e(case_id, at, source, event, detail, n) ORDER BY n",
+    )
+    .bind(ids)
+    .bind(ats)
+    .bind(sources)
+    .bind(events)
+    .bind(details)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Triage's classification and routing decision for a case
+/// ([`record_routings`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    pub case_id: Uuid,
+    pub kind: i32,
+    pub category: String,
+    pub severity: i32,
+    pub department: String,
+    pub mode: i32,
+}
+
+/// Triage did not accept a case: the reason and the reply to give
+/// ([`record_not_accepted_many`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAccepted {
+    pub case_id: Uuid,
+    pub reason: String,
+    pub reply: String,
+}
+
+/// What dispatch reports of a case's work order ([`record_orders`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderState {
+    pub case_id: Uuid,
+    pub state: String,
+    pub department: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub revision: i64,
+}
+
+/// A change to a case's row that an upstream event reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseUpdate {
+    Routing(Routing),
+    NotAccepted(NotAccepted),
+    Order(OrderState),
+}
+
+impl CaseUpdate {
+    pub fn case_id(&self) -> Uuid {
+        match self {
+            CaseUpdate::Routing(u) => u.case_id,
+            CaseUpdate::NotAccepted(u) => u.case_id,
+            CaseUpdate::Order(u) => u.case_id,
+        }
+    }
+}
+
+/// Applies updates with a few statements, with the effect of applying
+/// each in turn; returns the cases that do not exist (none were updated
+/// for them).
+///
+/// A case updated once is updated together with the other cases of its
+/// kind of update (one statement per kind, whatever the number of cases).
+/// A case updated more than once is updated one update at a time, in the
+/// given order, since each may depend on the one before (the revision
+/// guard of [`record_orders`], routing's holder).
+pub async fn record_updates(
+    tx: &mut PgConnection,
+    updates: &[CaseUpdate],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut times = std::collections::HashMap::<Uuid, usize>::new();
+    for u in updates {
+        *times.entry(u.case_id()).or_default() += 1;
+    }
+    // Each statement takes its cases in case_id order, so that two
+    // transactions updating some of the same cases lock them in the same
+    // order.
+    let mut once: Vec<&CaseUpdate> = updates
+        .iter()
+        .filter(|u| times[&u.case_id()] == 1)
+        .collect();
+    once.sort_by_key(|u| u.case_id());
+    let mut routings = Vec::new();
+    let mut refusals = Vec::new();
+    let mut orders = Vec::new();
+    for u in once.iter() {
+        match u {
+            CaseUpdate::Routing(r) => routings.push(r.clone()),
+            CaseUpdate::NotAccepted(r) => refusals.push(r.clone()),
+            CaseUpdate::Order(o) => orders.push(o.clone()),
+        }
+    }
+    let mut found: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
+    found.extend(record_routings(tx, &routings).await?);
+    found.extend(record_not_accepted_many(tx, &refusals).await?);
+    found.extend(record_orders(tx, &orders).await?);
+    let mut missing: Vec<Uuid> = once
+        .iter()
+        .map(|u| u.case_id())
+        .filter(|id| !found.contains(id))
+        .collect();
+    for u in updates.iter().filter(|u| times[&u.case_id()] > 1) {
+        let updated = match u {
+            CaseUpdate::Routing(r) => record_routings(tx, std::slice::from_ref(r)).await?,
+            CaseUpdate::NotAccepted(r) => {
+                record_not_accepted_many(tx, std::slice::from_ref(r)).await?
+            }
+            CaseUpdate::Order(o) => record_orders(tx, std::slice::from_ref(o)).await?,
+        };
+        if updated.is_empty() && !missing.contains(&u.case_id()) {
+            missing.push(u.case_id());
+        }
+    }
+    Ok(missing)
+}
+
 /// Records that triage did not accept the case, with the reply to give.
 /// Returns false if no such case exists.
 pub async fn record_not_accepted(
@@ -112,16 +271,37 @@ pub async fn record_not_accepted(
     reason: &str,
     reply: &str,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE cases SET status = 'not_accepted', not_accepted_reason = $2, reply = $3 \
-         WHERE case_id = $1 RETURNING case_id",
+    let one = NotAccepted {
+        case_id,
+        reason: reason.to_owned(),
+        reply: reply.to_owned(),
+    };
+    Ok(!record_not_accepted_many(tx, &[one]).await?.is_empty())
+}
+
+/// [`record_not_accepted`] for several cases, in one statement; returns
+/// the cases found. The cases must be distinct.
+pub async fn record_not_accepted_many(
+    tx: &mut PgConnection,
+    cases: &[NotAccepted],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    if cases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
+    let reasons: Vec<&str> = cases.iter().map(|c| c.reason.as_str()).collect();
+    let replies: Vec<&str> = cases.iter().map(|c| c.reply.as_str()).collect();
+    sqlx::query_scalar(
+        "UPDATE cases c SET status = 'not_accepted', not_accepted_reason = u.reason, \
+         reply = u.reply \
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS u(case_id, reason, reply) \
+         WHERE c.case_id = u.case_id RETURNING c.case_id",
     )
-    .bind(case_id)
-    .bind(reason)
-    .bind(reply)
-    .fetch_optional(tx)
-    .await?;
-    Ok(found.is_some())
+    .bind(ids)
+    .bind(reasons)
+    .bind(replies)
+    .fetch_all(tx)
+    .await
 }
 
 /// Records triage's classification and routing decision, and moves the
@@ -137,21 +317,49 @@ pub async fn record_routing(
     department: &str,
     mode: i32,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE cases SET status = CASE WHEN status = 'registered' THEN 'routed' ELSE status END, \
-         kind = $2, category = $3, severity = $4, mode = $6, \
-         department = CASE WHEN dispatch_revision = 0 THEN $5 ELSE department END \
-         WHERE case_id = $1 RETURNING case_id",
+    let one = Routing {
+        case_id,
+        kind,
+        category: category.to_owned(),
+        severity,
+        department: department.to_owned(),
+        mode,
+    };
+    Ok(!record_routings(tx, &[one]).await?.is_empty())
+}
+
+/// [`record_routing`] for several cases, in one statement; returns the
+/// cases found. The cases must be distinct.
+pub async fn record_routings(
+    tx: &mut PgConnection,
+    cases: &[Routing],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    if cases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
+    let kinds: Vec<i32> = cases.iter().map(|c| c.kind).collect();
+    let categories: Vec<&str> = cases.iter().map(|c| c.category.as_str()).collect();
+    let severities: Vec<i32> = cases.iter().map(|c| c.severity).collect();
+    let departments: Vec<&str> = cases.iter().map(|c| c.department.as_str()).collect();
+    let modes: Vec<i32> = cases.iter().map(|c| c.mode).collect();
+    sqlx::query_scalar(
+        "UPDATE cases c SET \
+           status = CASE WHEN c.status = 'registered' THEN 'routed' ELSE c.status END, \
+           kind = u.kind, category = u.category, severity = u.severity, mode = u.mode, \
+           department = CASE WHEN c.dispatch_revision = 0 THEN u.department ELSE c.department END \
+         FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::int4[], $5::text[], $6::int4[]) \
+           AS u(case_id, kind, category, severity, department, mode) \
+         WHERE c.case_id = u.case_id RETURNING c.case_id",
     )
-    .bind(case_id)
-    .bind(kind)
-    .bind(category)
-    .bind(severity)
-    .bind(department)
-    .bind(mode)
-    .fetch_optional(tx)
-    .await?;
-    Ok(found.is_some())
+    .bind(ids)
+    .bind(kinds)
+    .bind(categories)
+    .bind(severities)
+    .bind(departments)
+    .bind(modes)
+    .fetch_all(tx)
+    .await
 }
 
 /// Records what dispatch reports of the work order: its state as the case
@@ -165,22 +373,49 @@ pub async fn record_order(
     due_at: Option<DateTime<Utc>>,
     revision: i64,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "UPDATE cases SET \
-           status = CASE WHEN dispatch_revision < $5 THEN $2 ELSE status END, \
-           department = CASE WHEN dispatch_revision < $5 THEN $3 ELSE department END, \
-           due_at = CASE WHEN dispatch_revision < $5 THEN $4 ELSE due_at END, \
-           dispatch_revision = GREATEST(dispatch_revision, $5) \
-         WHERE case_id = $1 RETURNING dispatch_revision",
+    let one = OrderState {
+        case_id,
+        state: state.to_owned(),
+        department: department.to_owned(),
+        due_at,
+        revision,
+    };
+    Ok(!record_orders(tx, &[one]).await?.is_empty())
+}
+
+/// [`record_order`] for several cases, in one statement; returns the
+/// cases found. The cases must be distinct.
+pub async fn record_orders(
+    tx: &mut PgConnection,
+    cases: &[OrderState],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    if cases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
+    let states: Vec<&str> = cases.iter().map(|c| c.state.as_str()).collect();
+    let departments: Vec<&str> = cases.iter().map(|c| c.department.as_str()).collect();
+    let dues: Vec<Option<DateTime<Utc>>> = cases.iter().map(|c| c.due_at).collect();
+    let revisions: Vec<i64> = cases.iter().map(|c| c.revision).collect();
+    // Every SET expression reads the row as it was, so the guard is the
+    // old revision throughout.
+    sqlx::query_scalar(
+        "UPDATE cases c SET \
+           status = CASE WHEN c.dispatch_revision < u.revision THEN u.state ELSE c.status END, \
+           department = CASE WHEN c.dispatch_revision < u.revision THEN u.department ELSE c.department END, \
+           due_at = CASE WHEN c.dispatch_revision < u.revision THEN u.due_at ELSE c.due_at END, \
+           dispatch_revision = GREATEST(c.dispatch_revision, u.revision) \
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int8[]) \
+           AS u(case_id, state, department, due_at, revision) \
+         WHERE c.case_id = u.case_id RETURNING c.case_id",
     )
-    .bind(case_id)
-    .bind(state)
-    .bind(department)
-    .bind(due_at)
-    .bind(revision)
-    .fetch_optional(tx)
-    .await?;
-    Ok(found.is_some())
+    .bind(ids)
+    .bind(states)
+    .bind(departments)
+    .bind(dues)
+    .bind(revisions)
+    .fetch_all(tx)
+    .await
 }
 
 /// A case as stored, with its complainant.
