@@ -3,7 +3,7 @@
 //! in the consumer's transaction. One durable consumer per stream
 //! (JetStream 2.9 allows one filter subject per consumer).
 
-use crate::fold::fold;
+use crate::fold::{fold, Folded};
 use crate::store;
 use chrono::FixedOffset;
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
@@ -33,11 +33,37 @@ pub struct RollupHandler {
     pub offset: FixedOffset,
 }
 
+impl RollupHandler {
+    /// Folds one event; one that cannot be folded is rejected.
+    fn fold(&self, delivery: &Delivery) -> Result<Folded, HandleError> {
+        fold(&delivery.subject, &delivery.payload, self.offset)
+            .map_err(|e| HandleError::Reject(e.0))
+    }
+}
+
 impl Handler for RollupHandler {
     async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let folded = fold(&delivery.subject, &delivery.payload, self.offset)
-            .map_err(|e| HandleError::Reject(e.0))?;
-        store::apply(tx, &folded).await?;
-        Ok(())
+        let folded = self.fold(delivery)?;
+        store::apply(tx, &folded).await.map_err(HandleError::Retry)
+    }
+
+    /// Folds every event of the batch, then applies them all at once
+    /// ([`store::apply_all`]): at most five statements for the batch
+    /// instead of up to four per event. An event that cannot be folded
+    /// fails the batch, and the runner then handles each event alone,
+    /// rejecting only that one. Reporting writes no outbox rows and folding
+    /// logs nothing, so the events' spans are not entered.
+    async fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        deliveries: &[&Delivery],
+    ) -> Result<(), HandleError> {
+        let folded = deliveries
+            .iter()
+            .map(|delivery| self.fold(delivery))
+            .collect::<Result<Vec<_>, _>>()?;
+        store::apply_all(tx, &folded)
+            .await
+            .map_err(HandleError::Retry)
     }
 }

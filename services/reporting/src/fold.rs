@@ -84,6 +84,105 @@ pub enum CaseChange {
     },
 }
 
+/// The latest state of a case, as a row of `case_state` holds it, and the
+/// rules by which each [`CaseChange`] moves it on. The in-memory rollups
+/// keep one per case, and the batch consumer folds a batch's changes into
+/// the stored rows with it ([`crate::store::apply_all`]), so both follow
+/// the same rules as the single-event statements of [`crate::store::apply`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseState {
+    pub case_number: String,
+    pub received_at: DateTime<Utc>,
+    pub department: String,
+    pub category: String,
+    pub region: String,
+    pub severity: String,
+    pub summary: String,
+    pub state: String,
+    /// The conclusion deadline while the case runs.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The deadline the latest alert was about: the alert counts only
+    /// while that is still `due_at`.
+    pub alert_due_at: Option<DateTime<Utc>>,
+    pub alert_stage: String,
+    pub alert_level: i32,
+    /// Ever escalated, whatever happened after.
+    pub was_escalated: bool,
+    pub reopen_count: i32,
+    /// dispatch's revision of the order; older news is ignored.
+    pub revision: i64,
+}
+
+impl CaseState {
+    /// A case first seen, with the defaults of a new `case_state` row.
+    pub fn new(case_number: String, received_at: DateTime<Utc>) -> Self {
+        Self {
+            case_number,
+            received_at,
+            department: String::new(),
+            category: String::new(),
+            region: String::new(),
+            severity: String::new(),
+            summary: String::new(),
+            state: "registered".into(),
+            due_at: None,
+            alert_due_at: None,
+            alert_stage: String::new(),
+            alert_level: 0,
+            was_escalated: false,
+            reopen_count: 0,
+            revision: 0,
+        }
+    }
+
+    /// Applies one change: a route names the department only until
+    /// dispatch has spoken, an order or step only if its revision is newer
+    /// than the case's, an alert always.
+    pub fn apply(&mut self, change: &CaseChange) {
+        match change {
+            CaseChange::Registered { summary } => self.summary.clone_from(summary),
+            CaseChange::Routed {
+                department,
+                category,
+                region,
+                severity,
+            } => {
+                self.category.clone_from(category);
+                self.region.clone_from(region);
+                self.severity.clone_from(severity);
+                if self.revision == 0 {
+                    self.department.clone_from(department);
+                }
+            }
+            CaseChange::Order {
+                state,
+                department,
+                due_at,
+                reopen_count,
+                revision,
+            } => {
+                if self.revision < *revision {
+                    self.state.clone_from(state);
+                    self.department.clone_from(department);
+                    self.due_at = *due_at;
+                    self.reopen_count = self.reopen_count.saturating_add(reopen_count.unwrap_or(0));
+                    self.revision = *revision;
+                }
+            }
+            CaseChange::Alert {
+                stage,
+                level,
+                due_at,
+            } => {
+                self.alert_due_at = *due_at;
+                self.alert_stage.clone_from(stage);
+                self.alert_level = *level;
+                self.was_escalated |= stage == "escalated";
+            }
+        }
+    }
+}
+
 /// What one event does to the rollups.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Folded {

@@ -1,8 +1,7 @@
 //! The rollups in memory: the same folds applied to a map, for recomputing
 //! a report from the raw streams ([`Memory`] is a report [`Source`]).
 
-use crate::fold::OPEN;
-use crate::fold::{CaseChange, Folded};
+use crate::fold::{CaseState, Folded, OPEN};
 use crate::report::{Agg, CaseRow, Source};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -11,14 +10,7 @@ use uuid::Uuid;
 #[derive(Default)]
 pub struct Memory {
     cube: HashMap<(NaiveDate, String, String, String), i64>,
-    cases: HashMap<Uuid, Case>,
-}
-
-#[derive(Clone)]
-struct Case {
-    row: CaseRow,
-    alert_due_at: Option<DateTime<Utc>>,
-    revision: i64,
+    cases: HashMap<Uuid, CaseState>,
 }
 
 impl Memory {
@@ -38,74 +30,34 @@ impl Memory {
         let Some((case_id, number, received_at, change)) = &f.case else {
             return;
         };
-        let case = self.cases.entry(*case_id).or_insert_with(|| Case {
-            row: CaseRow {
-                case_number: number.clone(),
-                department: String::new(),
-                category: String::new(),
-                severity: String::new(),
-                summary: String::new(),
-                state: "registered".into(),
-                due_at: None,
-                alert_stage: String::new(),
-                alert_level: 0,
-                reopen_count: 0,
-                received_at: *received_at,
-                was_escalated: false,
-            },
-            alert_due_at: None,
-            revision: 0,
-        });
-        match change {
-            CaseChange::Registered { summary } => case.row.summary = summary.clone(),
-            CaseChange::Routed {
-                department,
-                category,
-                severity,
-                ..
-            } => {
-                case.row.category = category.clone();
-                case.row.severity = severity.clone();
-                if case.revision == 0 {
-                    case.row.department = department.clone();
-                }
-            }
-            CaseChange::Order {
-                state,
-                department,
-                due_at,
-                reopen_count,
-                revision,
-            } => {
-                if case.revision < *revision {
-                    case.row.state = state.clone();
-                    case.row.department = department.clone();
-                    case.row.due_at = *due_at;
-                    case.row.reopen_count += reopen_count.unwrap_or(0);
-                    case.revision = *revision;
-                }
-            }
-            CaseChange::Alert {
-                stage,
-                level,
-                due_at,
-            } => {
-                case.alert_due_at = *due_at;
-                case.row.alert_stage = stage.clone();
-                case.row.alert_level = *level;
-                case.row.was_escalated |= stage == "escalated";
-            }
-        }
+        self.cases
+            .entry(*case_id)
+            .or_insert_with(|| CaseState::new(number.clone(), *received_at))
+            .apply(change);
     }
 
     /// A case row as the database would give it back: the alert only while
     /// it is about the current deadline.
-    fn visible(case: &Case) -> CaseRow {
-        let mut row = case.row.clone();
-        if case.alert_due_at.is_none() || case.alert_due_at != row.due_at {
-            row.alert_stage.clear();
+    fn visible(case: &CaseState) -> CaseRow {
+        let current = case.alert_due_at.is_some() && case.alert_due_at == case.due_at;
+        CaseRow {
+            case_number: case.case_number.clone(),
+            department: case.department.clone(),
+            category: case.category.clone(),
+            severity: case.severity.clone(),
+            summary: case.summary.clone(),
+            state: case.state.clone(),
+            due_at: case.due_at,
+            alert_stage: if current {
+                case.alert_stage.clone()
+            } else {
+                String::new()
+            },
+            alert_level: case.alert_level,
+            reopen_count: case.reopen_count,
+            received_at: case.received_at,
+            was_escalated: case.was_escalated,
         }
-        row
     }
 }
 

@@ -1,64 +1,91 @@
 //! The rollups in Postgres: applying folded events, and reading them back
 //! for reports ([`Db`] is a report [`Source`]).
 
-use crate::fold::{CaseChange, Folded, Increment};
+use crate::fold::{CaseChange, CaseState, Folded, Increment};
 use crate::report::{Agg, CaseRow, Source};
+use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use uuid::Uuid;
 
-/// Adds the increments of one event, merged per cell (a statement may not
-/// update the same row twice).
-async fn add(tx: &mut PgConnection, increments: &[Increment]) -> Result<(), sqlx::Error> {
-    let mut merged: HashMap<(NaiveDate, &str, &str, &str), i64> = HashMap::new();
+/// Cube cells summed: (day or month, department, dimension, key) → value,
+/// in key order.
+type Cells<'a> = BTreeMap<(NaiveDate, &'a str, &'a str, &'a str), i64>;
+
+/// Adds increments to the daily and the month cube, one statement each,
+/// summed per cell (a statement may not update the same row twice). Cells
+/// are written in key order, so that transactions adding to the same cells
+/// lock them in the same order and wait for each other rather than
+/// deadlock.
+async fn add<'a>(
+    tx: &mut PgConnection,
+    increments: impl IntoIterator<Item = &'a Increment>,
+) -> anyhow::Result<()> {
+    let (mut days, mut months) = (Cells::new(), Cells::new());
     for i in increments {
-        *merged
-            .entry((i.day, i.department.as_str(), i.dimension, i.key.as_str()))
-            .or_default() += i.value;
+        let month = i.day.with_day(1).unwrap_or(i.day);
+        for (cells, date) in [(&mut days, i.day), (&mut months, month)] {
+            let cell = cells
+                .entry((date, &i.department, i.dimension, &i.key))
+                .or_default();
+            *cell = cell
+                .checked_add(i.value)
+                .context("a cube cell's increments overflow")?;
+        }
     }
-    let (mut days, mut departments, mut dimensions, mut keys, mut values) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    for ((day, department, dimension, key), value) in merged {
-        days.push(day);
-        departments.push(department.to_owned());
-        dimensions.push(dimension.to_owned());
-        keys.push(key.to_owned());
-        values.push(value);
+    if days.is_empty() {
+        return Ok(());
     }
-    let months: Vec<NaiveDate> = days.iter().map(|d| d.with_day(1).unwrap_or(*d)).collect();
-    sqlx::query(
+    upsert_cells(
+        tx,
         "INSERT INTO cube (day, department, dimension, key, value) \
          SELECT * FROM UNNEST($1::date[], $2::text[], $3::text[], $4::text[], $5::int8[]) \
          ON CONFLICT (day, department, dimension, key) DO UPDATE SET value = cube.value + EXCLUDED.value",
+        days,
     )
-    .bind(days)
-    .bind(&departments)
-    .bind(&dimensions)
-    .bind(&keys)
-    .bind(&values)
-    .execute(&mut *tx)
     .await?;
-    // The same cells in the month cube: one event's cells lie in one month.
-    sqlx::query(
+    upsert_cells(
+        tx,
         "INSERT INTO cube_month (month, department, dimension, key, value) \
          SELECT * FROM UNNEST($1::date[], $2::text[], $3::text[], $4::text[], $5::int8[]) \
          ON CONFLICT (month, department, dimension, key) DO UPDATE SET value = cube_month.value + EXCLUDED.value",
+        months,
     )
-    .bind(months)
-    .bind(departments)
-    .bind(dimensions)
-    .bind(keys)
-    .bind(values)
-    .execute(tx)
     .await?;
     Ok(())
 }
 
-/// Applies one folded event inside the consumer's transaction.
-pub async fn apply(tx: &mut PgConnection, f: &Folded) -> Result<(), sqlx::Error> {
-    if !f.increments.is_empty() {
-        add(tx, &f.increments).await?;
+/// Runs one of [`add`]'s statements on summed cells.
+async fn upsert_cells(
+    tx: &mut PgConnection,
+    sql: &'static str,
+    cells: Cells<'_>,
+) -> Result<(), sqlx::Error> {
+    let (mut dates, mut departments, mut dimensions, mut keys, mut values) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for ((date, department, dimension, key), value) in cells {
+        dates.push(date);
+        departments.push(department);
+        dimensions.push(dimension);
+        keys.push(key);
+        values.push(value);
     }
+    sqlx::query(sql)
+        .bind(dates)
+        .bind(departments)
+        .bind(dimensions)
+        .bind(keys)
+        .bind(values)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Applies one folded event inside the consumer's transaction: up to two
+/// statements for the cube and two for the case.
+pub async fn apply(tx: &mut PgConnection, f: &Folded) -> anyhow::Result<()> {
+    add(tx, &f.increments).await?;
     let Some((case_id, number, received_at, change)) = &f.case else {
         return Ok(());
     };
@@ -135,6 +162,155 @@ pub async fn apply(tx: &mut PgConnection, f: &Folded) -> Result<(), sqlx::Error>
         }
     }
     Ok(())
+}
+
+/// The columns of a case's state, in [`CaseState`]'s order.
+const STATE_COLUMNS: &str = "case_number, received_at, department, category, region, severity, \
+     summary, state, due_at, alert_due_at, alert_stage, alert_level, was_escalated, reopen_count, revision";
+
+/// A stored case state with its id.
+#[derive(sqlx::FromRow)]
+struct StoredCase {
+    case_id: Uuid,
+    #[sqlx(flatten)]
+    state: CaseState,
+}
+
+/// Applies the folded events of a batch, in stream order, with the effect
+/// of [`apply`] on each in turn, in at most five statements whatever the
+/// batch's size:
+/// - the cube and the month cube, each cell's increments summed over the
+///   batch ([`add`]);
+/// - the cases: the new ones inserted and all of them locked, their stored
+///   rows read, each case's changes folded in memory in stream order by the
+///   rules of [`CaseState::apply`], and the rows that changed written back.
+///
+/// Cells and cases are locked in key order, so batches of other consumers
+/// touching the same ones wait rather than deadlock.
+pub async fn apply_all(tx: &mut PgConnection, folds: &[Folded]) -> anyhow::Result<()> {
+    add(tx, folds.iter().flat_map(|f| &f.increments)).await?;
+    // Each case's changes in stream order; its first event names and dates
+    // it if it is new, as the first `apply` would have inserted it.
+    let mut cases: BTreeMap<Uuid, (&str, DateTime<Utc>, Vec<&CaseChange>)> = BTreeMap::new();
+    for (case_id, number, received_at, change) in folds.iter().filter_map(|f| f.case.as_ref()) {
+        cases
+            .entry(*case_id)
+            .or_insert_with(|| (number.as_str(), *received_at, Vec::new()))
+            .2
+            .push(change);
+    }
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = cases.keys().copied().collect();
+    let numbers: Vec<&str> = cases.values().map(|(number, _, _)| *number).collect();
+    let received: Vec<DateTime<Utc>> = cases.values().map(|(_, at, _)| *at).collect();
+    // An update whose condition is false changes nothing, but still locks
+    // the existing row: every case of the batch is locked from here on.
+    sqlx::query(
+        "INSERT INTO case_state (case_id, case_number, received_at) \
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[]) \
+         ON CONFLICT (case_id) DO UPDATE SET case_id = EXCLUDED.case_id WHERE false",
+    )
+    .bind(&ids)
+    .bind(numbers)
+    .bind(received)
+    .execute(&mut *tx)
+    .await?;
+    // Under the lock, a new statement sees the latest committed rows.
+    let stored: Vec<StoredCase> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT case_id, {STATE_COLUMNS} FROM case_state WHERE case_id = ANY($1)"
+    )))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    anyhow::ensure!(
+        stored.len() == ids.len(),
+        "{} of the batch's {} cases were not found after inserting them",
+        ids.len() - stored.len(),
+        ids.len()
+    );
+    let mut changed: Vec<(Uuid, CaseState)> = Vec::with_capacity(stored.len());
+    for StoredCase { case_id, state } in stored {
+        let Some((_, _, changes)) = cases.get(&case_id) else {
+            anyhow::bail!("case {case_id} was read back but is not in the batch");
+        };
+        let mut next = state.clone();
+        for change in changes {
+            next.apply(change);
+        }
+        if next != state {
+            changed.push((case_id, next));
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let mut c = Columns::default();
+    for (case_id, s) in changed {
+        c.case_id.push(case_id);
+        c.department.push(s.department);
+        c.category.push(s.category);
+        c.region.push(s.region);
+        c.severity.push(s.severity);
+        c.summary.push(s.summary);
+        c.state.push(s.state);
+        c.due_at.push(s.due_at);
+        c.alert_due_at.push(s.alert_due_at);
+        c.alert_stage.push(s.alert_stage);
+        c.alert_level.push(s.alert_level);
+        c.was_escalated.push(s.was_escalated);
+        c.reopen_count.push(s.reopen_count);
+        c.revision.push(s.revision);
+    }
+    sqlx::query(
+        "UPDATE case_state AS c SET department = u.department, category = u.category, region = u.region, \
+         severity = u.severity, summary = u.summary, state = u.state, due_at = u.due_at, \
+         alert_due_at = u.alert_due_at, alert_stage = u.alert_stage, alert_level = u.alert_level, \
+         was_escalated = u.was_escalated, reopen_count = u.reopen_count, revision = u.revision \
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                     $8::timestamptz[], $9::timestamptz[], $10::text[], $11::int4[], $12::bool[], $13::int4[], $14::int8[]) \
+           AS u(case_id, department, category, region, severity, summary, state, due_at, alert_due_at, \
+                alert_stage, alert_level, was_escalated, reopen_count, revision) \
+         WHERE c.case_id = u.case_id",
+    )
+    .bind(c.case_id)
+    .bind(c.department)
+    .bind(c.category)
+    .bind(c.region)
+    .bind(c.severity)
+    .bind(c.summary)
+    .bind(c.state)
+    .bind(c.due_at)
+    .bind(c.alert_due_at)
+    .bind(c.alert_stage)
+    .bind(c.alert_level)
+    .bind(c.was_escalated)
+    .bind(c.reopen_count)
+    .bind(c.revision)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The changed case states of a batch, column by column, for `UNNEST`
+/// (the case number and receipt time are never changed).
+#[derive(Default)]
+struct Columns {
+    case_id: Vec<Uuid>,
+    department: Vec<String>,
+    category: Vec<String>,
+    region: Vec<String>,
+    severity: Vec<String>,
+    summary: Vec<String>,
+    state: Vec<String>,
+    due_at: Vec<Option<DateTime<Utc>>>,
+    alert_due_at: Vec<Option<DateTime<Utc>>>,
+    alert_stage: Vec<String>,
+    alert_level: Vec<i32>,
+    was_escalated: Vec<bool>,
+    reopen_count: Vec<i32>,
+    revision: Vec<i64>,
 }
 
 /// The rollups in Postgres, as a report source.
