@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN_DIR := $(CARGO_TARGET_DIR)/debug
 CARGO ?= cargo
 
-.PHONY: help run stop build test test-unit test-e2e test-faults infra chromium bench bench-mesh lint fmt check-cargo fuzz
+.PHONY: help run stop build test test-unit test-e2e test-faults infra chromium bench bench-mesh profile-mesh lint fmt check-cargo fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -51,6 +51,16 @@ bench: check-cargo infra ## benchmarks on a release build: 10 million open timer
 bench-mesh: check-cargo infra ## the whole-mesh load benchmark alone, with its JetStream and Postgres ceilings (MESH_BENCH_ARGS="--rate 500 --secs 60")
 	$(CARGO) build --release --workspace --bins
 	$(CARGO_TARGET_DIR)/release/mesh-bench $(MESH_BENCH_ARGS)
+
+PROFILE_DIR := $(CARGO_TARGET_DIR)/profile
+profile-mesh: check-cargo infra ## where the time goes under load: mesh-bench with a Postgres statement profile, the whole machine sampled by perf (MESH_BENCH_ARGS="--rate 300 --secs 30")
+	@command -v perf >/dev/null || { echo "perf not found: apt-get install linux-perf" >&2; exit 1; }
+	$(CARGO) build --release --workspace --bins
+	mkdir -p $(PROFILE_DIR)
+	perf record -e cpu-clock -F 499 -a -g -o $(PROFILE_DIR)/perf.data -- \
+		$(CARGO_TARGET_DIR)/release/mesh-bench --no-ceilings --statements 25 $(MESH_BENCH_ARGS)
+	perf report -i $(PROFILE_DIR)/perf.data --sort comm --stdio --no-children 2>/dev/null | grep -v '^$$' | head -30
+	perf report -i $(PROFILE_DIR)/perf.data --sort comm,dso --stdio --no-children -g none 2>/dev/null | grep -v '^$$' | head -45
 
 lint: check-cargo ## formatting and clippy
 	$(CARGO) fmt --all --check
