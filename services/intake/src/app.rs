@@ -1,5 +1,6 @@
 //! Building and running intake: settings, connections, tasks.
 
+use crate::registrar::{Registrar, RegistrarSettings, Registry, Writers};
 use crate::service::IntakeService;
 use crate::timeline::{TimelineHandler, CONSUMERS};
 use clap::Parser;
@@ -36,12 +37,22 @@ pub struct Settings {
     /// submissions are answered RESOURCE_EXHAUSTED.
     #[arg(long, env = "INTAKE__MAX_OUTBOX_BACKLOG", default_value_t = 50_000)]
     pub max_outbox_backlog: u64,
+    /// Most submissions registered in one transaction (group commit):
+    /// those that arrive while a commit is in flight, up to this many. A
+    /// lone submission never waits for others; 1 registers each alone.
+    #[arg(long, env = "INTAKE__REGISTER_BATCH", default_value_t = 128)]
+    pub register_batch: usize,
+    /// Writer tasks registering submissions, each with its own
+    /// transaction and database connection.
+    #[arg(long, env = "INTAKE__REGISTER_WRITERS", default_value_t = 2)]
+    pub register_writers: usize,
 }
 
 /// A built intake, ready to run.
 pub struct Application {
     listener: TcpListener,
     service: IntakeService,
+    writers: Writers,
     relay: Relay,
     timeline: Vec<Consumer<TimelineHandler>>,
 }
@@ -79,9 +90,25 @@ impl Service for Application {
             relay.backlog(),
             settings.max_outbox_backlog,
         );
+        let max_in_flight = settings.max_in_flight.max(1);
+        let (registrar, writers) = Registrar::new(
+            Registry {
+                pool: backbone.pool.clone(),
+                offset: backbone.network.offset,
+                subjects: backbone.subjects.clone(),
+                outbox: relay.waker(),
+                keys,
+            },
+            RegistrarSettings {
+                writers: settings.register_writers,
+                max_batch: settings.register_batch,
+                // Every admitted submission has room: none waits to queue.
+                queue: max_in_flight,
+            },
+        );
         let service = IntakeService {
-            keys,
             admission,
+            registrar,
             pool: backbone.pool,
             network: backbone.network,
             subjects: backbone.subjects,
@@ -90,13 +117,16 @@ impl Service for Application {
         Ok(Self {
             listener: mesh_kit::grpc::bind(&settings.grpc_addr).await?,
             service,
+            writers,
             relay,
             timeline,
         })
     }
 
-    /// Runs the gRPC server, the outbox relay and the timeline consumers
-    /// until `shutdown`.
+    /// Runs the gRPC server, the registrar's writers, the outbox relay and
+    /// the timeline consumers until `shutdown`. At shutdown the gRPC calls
+    /// in hand finish, then the writers stop (having registered all they
+    /// were given), then the relay sends what was committed.
     async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         tracing::info!(port = self.grpc_port(), "intake running");
         let router = mesh_kit::grpc::base_router(&["complaints.v1.Intake"])
@@ -106,7 +136,18 @@ impl Service for Application {
                     .max_decoding_message_size(crate::complaint::MAX_MESSAGE_BYTES),
             );
         let mut runner = Runner::new(shutdown);
-        runner.grpc(router, self.listener).relay(self.relay);
+        // Once the server has stopped, no caller waits for a registration.
+        let calls_done = Shutdown::new();
+        let listener = self.listener;
+        let served = calls_done.clone();
+        runner.task("grpc", move |shutdown| async move {
+            let result = mesh_kit::grpc::serve(router, listener, shutdown).await;
+            served.trigger();
+            result
+        });
+        let writers = self.writers;
+        runner.task("registrar", move |_| writers.run(calls_done));
+        runner.relay(self.relay);
         for consumer in self.timeline {
             runner.consumer(consumer);
         }

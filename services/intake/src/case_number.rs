@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use rand::Rng;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 /// The month key and printed prefix for an instant, e.g. (`202611`, `2026-11`).
 pub fn month_of(at: DateTime<Utc>, offset: FixedOffset) -> (String, String) {
@@ -35,19 +35,44 @@ pub async fn next(
     received_at: DateTime<Utc>,
     offset: FixedOffset,
 ) -> Result<String, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    draw(&mut conn, received_at, offset, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Draws `n` case numbers for the month of `received_at` with one
+/// statement, in ascending order, creating the month's sequence if it does
+/// not exist yet. Like [`next`], on `conn` outside any transaction.
+pub async fn draw(
+    conn: &mut PgConnection,
+    received_at: DateTime<Utc>,
+    offset: FixedOffset,
+    n: usize,
+) -> Result<Vec<String>, sqlx::Error> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
     let (key, prefix) = month_of(received_at, offset);
     // The name is built from digits only (month_of), so it is safe to splice.
     let sequence = format!("case_seq_{key}");
-    let nextval = format!("SELECT nextval('{sequence}')");
-    let counter: i64 = match sqlx::query_scalar(sqlx::AssertSqlSafe(nextval.clone()))
-        .fetch_one(pool)
+    let nextval = format!("SELECT nextval('{sequence}') FROM generate_series(1, $1)");
+    let n = i32::try_from(n).unwrap_or(i32::MAX);
+    let mut counters: Vec<i64> = match sqlx::query_scalar(sqlx::AssertSqlSafe(nextval.clone()))
+        .bind(n)
+        .fetch_all(&mut *conn)
         .await
     {
-        Ok(n) => n,
+        Ok(counters) => counters,
         // 42P01: the month's sequence does not exist yet.
         Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => {
             let create = format!("CREATE SEQUENCE IF NOT EXISTS {sequence}");
-            match sqlx::query(sqlx::AssertSqlSafe(create)).execute(pool).await {
+            match sqlx::query(sqlx::AssertSqlSafe(create))
+                .execute(&mut *conn)
+                .await
+            {
                 Ok(_) => {}
                 // A concurrent creator won the race; the sequence exists.
                 Err(sqlx::Error::Database(db))
@@ -55,12 +80,14 @@ pub async fn next(
                 Err(err) => return Err(err),
             }
             sqlx::query_scalar(sqlx::AssertSqlSafe(nextval))
-                .fetch_one(pool)
+                .bind(n)
+                .fetch_all(&mut *conn)
                 .await?
         }
         Err(err) => return Err(err),
     };
-    Ok(format(&prefix, counter))
+    counters.sort_unstable();
+    Ok(counters.into_iter().map(|c| format(&prefix, c)).collect())
 }
 
 /// Characters of a query code: no 0/O, 1/I/L, so it reads well on the phone.

@@ -2,6 +2,12 @@
 
 use tonic::Status;
 
+/// Why a call failed when Postgres could not be used.
+pub const STORAGE_UNAVAILABLE: &str = "case storage is unavailable";
+
+/// What a caller answered UNAVAILABLE should do.
+const RETRY: &str = "try again (a submission with the same idempotency key)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
     /// The request breaks a rule; the message names the field and the rule.
@@ -19,6 +25,11 @@ pub enum IntakeError {
     Busy(String),
     #[error("storage error: {0}")]
     Db(#[from] sqlx::Error),
+    /// Nothing was written, or the outcome is not known (registrar.rs:
+    /// Postgres unreachable for a group of submissions, or intake
+    /// stopping); the message says why.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<mesh_kit::input::FieldError> for IntakeError {
@@ -45,10 +56,9 @@ impl From<IntakeError> for Status {
                 tracing::error!(error = %db, "storage error");
                 // Nothing was written: any call may be retried, a submission
                 // with the same idempotency key.
-                Status::unavailable(
-                    "case storage is unavailable; try again (a submission with the same idempotency key)",
-                )
+                Status::unavailable(format!("{STORAGE_UNAVAILABLE}; {RETRY}"))
             }
+            IntakeError::Unavailable(why) => Status::unavailable(format!("{why}; {RETRY}")),
         }
     }
 }

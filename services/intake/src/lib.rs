@@ -11,6 +11,8 @@
 //! - [`app`]: settings and `Application::build` / `run_until_stopped`.
 //! - [`service`]: the `complaints.v1.Intake` gRPC service.
 //! - [`admission`]: backpressure: how much intake takes on at once.
+//! - [`registrar`]: group commit: submissions that arrive together are
+//!   registered in one transaction.
 //! - [`complaint`]: a submitted complaint, parsed and checked.
 //! - [`case_number`]: case numbers and query codes.
 //! - [`complainant_key`]: the complainant's pseudonymous key in events.
@@ -27,6 +29,7 @@ pub mod complainant_key;
 pub mod complaint;
 pub mod error;
 pub mod mask;
+pub mod registrar;
 pub mod service;
 pub mod store;
 pub mod timeline;

@@ -1,15 +1,15 @@
 //! The `complaints.v1.Intake` gRPC service: registering complaints and
 //! answering status queries.
 
-use crate::case_number;
 use crate::complaint::{NewComplaint, MAX_REQUEST};
 use crate::error::IntakeError;
 use crate::mask;
-use crate::store::{self, Registered};
+use crate::registrar::{Answer, Registrar};
+use crate::store;
 use chrono::Utc;
 use complaints_proto::v1::intake_server::Intake;
 use complaints_proto::v1::{
-    Case, CaseRegistered, Complainant, GetCaseRequest, RequestReviewRequest, RequestReviewResponse,
+    Case, Complainant, GetCaseRequest, RequestReviewRequest, RequestReviewResponse,
     ReviewRequested, SubmitComplaintRequest, SubmitComplaintResponse, TimelineEntry,
 };
 use mesh_kit::events;
@@ -55,79 +55,17 @@ pub struct IntakeService {
     pub network: Arc<Network>,
     pub subjects: Subjects,
     pub outbox: OutboxWaker,
-    pub keys: crate::complainant_key::KeyMaker,
     pub admission: crate::admission::Admission,
+    pub registrar: Registrar,
 }
 
 impl IntakeService {
-    /// Registers a complaint: the case, the complainant and the
-    /// `CaseRegistered` event in one transaction. A known idempotency key
-    /// returns the case it registered before (`replayed`).
-    #[tracing::instrument(skip_all, fields(case_number = tracing::field::Empty))]
-    pub async fn register(
-        &self,
-        complaint: NewComplaint,
-    ) -> Result<(Registered, bool), IntakeError> {
-        if let Some(earlier) = store::find_by_key(&self.pool, &complaint.idempotency_key).await? {
-            return Ok((earlier, true));
-        }
-        let received_at = Utc::now();
-        let case = Registered {
-            case_id: Uuid::now_v7(),
-            case_number: case_number::next(&self.pool, received_at, self.network.offset).await?,
-            query_code: case_number::new_query_code(),
-        };
-        tracing::Span::current().record("case_number", case.case_number.as_str());
-
-        let who = &complaint.complainant;
-        let summary = |text: &str| mask::redact(text, &who.name, &who.phone, &who.email);
-        let event_id = Uuid::now_v7();
-        let event = CaseRegistered {
-            header: Some(events::header(
-                event_id,
-                case.case_id,
-                &case.case_number,
-                received_at,
-            )),
-            channel: complaint.channel as i32,
-            received_at: Some(to_proto(received_at)),
-            matter_at: complaint.matter_at.map(to_proto),
-            region: complaint.region.clone(),
-            category_hint: complaint.category_hint.clone(),
-            respondent: summary(&complaint.respondent),
-            summary: summary(&complaint.facts),
-            request: summary(&complaint.request),
-            anonymous: who.anonymous,
-            complainant_key: self.keys.key(&who.phone, &who.email),
-        };
-
-        let mut tx = self.pool.begin().await?;
-        match store::insert(
-            &mut tx,
-            &case,
-            &complaint,
-            &event.complainant_key,
-            received_at,
-        )
-        .await
-        {
-            Ok(()) => {}
-            Err(err) if store::is_duplicate_key(&err) => {
-                // A concurrent submission with the same key won.
-                drop(tx);
-                let earlier = store::find_by_key(&self.pool, &complaint.idempotency_key)
-                    .await?
-                    .ok_or(IntakeError::Db(err))?;
-                return Ok((earlier, true));
-            }
-            Err(err) => return Err(err.into()),
-        }
-        let subject = self.subjects.subject(events::intake::CASE_REGISTERED);
-        outbox::enqueue(&mut tx, &subject, event_id, &event).await?;
-        tx.commit().await?;
-        self.outbox.wake();
-        tracing::info!(case_id = %case.case_id, "case registered");
-        Ok((case, false))
+    /// Registers a complaint, in one transaction with the submissions that
+    /// arrive meanwhile (registrar.rs); answers as registering it alone
+    /// would. A known idempotency key returns the case it registered
+    /// before (`replayed`).
+    pub async fn register(&self, complaint: NewComplaint) -> Answer {
+        self.registrar.register(complaint).await
     }
 
     /// A case with its timeline; the complainant is shown in full only to

@@ -1,8 +1,19 @@
 //! intake's tables: cases, complainants and the timeline.
+//!
+//! The set-wise statements that look `cases` up by a parameter array (a
+//! join to `UNNEST`, or `= ANY`) are sent unprepared (`persistent(false)`)
+//! so that Postgres plans each with the table as it is now. A prepared
+//! statement's generic plan, fixed while the table was small (a fresh
+//! deployment), keeps scanning the whole table long after it has grown
+//! (measured: 1.9 ms per key lookup and 4.3 ms per batch update with 7,500
+//! cases, against 0.02 and 0.05 ms for the single-row statements), where a
+//! single-row `WHERE case_id = $1` always uses the index. Planning costs a
+//! few tens of microseconds per batch.
 
 use crate::complaint::NewComplaint;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A registered case as returned to the submitter.
@@ -34,6 +45,45 @@ pub fn is_duplicate_key(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.constraint() == Some("cases_idempotency_key_key"))
 }
 
+/// The cases that some idempotency keys registered, by key, in one
+/// statement.
+pub async fn find_by_keys(
+    conn: &mut PgConnection,
+    keys: &[&str],
+) -> Result<HashMap<String, Registered>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, Uuid, String, String)> = sqlx::query_as(
+        "SELECT idempotency_key, case_id, case_number, query_code FROM cases \
+         WHERE idempotency_key = ANY($1)",
+    )
+    .persistent(false)
+    .bind(keys)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, case_id, case_number, query_code)| {
+            let case = Registered {
+                case_id,
+                case_number,
+                query_code,
+            };
+            (key, case)
+        })
+        .collect())
+}
+
+/// A case to insert ([`insert_many`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewCase<'a> {
+    pub case: &'a Registered,
+    pub complaint: &'a NewComplaint,
+    pub complainant_key: &'a str,
+    pub received_at: DateTime<Utc>,
+}
+
 /// Inserts the case, its complainant and the first timeline entry.
 pub async fn insert(
     tx: &mut PgConnection,
@@ -42,44 +92,116 @@ pub async fn insert(
     complainant_key: &str,
     received_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let one = NewCase {
+        case,
+        complaint,
+        complainant_key,
+        received_at,
+    };
+    insert_many(tx, &[one]).await
+}
+
+/// Inserts cases, their complainants and their first timeline entries:
+/// one statement per table, whatever the number of cases. The idempotency
+/// keys must be distinct. Rows go in by idempotency key, so that two
+/// transactions inserting some of the same keys wait for each other
+/// rather than deadlock.
+pub async fn insert_many(tx: &mut PgConnection, cases: &[NewCase<'_>]) -> Result<(), sqlx::Error> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let mut cases: Vec<&NewCase<'_>> = cases.iter().collect();
+    cases.sort_by(|a, b| {
+        a.complaint
+            .idempotency_key
+            .cmp(&b.complaint.idempotency_key)
+    });
+    let n = cases.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut numbers = Vec::with_capacity(n);
+    let mut codes = Vec::with_capacity(n);
+    let mut keys = Vec::with_capacity(n);
+    let mut channels = Vec::with_capacity(n);
+    let mut received = Vec::with_capacity(n);
+    let mut matter = Vec::with_capacity(n);
+    let mut regions = Vec::with_capacity(n);
+    let mut hints = Vec::with_capacity(n);
+    let mut respondents = Vec::with_capacity(n);
+    let mut facts = Vec::with_capacity(n);
+    let mut requests = Vec::with_capacity(n);
+    let mut anonymous = Vec::with_capacity(n);
+    let mut complainant_keys = Vec::with_capacity(n);
+    let mut names = Vec::with_capacity(n);
+    let mut phones = Vec::with_capacity(n);
+    let mut emails = Vec::with_capacity(n);
+    let mut entries = Vec::with_capacity(n);
+    for c in &cases {
+        let complaint = c.complaint;
+        ids.push(c.case.case_id);
+        numbers.push(c.case.case_number.as_str());
+        codes.push(c.case.query_code.as_str());
+        keys.push(complaint.idempotency_key.as_str());
+        channels.push(complaint.channel as i32);
+        received.push(c.received_at);
+        matter.push(complaint.matter_at);
+        regions.push(complaint.region.as_str());
+        hints.push(complaint.category_hint.as_str());
+        respondents.push(complaint.respondent.as_str());
+        facts.push(complaint.facts.as_str());
+        requests.push(complaint.request.as_str());
+        anonymous.push(complaint.complainant.anonymous);
+        complainant_keys.push(c.complainant_key);
+        names.push(complaint.complainant.name.as_str());
+        phones.push(complaint.complainant.phone.as_str());
+        emails.push(complaint.complainant.email.as_str());
+        entries.push(TimelineEntry {
+            case_id: c.case.case_id,
+            at: c.received_at,
+            source: "intake",
+            event: "registered".into(),
+            detail: format!("registered as {}", c.case.case_number),
+        });
+    }
     sqlx::query(
         "INSERT INTO cases (case_id, case_number, query_code, idempotency_key, channel, \
          received_at, matter_at, region, category_hint, respondent, facts, request, anonymous, \
-         complainant_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         complainant_key) \
+         SELECT case_id, case_number, query_code, idempotency_key, channel, received_at, \
+         matter_at, region, category_hint, respondent, facts, request, anonymous, \
+         complainant_key \
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int4[], \
+         $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], \
+         $12::text[], $13::bool[], $14::text[]) WITH ORDINALITY AS c(case_id, case_number, \
+         query_code, idempotency_key, channel, received_at, matter_at, region, category_hint, \
+         respondent, facts, request, anonymous, complainant_key, n) ORDER BY n",
     )
-    .bind(case.case_id)
-    .bind(&case.case_number)
-    .bind(&case.query_code)
-    .bind(&complaint.idempotency_key)
-    .bind(complaint.channel as i32)
-    .bind(received_at)
-    .bind(complaint.matter_at)
-    .bind(&complaint.region)
-    .bind(&complaint.category_hint)
-    .bind(&complaint.respondent)
-    .bind(&complaint.facts)
-    .bind(&complaint.request)
-    .bind(complaint.complainant.anonymous)
-    .bind(complainant_key)
+    .bind(&ids)
+    .bind(numbers)
+    .bind(codes)
+    .bind(keys)
+    .bind(channels)
+    .bind(received)
+    .bind(matter)
+    .bind(regions)
+    .bind(hints)
+    .bind(respondents)
+    .bind(facts)
+    .bind(requests)
+    .bind(anonymous)
+    .bind(complainant_keys)
     .execute(&mut *tx)
     .await?;
-    let who = &complaint.complainant;
-    sqlx::query("INSERT INTO complainants (case_id, name, phone, email) VALUES ($1, $2, $3, $4)")
-        .bind(case.case_id)
-        .bind(&who.name)
-        .bind(&who.phone)
-        .bind(&who.email)
-        .execute(&mut *tx)
-        .await?;
-    append_timeline(
-        tx,
-        case.case_id,
-        received_at,
-        "intake",
-        "registered",
-        &format!("registered as {}", case.case_number),
+    sqlx::query(
+        "INSERT INTO complainants (case_id, name, phone, email) \
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[])",
     )
-    .await
+    .bind(&ids)
+    .bind(names)
+    .bind(phones)
+    .bind(emails)
+    .execute(&mut *tx)
+    .await?;
+    append_timeline_many(tx, &entries).await
 }
 
 /// Adds an entry to a case's timeline.
@@ -297,6 +419,7 @@ pub async fn record_not_accepted_many(
          FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS u(case_id, reason, reply) \
          WHERE c.case_id = u.case_id RETURNING c.case_id",
     )
+    .persistent(false)
     .bind(ids)
     .bind(reasons)
     .bind(replies)
@@ -352,6 +475,7 @@ pub async fn record_routings(
            AS u(case_id, kind, category, severity, department, mode) \
          WHERE c.case_id = u.case_id RETURNING c.case_id",
     )
+    .persistent(false)
     .bind(ids)
     .bind(kinds)
     .bind(categories)
@@ -409,6 +533,7 @@ pub async fn record_orders(
            AS u(case_id, state, department, due_at, revision) \
          WHERE c.case_id = u.case_id RETURNING c.case_id",
     )
+    .persistent(false)
     .bind(ids)
     .bind(states)
     .bind(departments)

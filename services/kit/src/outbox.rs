@@ -99,6 +99,43 @@ pub async fn enqueue_many(tx: &mut PgConnection, events: Vec<Outgoing>) -> Resul
     Ok(())
 }
 
+/// Writes many events to the outbox in one statement, inside the caller's
+/// transaction, in the given order, each with the trace context given with
+/// it rather than the current span's: for a transaction that writes on
+/// behalf of several callers (intake's group commit), each event stays in
+/// its own caller's trace.
+pub async fn enqueue_many_traced(
+    tx: &mut PgConnection,
+    events: Vec<(Outgoing, Option<String>)>,
+) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(events.len());
+    let mut subjects = Vec::with_capacity(events.len());
+    let mut payloads = Vec::with_capacity(events.len());
+    let mut traceparents = Vec::with_capacity(events.len());
+    for (e, traceparent) in events {
+        ids.push(e.event_id);
+        subjects.push(e.subject);
+        payloads.push(e.payload);
+        traceparents.push(traceparent);
+    }
+    sqlx::query(
+        "INSERT INTO outbox (event_id, subject, payload, traceparent) \
+         SELECT id, subject, payload, traceparent \
+         FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::text[]) \
+         WITH ORDINALITY AS e(id, subject, payload, traceparent, n) ORDER BY n",
+    )
+    .bind(ids)
+    .bind(subjects)
+    .bind(payloads)
+    .bind(traceparents)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 /// Tuning of the relay.
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
