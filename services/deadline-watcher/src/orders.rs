@@ -7,7 +7,7 @@
 //! announced as `DeadlineRegistered`.
 
 use crate::deadlines::Deadlines;
-use crate::supervision::first_plan;
+use crate::supervision::{first_plan, Plan};
 use chrono::{DateTime, Utc};
 use complaints_proto::v1::{
     DeadlineKind, DeadlineRegistered, EventHeader, HandlingMode, Handover, Kind, Severity,
@@ -18,7 +18,9 @@ use mesh_kit::time::{from_proto_opt, to_proto};
 use mesh_kit::{events, outbox, Subjects};
 use prost::Message;
 use sqlx::PgConnection;
+use std::collections::HashMap;
 use std::sync::Arc;
+use tracing::Instrument;
 use uuid::Uuid;
 
 pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
@@ -77,80 +79,197 @@ struct Current {
     state: String,
 }
 
-/// Applies `u` unless the timer already knows a newer revision. A timer
-/// whose deadline moved, or that starts running again, is planned afresh
-/// (warning, then overdue, then escalation); otherwise its plan stays.
-/// Returns the due time when it was set or moved.
+/// What applying a [`TimerUpdate`] to the stored timer comes to.
+enum Write<'a> {
+    /// A timer the order did not have yet.
+    Insert {
+        u: &'a TimerUpdate,
+        due: DateTime<Utc>,
+        plan: Plan,
+    },
+    /// A newer revision of a stored timer. When `replan` (its deadline
+    /// moved, or it runs again) the plan starts afresh (warning, then
+    /// overdue, then escalation); otherwise the plan stays.
+    Update {
+        u: &'a TimerUpdate,
+        due: DateTime<Utc>,
+        replan: bool,
+        plan: Plan,
+    },
+}
+
+/// Decides how `u` changes the timer stored as `current`: nothing when the
+/// timer already knows a newer revision. Also gives the due time when it
+/// is set or moves, which is announced for the conclusion deadline. No
+/// database: the single and the batch paths share it.
+fn decide<'a>(
+    d: &Deadlines,
+    current: Option<&Current>,
+    u: &'a TimerUpdate,
+    now: DateTime<Utc>,
+) -> (Option<Write<'a>>, Option<DateTime<Utc>>) {
+    match current {
+        Some(c) if c.revision >= u.revision => (None, None),
+        Some(c) => {
+            let due = u.due_at.unwrap_or(c.due_at);
+            let replan = u.state == "pending" && (due != c.due_at || c.state != "pending");
+            let plan = first_plan(d, u.kind, u.started_at, due, now);
+            let moved = (due != c.due_at && u.state == "pending").then_some(due);
+            (
+                Some(Write::Update {
+                    u,
+                    due,
+                    replan,
+                    plan,
+                }),
+                moved,
+            )
+        }
+        None => {
+            let Some(due) = u.due_at else {
+                return (None, None);
+            };
+            let plan = first_plan(d, u.kind, u.started_at, due, now);
+            let set = (u.state == "pending").then_some(due);
+            (Some(Write::Insert { u, due, plan }), set)
+        }
+    }
+}
+
+/// The stored timer of `u`, locked for the transaction.
+async fn current(tx: &mut PgConnection, u: &TimerUpdate) -> Result<Option<Current>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT due_at, revision, state FROM timers WHERE order_id = $1 AND deadline_kind = $2 FOR UPDATE",
+    )
+    .bind(u.order_id)
+    .bind(u.kind as i32)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Applies `u` unless the timer already knows a newer revision (see
+/// [`decide`]). Returns the due time when it was set or moved.
 async fn upsert(
     tx: &mut PgConnection,
     d: &Deadlines,
     u: &TimerUpdate,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let current: Option<Current> =
-        sqlx::query_as("SELECT due_at, revision, state FROM timers WHERE order_id = $1 AND deadline_kind = $2 FOR UPDATE")
-            .bind(u.order_id)
-            .bind(u.kind as i32)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let now = Utc::now();
-    match current {
-        Some(c) if c.revision >= u.revision => Ok(None),
-        Some(c) => {
-            let due = u.due_at.unwrap_or(c.due_at);
-            let replan = u.state == "pending" && (due != c.due_at || c.state != "pending");
-            let plan = first_plan(d, u.kind, u.started_at, due, now);
-            sqlx::query(
-                "UPDATE timers SET due_at = $3, department = $4, rule = CASE WHEN $5 = '' THEN rule ELSE $5 END, \
-                 state = $6, revision = $7, \
-                 started_at = CASE WHEN $8 THEN $9 ELSE started_at END, \
-                 stage = CASE WHEN $8 THEN $10 ELSE stage END, \
-                 level = CASE WHEN $8 THEN 0 ELSE level END, \
-                 fire_at = CASE WHEN $8 THEN $11 ELSE fire_at END \
-                 WHERE order_id = $1 AND deadline_kind = $2",
-            )
-            .bind(u.order_id)
-            .bind(u.kind as i32)
-            .bind(due)
-            .bind(&u.department)
-            .bind(&u.rule)
-            .bind(u.state)
-            .bind(u.revision)
-            .bind(replan)
-            .bind(u.started_at)
-            .bind(plan.stage.as_str())
-            .bind(plan.fire_at)
-            .execute(&mut *tx)
-            .await?;
-            Ok((due != c.due_at && u.state == "pending").then_some(due))
-        }
-        None => {
-            let Some(due) = u.due_at else { return Ok(None) };
-            let plan = first_plan(d, u.kind, u.started_at, due, now);
-            sqlx::query(
-                "INSERT INTO timers (timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, \
-                 state, revision, started_at, stage, level, fire_at, received_at, category) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15)",
-            )
-            .bind(Uuid::now_v7())
-            .bind(u.case_id)
-            .bind(&u.case_number)
-            .bind(u.order_id)
-            .bind(&u.department)
-            .bind(u.kind as i32)
-            .bind(due)
-            .bind(&u.rule)
-            .bind(u.state)
-            .bind(u.revision)
-            .bind(u.started_at)
-            .bind(plan.stage.as_str())
-            .bind(plan.fire_at)
-            .bind(u.received_at)
-            .bind(&u.category)
-            .execute(&mut *tx)
-            .await?;
-            Ok((u.state == "pending").then_some(due))
-        }
+    let stored = current(tx, u).await?;
+    let (write, set) = decide(d, stored.as_ref(), u, Utc::now());
+    match write {
+        Some(Write::Insert { u, due, plan }) => insert_all(tx, &[(u, due, plan)]).await?,
+        Some(Write::Update {
+            u,
+            due,
+            replan,
+            plan,
+        }) => update(tx, u, due, replan, &plan).await?,
+        None => {}
     }
+    Ok(set)
+}
+
+async fn update(
+    tx: &mut PgConnection,
+    u: &TimerUpdate,
+    due: DateTime<Utc>,
+    replan: bool,
+    plan: &Plan,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE timers SET due_at = $3, department = $4, rule = CASE WHEN $5 = '' THEN rule ELSE $5 END, \
+         state = $6, revision = $7, \
+         started_at = CASE WHEN $8 THEN $9 ELSE started_at END, \
+         stage = CASE WHEN $8 THEN $10 ELSE stage END, \
+         level = CASE WHEN $8 THEN 0 ELSE level END, \
+         fire_at = CASE WHEN $8 THEN $11 ELSE fire_at END \
+         WHERE order_id = $1 AND deadline_kind = $2",
+    )
+    .bind(u.order_id)
+    .bind(u.kind as i32)
+    .bind(due)
+    .bind(&u.department)
+    .bind(&u.rule)
+    .bind(u.state)
+    .bind(u.revision)
+    .bind(replan)
+    .bind(u.started_at)
+    .bind(plan.stage.as_str())
+    .bind(plan.fire_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts new timers, all in one statement.
+async fn insert_all(
+    tx: &mut PgConnection,
+    timers: &[(&TimerUpdate, DateTime<Utc>, Plan)],
+) -> Result<(), sqlx::Error> {
+    if timers.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(timers.len());
+    let mut cases = Vec::with_capacity(timers.len());
+    let mut numbers = Vec::with_capacity(timers.len());
+    let mut orders = Vec::with_capacity(timers.len());
+    let mut departments = Vec::with_capacity(timers.len());
+    let mut kinds = Vec::with_capacity(timers.len());
+    let mut dues = Vec::with_capacity(timers.len());
+    let mut rules = Vec::with_capacity(timers.len());
+    let mut states = Vec::with_capacity(timers.len());
+    let mut revisions = Vec::with_capacity(timers.len());
+    let mut starts = Vec::with_capacity(timers.len());
+    let mut stages = Vec::with_capacity(timers.len());
+    let mut fire_ats = Vec::with_capacity(timers.len());
+    let mut received = Vec::with_capacity(timers.len());
+    let mut categories = Vec::with_capacity(timers.len());
+    for (u, due, plan) in timers {
+        ids.push(Uuid::now_v7());
+        cases.push(u.case_id);
+        numbers.push(u.case_number.as_str());
+        orders.push(u.order_id);
+        departments.push(u.department.as_str());
+        kinds.push(u.kind as i32);
+        dues.push(*due);
+        rules.push(u.rule.as_str());
+        states.push(u.state);
+        revisions.push(u.revision);
+        starts.push(u.started_at);
+        stages.push(plan.stage.as_str());
+        fire_ats.push(plan.fire_at);
+        received.push(u.received_at);
+        categories.push(u.category.as_str());
+    }
+    sqlx::query(
+        "INSERT INTO timers (timer_id, case_id, case_number, order_id, department, deadline_kind, due_at, rule, \
+         state, revision, started_at, stage, level, fire_at, received_at, category) \
+         SELECT t.id, t.case_id, t.case_number, t.order_id, t.department, t.kind, t.due_at, t.rule, \
+         t.state, t.revision, t.started_at, t.stage, 0, t.fire_at, t.received_at, t.category \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::int4[], \
+         $7::timestamptz[], $8::text[], $9::text[], $10::int8[], $11::timestamptz[], $12::text[], \
+         $13::timestamptz[], $14::timestamptz[], $15::text[]) \
+         AS t(id, case_id, case_number, order_id, department, kind, due_at, rule, state, revision, \
+         started_at, stage, fire_at, received_at, category)",
+    )
+    .bind(ids)
+    .bind(cases)
+    .bind(numbers)
+    .bind(orders)
+    .bind(departments)
+    .bind(kinds)
+    .bind(dues)
+    .bind(rules)
+    .bind(states)
+    .bind(revisions)
+    .bind(starts)
+    .bind(stages)
+    .bind(fire_ats)
+    .bind(received)
+    .bind(categories)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Timer state for an order state.
@@ -395,6 +514,91 @@ impl Handler for OrderHandler {
                 )
                 .await?;
             }
+        }
+        Ok(())
+    }
+
+    /// The timers of a batch are read, and locked, with one statement, in
+    /// a fixed order (so that two replicas' batches wait for each other
+    /// rather than deadlock); new timers are written with one more. A timer
+    /// that more than one event of the batch touches takes the single
+    /// path, event by event, so that each sees the one before.
+    async fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        deliveries: &[&Delivery],
+    ) -> Result<(), HandleError> {
+        let mut planned = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            if let Some(p) = plan(&self.deadlines, &delivery.subject, &delivery.payload)? {
+                planned.push((p, *delivery));
+            }
+        }
+        let mut touched: HashMap<(Uuid, i32), usize> = HashMap::new();
+        for (p, _) in &planned {
+            for u in &p.timers {
+                *touched.entry((u.order_id, u.kind as i32)).or_default() += 1;
+            }
+        }
+        let mut keys: Vec<(Uuid, i32)> = touched.keys().copied().collect();
+        keys.sort_unstable();
+        let (order_ids, kinds): (Vec<Uuid>, Vec<i32>) = keys.into_iter().unzip();
+        let rows: Vec<(Uuid, i32, DateTime<Utc>, i64, String)> = sqlx::query_as(
+            "SELECT order_id, deadline_kind, due_at, revision, state FROM timers \
+             WHERE (order_id, deadline_kind) IN (SELECT * FROM UNNEST($1::uuid[], $2::int4[])) \
+             ORDER BY order_id, deadline_kind FOR UPDATE",
+        )
+        .bind(order_ids)
+        .bind(kinds)
+        .fetch_all(&mut *tx)
+        .await?;
+        let stored: HashMap<(Uuid, i32), Current> = rows
+            .into_iter()
+            .map(|(order, kind, due_at, revision, state)| {
+                (
+                    (order, kind),
+                    Current {
+                        due_at,
+                        revision,
+                        state,
+                    },
+                )
+            })
+            .collect();
+
+        let now = Utc::now();
+        let mut inserts = Vec::new();
+        let mut announcements = Vec::new();
+        for (p, delivery) in &planned {
+            let last = p.timers.len().saturating_sub(1);
+            for (i, u) in p.timers.iter().enumerate() {
+                let key = (u.order_id, u.kind as i32);
+                let set = if touched.get(&key).copied().unwrap_or(0) > 1 {
+                    upsert(tx, &self.deadlines, u).await?
+                } else {
+                    let (write, set) = decide(&self.deadlines, stored.get(&key), u, now);
+                    match write {
+                        Some(Write::Insert { u, due, plan }) => inserts.push((u, due, plan)),
+                        Some(Write::Update {
+                            u,
+                            due,
+                            replan,
+                            plan,
+                        }) => update(tx, u, due, replan, &plan).await?,
+                        None => {}
+                    }
+                    set
+                };
+                if let (true, Some(due)) = (i == last, set) {
+                    announcements.push((p, *delivery, u, due));
+                }
+            }
+        }
+        insert_all(tx, &inserts).await?;
+        for (p, delivery, u, due) in announcements {
+            self.announce(tx, &p.header, &p.order_id, &u.department, due, &u.rule)
+                .instrument(delivery.span.clone())
+                .await?;
         }
         Ok(())
     }
