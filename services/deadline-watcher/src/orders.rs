@@ -550,6 +550,10 @@ impl Handler for OrderHandler {
         )
         .bind(order_ids)
         .bind(kinds)
+        // Unprepared: planned with the batch's keys in hand. A prepared
+        // plan is fixed while the table is small and goes on scanning it
+        // whole as it grows.
+        .persistent(false)
         .fetch_all(&mut *tx)
         .await?;
         let stored: HashMap<(Uuid, i32), Current> = rows

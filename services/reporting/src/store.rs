@@ -222,6 +222,10 @@ pub async fn apply_all(tx: &mut PgConnection, folds: &[Folded]) -> anyhow::Resul
         "SELECT case_id, {STATE_COLUMNS} FROM case_state WHERE case_id = ANY($1)"
     )))
     .bind(&ids)
+    // Unprepared, like the UPDATE below: planned with the batch's ids in
+    // hand. A prepared plan is fixed while the table is small and goes on
+    // scanning it whole as it grows.
+    .persistent(false)
     .fetch_all(&mut *tx)
     .await?;
     anyhow::ensure!(
@@ -288,6 +292,7 @@ pub async fn apply_all(tx: &mut PgConnection, folds: &[Folded]) -> anyhow::Resul
     .bind(c.was_escalated)
     .bind(c.reopen_count)
     .bind(c.revision)
+    .persistent(false)
     .execute(tx)
     .await?;
     Ok(())
