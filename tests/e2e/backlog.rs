@@ -2,10 +2,12 @@
 //! effects of handling it one event at a time (kit
 //! `Handler::handle_batch`).
 //!
-//! Dispatch and reporting are stopped while complaints are registered and
-//! routed; restarted, each finds the whole backlog waiting. The test checks
-//! that the batches really formed (rows written in one transaction share
-//! Postgres's `xmin`), and that:
+//! Triage, dispatch and reporting are stopped while complaints are
+//! registered; restarted one after the other, each finds the whole backlog
+//! waiting. The test checks that the batches really formed (rows written in
+//! one transaction share Postgres's `xmin`), and that:
+//! - triage decided every case once, and stored the reasons it announced
+//!   (a batch writes its decisions with one statement);
 //! - dispatch made exactly one work order per case, queued once, each with
 //!   the deadline deadline-watcher gives for its handover time (dispatch
 //!   asks for a batch's deadlines all at once);
@@ -16,9 +18,10 @@ use anyhow::{ensure, Context};
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::reporting_client::ReportingClient;
-use complaints_proto::v1::{ComputeDeadlineRequest, DeadlineKind, GetCountsRequest};
+use complaints_proto::v1::{CaseRouted, ComputeDeadlineRequest, DeadlineKind, GetCountsRequest};
 use mesh_e2e::{complaint, ts, TestMesh};
 use mesh_kit::time::to_proto;
+use prost::Message;
 use sqlx::{Connection, PgConnection};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -84,6 +87,7 @@ async fn transactions(
 }
 
 async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
+    mesh.kill("triage").await?;
     mesh.kill("dispatch").await?;
     mesh.kill("reporting").await?;
 
@@ -101,15 +105,61 @@ async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
             .into_inner();
         numbers.push(reply.case_number);
     }
-    within(30, "every case routed by triage", || async {
-        let routed = mesh.cases_on("TRIAGE", "triage.v1.case_routed").await?;
-        Ok(numbers.iter().all(|n| routed.contains_key(n)).then_some(()))
+    within(30, "every case registered", || async {
+        let registered = mesh.cases_on("INTAKE", "intake.v1.case_registered").await?;
+        Ok(numbers
+            .iter()
+            .all(|n| registered.contains_key(n))
+            .then_some(()))
     })
     .await?;
+    mesh.restart("triage").await?;
+    let routed = within(30, "every case routed by triage", || async {
+        let mut routed = BTreeMap::new();
+        for (subject, payload) in mesh.stream_messages("TRIAGE").await? {
+            if subject.ends_with("triage.v1.case_routed") {
+                let event = CaseRouted::decode(payload)?;
+                let number = event.header.as_ref().map(|h| h.case_number.clone());
+                routed.insert(number.unwrap_or_default(), event.reasons);
+            }
+        }
+        Ok(numbers
+            .iter()
+            .all(|n| routed.contains_key(n))
+            .then_some(routed))
+    })
+    .await?;
+    let mut db = PgConnection::connect(&mesh.database_url).await?;
+    let decided: Vec<(String, Vec<String>)> =
+        sqlx::query_as("SELECT case_number, reasons FROM triage.decisions")
+            .fetch_all(&mut db)
+            .await?;
+    ensure!(
+        decided.len() == CASES,
+        "triage stored {} decisions",
+        decided.len()
+    );
+    for (number, reasons) in &decided {
+        ensure!(!reasons.is_empty(), "{number}: no reasons stored");
+        ensure!(
+            routed.get(number) == Some(reasons),
+            "{number}: stored reasons {reasons:?}, announced {:?}",
+            routed.get(number)
+        );
+    }
+    let (txs, rows) = transactions(&mut db, "triage", "triage").await?;
+    ensure!(
+        rows == CASES as i64,
+        "triage recorded {rows} events, want {CASES}"
+    );
+    ensure!(
+        txs < rows,
+        "triage handled {rows} waiting events in {txs} transactions: no batch formed"
+    );
+    eprintln!("triage: {rows} events in {txs} transactions");
 
     mesh.restart("dispatch").await?;
     mesh.restart("reporting").await?;
-    let mut db = PgConnection::connect(&mesh.database_url).await?;
 
     // Dispatch: one order per case, queued once, with its deadline.
     type Order = (

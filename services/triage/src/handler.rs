@@ -20,11 +20,13 @@ use complaints_proto::v1::{
 };
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::network::Network;
+use mesh_kit::outbox::Outgoing;
 use mesh_kit::time::from_proto_opt;
 use mesh_kit::{events, outbox, Subjects};
 use prost::Message;
 use sqlx::PgConnection;
 use std::sync::Arc;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// triage reads every registered case.
@@ -108,60 +110,175 @@ pub struct TriageHandler {
     pub subjects: Subjects,
 }
 
-/// Stores the decision; a refused case has no department and carries its
+/// A decision as stored; a refused case has no department and carries its
 /// not-accepted reason and reply.
-async fn insert_decision(
-    tx: &mut PgConnection,
+struct DecisionRow {
     case_id: Uuid,
-    case_number: &str,
-    region: &str,
-    d: &Decision,
-    refused: Option<&NotAccepted>,
-) -> Result<(), sqlx::Error> {
-    let (department, mode, reasons) = match refused {
-        None => (d.department.as_str(), d.mode as i32, d.reasons.clone()),
-        Some(r) => {
-            let mut reasons = d.reasons.clone();
-            reasons.insert(0, r.detail.clone());
-            ("", 0, reasons)
+    case_number: String,
+    kind: i32,
+    category: String,
+    severity: i32,
+    region: String,
+    department: String,
+    mode: i32,
+    reasons: Vec<String>,
+    accepted: bool,
+    not_accepted_reason: &'static str,
+    reply: String,
+}
+
+impl DecisionRow {
+    fn new(
+        case_id: Uuid,
+        case_number: &str,
+        region: &str,
+        d: &Decision,
+        refused: Option<&NotAccepted>,
+    ) -> Self {
+        let (department, mode, reasons) = match refused {
+            None => (d.department.clone(), d.mode as i32, d.reasons.clone()),
+            Some(r) => {
+                let mut reasons = d.reasons.clone();
+                reasons.insert(0, r.detail.clone());
+                (String::new(), 0, reasons)
+            }
+        };
+        DecisionRow {
+            case_id,
+            case_number: case_number.to_owned(),
+            kind: d.kind as i32,
+            category: d.category.clone(),
+            severity: d.severity as i32,
+            region: region.to_owned(),
+            department,
+            mode,
+            reasons,
+            accepted: refused.is_none(),
+            not_accepted_reason: refused.map_or("", |r| r.reason),
+            reply: refused.map_or(String::new(), |r| r.reply.clone()),
         }
-    };
-    sqlx::query(
-        "INSERT INTO decisions (case_id, case_number, kind, category, severity, region, department, mode, reasons, \
-         accepted, not_accepted_reason, reply) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(case_id)
-    .bind(case_number)
-    .bind(d.kind as i32)
-    .bind(&d.category)
-    .bind(d.severity as i32)
-    .bind(region)
-    .bind(department)
-    .bind(mode)
-    .bind(&reasons)
-    .bind(refused.is_none())
-    .bind(refused.map_or("", |r| r.reason))
-    .bind(refused.map_or("", |r| r.reply.as_str()))
-    .execute(tx)
-    .await?;
-    Ok(())
+    }
+}
+
+/// Separates a decision's reasons on their way through one text column of
+/// `UNNEST` (a `TEXT[]` per row cannot be passed as a row of a 2-D array).
+/// The ASCII unit separator: reasons are sentences, never control
+/// characters.
+const REASON_SEPARATOR: char = '\u{1f}';
+
+/// What triaging cases comes to, gathered so that cases decided together
+/// are written together: decisions, matters and events, in stream order.
+#[derive(Default)]
+struct Writes {
+    decisions: Vec<DecisionRow>,
+    matters: Vec<NewMatter>,
+    /// Each event with the trace of the case it is about.
+    events: Vec<(Outgoing, Option<String>)>,
+}
+
+impl Writes {
+    fn event(&mut self, subject: String, event_id: Uuid, event: &impl Message) {
+        self.events.push((
+            Outgoing::new(subject, event_id, event),
+            mesh_kit::telemetry::current_traceparent(),
+        ));
+    }
+
+    /// Writes what was gathered, one statement per table, and empties it.
+    async fn flush(&mut self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let decisions = std::mem::take(&mut self.decisions);
+        if !decisions.is_empty() {
+            let mut c = DecisionColumns::default();
+            for d in decisions {
+                c.case_id.push(d.case_id);
+                c.case_number.push(d.case_number);
+                c.kind.push(d.kind);
+                c.category.push(d.category);
+                c.severity.push(d.severity);
+                c.region.push(d.region);
+                c.department.push(d.department);
+                c.mode.push(d.mode);
+                c.reasons.push(
+                    d.reasons
+                        .iter()
+                        .map(|r| r.replace(REASON_SEPARATOR, " "))
+                        .collect::<Vec<_>>()
+                        .join(&REASON_SEPARATOR.to_string()),
+                );
+                c.accepted.push(d.accepted);
+                c.not_accepted_reason.push(d.not_accepted_reason);
+                c.reply.push(d.reply);
+            }
+            sqlx::query(
+                "INSERT INTO decisions (case_id, case_number, kind, category, severity, region, department, mode, \
+                 reasons, accepted, not_accepted_reason, reply) \
+                 SELECT case_id, case_number, kind, category, severity, region, department, mode, \
+                 CASE WHEN reasons = '' THEN '{}'::text[] ELSE string_to_array(reasons, chr(31)) END, \
+                 accepted, not_accepted_reason, reply \
+                 FROM UNNEST($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::int4[], $6::text[], $7::text[], \
+                 $8::int4[], $9::text[], $10::bool[], $11::text[], $12::text[]) \
+                 AS d(case_id, case_number, kind, category, severity, region, department, mode, reasons, \
+                 accepted, not_accepted_reason, reply)",
+            )
+            .bind(c.case_id)
+            .bind(c.case_number)
+            .bind(c.kind)
+            .bind(c.category)
+            .bind(c.severity)
+            .bind(c.region)
+            .bind(c.department)
+            .bind(c.mode)
+            .bind(c.reasons)
+            .bind(c.accepted)
+            .bind(c.not_accepted_reason)
+            .bind(c.reply)
+            .execute(&mut *tx)
+            .await?;
+        }
+        matters::insert_all(tx, &std::mem::take(&mut self.matters)).await?;
+        outbox::enqueue_many_traced(tx, std::mem::take(&mut self.events)).await?;
+        Ok(())
+    }
+}
+
+/// Decisions column by column, for `UNNEST`.
+#[derive(Default)]
+struct DecisionColumns {
+    case_id: Vec<Uuid>,
+    case_number: Vec<String>,
+    kind: Vec<i32>,
+    category: Vec<String>,
+    severity: Vec<i32>,
+    region: Vec<String>,
+    department: Vec<String>,
+    mode: Vec<i32>,
+    reasons: Vec<String>,
+    accepted: Vec<bool>,
+    not_accepted_reason: Vec<&'static str>,
+    reply: Vec<String>,
 }
 
 impl TriageHandler {
     /// Records a complaint that is not accepted, with its reason and reply,
     /// and announces it; no work order follows.
-    async fn not_accepted(
+    fn not_accepted(
         &self,
-        tx: &mut PgConnection,
+        out: &mut Writes,
         case_id: Uuid,
         case: &CaseRegistered,
         d: &Decision,
         refused: NotAccepted,
         linked: Option<&Earlier>,
-    ) -> Result<(), HandleError> {
+    ) {
         let case_number = case.header.as_ref().map_or("", |h| h.case_number.as_str());
         tracing::info!(%case_number, reason = refused.reason, "case not accepted");
-        insert_decision(tx, case_id, case_number, &case.region, d, Some(&refused)).await?;
+        out.decisions.push(DecisionRow::new(
+            case_id,
+            case_number,
+            &case.region,
+            d,
+            Some(&refused),
+        ));
         let event_id = Uuid::now_v7();
         let event = CaseNotAccepted {
             header: Some(events::header(event_id, case_id, case_number, Utc::now())),
@@ -174,20 +291,35 @@ impl TriageHandler {
             linked_case_id: linked.map(|e| e.case_id.to_string()).unwrap_or_default(),
             linked_case_number: linked.map(|e| e.case_number.clone()).unwrap_or_default(),
         };
-        outbox::enqueue(
-            tx,
-            &self.subjects.subject(events::triage::CASE_NOT_ACCEPTED),
+        out.event(
+            self.subjects.subject(events::triage::CASE_NOT_ACCEPTED),
             event_id,
             &event,
-        )
-        .await?;
-        Ok(())
+        );
     }
-}
 
-impl Handler for TriageHandler {
-    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
-        let rules = self.rules.get();
+    /// Whether triaging the case reads what earlier cases wrote: the
+    /// complainant's earlier cases, or recent ones of the same place.
+    /// Cases that do not are decided from their payload alone.
+    fn reads_earlier_cases(a: &Assessed) -> bool {
+        a.refused.is_none()
+            && (!a.case.complainant_key.is_empty()
+                || crate::duplicates::Features::of(&a.matter).names_a_place())
+    }
+
+    /// Triages an assessed case, gathering its writes in `out`. Reads the
+    /// database only for the complainant's earlier cases and for batch
+    /// incidents, after what `out` holds has been written.
+    async fn triage(
+        &self,
+        tx: &mut PgConnection,
+        rules: &crate::rules::Rules,
+        assessed: Assessed,
+        out: &mut Writes,
+    ) -> Result<(), HandleError> {
+        if Self::reads_earlier_cases(&assessed) {
+            out.flush(tx).await?;
+        }
         let Assessed {
             case_id,
             case_number,
@@ -198,13 +330,11 @@ impl Handler for TriageHandler {
             matter,
             earlier_since,
             recent_since,
-        } = assess(&rules, &self.network, &delivery.payload)?;
+        } = assessed;
         if let Some(refused) = refused {
-            return self
-                .not_accepted(tx, case_id, &case, &d, refused, None)
-                .await;
+            self.not_accepted(out, case_id, &case, &d, refused, None);
+            return Ok(());
         }
-
         // The complainant's earlier cases on the same matter.
         let mut linked = None;
         if !case.complainant_key.is_empty() {
@@ -245,9 +375,8 @@ impl Handler for TriageHandler {
                     &e,
                     in_progress,
                 );
-                return self
-                    .not_accepted(tx, case_id, &case, &d, refused, Some(&e))
-                    .await;
+                self.not_accepted(out, case_id, &case, &d, refused, Some(&e));
+                return Ok(());
             }
         }
 
@@ -255,10 +384,7 @@ impl Handler for TriageHandler {
         // complaint: that one goes up the tree on its own).
         let incident = match linked {
             Some(_) => None,
-            None => {
-                self.group(tx, &rules, &matter, recent_since, &mut d)
-                    .await?
-            }
+            None => self.group(tx, rules, &matter, recent_since, &mut d).await?,
         };
 
         tracing::info!(
@@ -270,22 +396,24 @@ impl Handler for TriageHandler {
             incident = incident.as_ref().map_or("", |i| i.incident_id.as_str()),
             "case routed"
         );
-        insert_decision(tx, case_id, &case_number, &case.region, &d, None).await?;
-        matters::insert(
-            tx,
-            &NewMatter {
-                case_id,
-                case_number: &case_number,
-                complainant_key: &case.complainant_key,
-                matter: &matter,
-                received_at,
-                holder: &d.department,
-                incident: incident
-                    .as_ref()
-                    .and_then(|i| Uuid::parse_str(&i.incident_id).ok()),
-            },
-        )
-        .await?;
+        out.decisions.push(DecisionRow::new(
+            case_id,
+            &case_number,
+            &case.region,
+            &d,
+            None,
+        ));
+        out.matters.push(NewMatter {
+            case_id,
+            case_number: case_number.clone(),
+            complainant_key: case.complainant_key.clone(),
+            matter,
+            received_at,
+            holder: d.department.clone(),
+            incident: incident
+                .as_ref()
+                .and_then(|i| Uuid::parse_str(&i.incident_id).ok()),
+        });
         let event_id = Uuid::now_v7();
         let routed = CaseRouted {
             header: Some(events::header(event_id, case_id, &case_number, Utc::now())),
@@ -308,8 +436,44 @@ impl Handler for TriageHandler {
             linked_case_number: linked.map(|e| e.case_number).unwrap_or_default(),
             incident,
         };
-        let subject = self.subjects.subject(events::triage::CASE_ROUTED);
-        outbox::enqueue(tx, &subject, event_id, &routed).await?;
+        out.event(
+            self.subjects.subject(events::triage::CASE_ROUTED),
+            event_id,
+            &routed,
+        );
+        Ok(())
+    }
+}
+
+impl Handler for TriageHandler {
+    async fn handle(&self, tx: &mut PgConnection, delivery: &Delivery) -> Result<(), HandleError> {
+        let rules = self.rules.get();
+        let assessed = assess(&rules, &self.network, &delivery.payload)?;
+        let mut out = Writes::default();
+        self.triage(tx, &rules, assessed, &mut out).await?;
+        out.flush(tx).await?;
+        Ok(())
+    }
+
+    /// Cases that need no earlier case (refused on their own, or anonymous
+    /// and naming no place: most of a busy hour) are written together,
+    /// three statements for all of them; before a case that reads earlier
+    /// cases, what was gathered is written, so it sees every case before
+    /// it, as one by one.
+    async fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        deliveries: &[&Delivery],
+    ) -> Result<(), HandleError> {
+        let rules = self.rules.get();
+        let mut out = Writes::default();
+        for delivery in deliveries {
+            let assessed = assess(&rules, &self.network, &delivery.payload)?;
+            self.triage(tx, &rules, assessed, &mut out)
+                .instrument(delivery.span.clone())
+                .await?;
+        }
+        out.flush(tx).await?;
         Ok(())
     }
 }

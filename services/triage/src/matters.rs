@@ -13,33 +13,41 @@ use uuid::Uuid;
 const OPEN: &str = "('queued', 'in_progress', 'returned', 'suspended')";
 
 /// A routed case, as first recorded.
-pub struct NewMatter<'a> {
+pub struct NewMatter {
     pub case_id: Uuid,
-    pub case_number: &'a str,
-    pub complainant_key: &'a str,
-    pub matter: &'a Matter,
+    pub case_number: String,
+    pub complainant_key: String,
+    pub matter: Matter,
     pub received_at: DateTime<Utc>,
-    pub holder: &'a str,
+    pub holder: String,
     pub incident: Option<Uuid>,
 }
 
-pub async fn insert(tx: &mut PgConnection, m: &NewMatter<'_>) -> Result<(), sqlx::Error> {
+/// Records routed cases, all in one statement (a case recorded before is
+/// left as it is).
+pub async fn insert_all(tx: &mut PgConnection, matters: &[NewMatter]) -> Result<(), sqlx::Error> {
+    if matters.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&NewMatter) -> &str| matters.iter().map(f).collect::<Vec<&str>>();
     sqlx::query(
         "INSERT INTO matters (case_id, case_number, complainant_key, region, category, facts, \
          request, respondent, received_at, holder, incident_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (case_id) DO NOTHING",
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+         $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::uuid[]) \
+         ON CONFLICT (case_id) DO NOTHING",
     )
-    .bind(m.case_id)
-    .bind(m.case_number)
-    .bind(m.complainant_key)
-    .bind(&m.matter.region)
-    .bind(&m.matter.category)
-    .bind(&m.matter.facts)
-    .bind(&m.matter.request)
-    .bind(&m.matter.respondent)
-    .bind(m.received_at)
-    .bind(m.holder)
-    .bind(m.incident)
+    .bind(matters.iter().map(|m| m.case_id).collect::<Vec<_>>())
+    .bind(column(|m| &m.case_number))
+    .bind(column(|m| &m.complainant_key))
+    .bind(column(|m| &m.matter.region))
+    .bind(column(|m| &m.matter.category))
+    .bind(column(|m| &m.matter.facts))
+    .bind(column(|m| &m.matter.request))
+    .bind(column(|m| &m.matter.respondent))
+    .bind(matters.iter().map(|m| m.received_at).collect::<Vec<_>>())
+    .bind(column(|m| &m.holder))
+    .bind(matters.iter().map(|m| m.incident).collect::<Vec<_>>())
     .execute(tx)
     .await?;
     Ok(())
