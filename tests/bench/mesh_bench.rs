@@ -43,7 +43,7 @@ use complaints_proto::v1::{CaseRegistered, Channel as ComplaintChannel};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use mesh_e2e::infra::PrivatePostgres;
-use mesh_e2e::{pct, repo_root, Infra, TestDatabase, TestMesh, SERVICES};
+use mesh_e2e::{pct, repo_root, Infra, TestDatabase, TestMesh, PLAIN_FACTS, SERVICES};
 use prost::Message;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
@@ -110,20 +110,11 @@ struct Args {
     out: std::path::PathBuf,
 }
 
-/// Complaint texts that route without forming a batch incident or a
-/// duplicate (no named place; anonymous complainants), as in
-/// tests/e2e/faults.rs. Regions are varied independently of the text.
-const FACTS: [&str; 5] = [
-    "暖气片冰凉，室温很低，孩子冻得睡不着",
-    "请问明天停水到几点恢复",
-    "窗口工作人员态度差，一直推诿",
-    "工地夜间施工噪音扰民到凌晨",
-    "公交车到站不停，司机不理乘客",
-];
+/// Regions, varied independently of the text ([`PLAIN_FACTS`]).
 const REGIONS: [&str; 3] = ["east", "west", "north"];
 
 fn request(run: &str, i: u64) -> complaints_proto::v1::SubmitComplaintRequest {
-    let facts = FACTS[(i % FACTS.len() as u64) as usize];
+    let (facts, _) = PLAIN_FACTS[(i % PLAIN_FACTS.len() as u64) as usize];
     let region = REGIONS[(i % REGIONS.len() as u64) as usize];
     mesh_e2e::complaint(
         &format!("bench-{run}-{i}"),
@@ -259,7 +250,7 @@ fn case_registered_example() -> Vec<u8> {
         channel: ComplaintChannel::Phone as i32,
         received_at: Some(mesh_kit::time::to_proto(now)),
         region: "north".into(),
-        summary: format!("{}（第12345次来电）", FACTS[0]),
+        summary: format!("{}（第12345次来电）", PLAIN_FACTS[0].0),
         anonymous: true,
         ..Default::default()
     };
@@ -495,7 +486,7 @@ async fn postgres_measure(
     sqlx::raw_sql(PG_SCHEMA).execute(&mut conn).await?;
     conn.close().await?;
     let payload = Arc::new(payload.to_vec());
-    let facts = format!("{}（第12345次来电）", FACTS[0]);
+    let facts = format!("{}（第12345次来电）", PLAIN_FACTS[0].0);
 
     // (a) One complaint per transaction, as intake registers one.
     let started = Instant::now();

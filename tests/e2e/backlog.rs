@@ -19,7 +19,7 @@ use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::reporting_client::ReportingClient;
 use complaints_proto::v1::{CaseRouted, ComputeDeadlineRequest, DeadlineKind, GetCountsRequest};
-use mesh_e2e::{complaint, ts, TestMesh};
+use mesh_e2e::{complaint, ts, TestMesh, PLAIN_FACTS};
 use mesh_kit::time::to_proto;
 use prost::Message;
 use sqlx::{Connection, PgConnection};
@@ -29,16 +29,6 @@ use std::time::Duration;
 
 /// Complaints in the backlog.
 const CASES: usize = 60;
-
-/// Texts that route without forming a batch incident or a duplicate: no
-/// named place, anonymous complainants.
-const FACTS: [(&str, &str); 5] = [
-    ("暖气片冰凉，室温很低，孩子冻得睡不着", "east"),
-    ("请问明天停水到几点恢复", "north"),
-    ("窗口工作人员态度差，一直推诿", "west"),
-    ("工地夜间施工噪音扰民到凌晨", "north"),
-    ("公交车到站不停，司机不理乘客", "east"),
-];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backlog_is_handled_in_batches_with_one_by_one_effects() -> anyhow::Result<()> {
@@ -94,7 +84,7 @@ async fn run(mesh: &mut TestMesh) -> anyhow::Result<()> {
     let mut intake = IntakeClient::new(mesh.channel("intake").await?);
     let mut numbers = Vec::new();
     for i in 0..CASES {
-        let (facts, region) = FACTS[i % FACTS.len()];
+        let (facts, region) = PLAIN_FACTS[i % PLAIN_FACTS.len()];
         let reply = intake
             .submit_complaint(complaint(
                 &format!("backlog-{i}"),

@@ -20,7 +20,7 @@ use complaints_proto::v1::{
     Channel as ComplaintChannel, Complainant, GetCountsRequest, SubmitComplaintRequest,
 };
 use mesh_e2e::infra::{PrivateNats, PrivatePostgres};
-use mesh_e2e::{peak_rss_mib, Infra, TestMesh, SERVICES};
+use mesh_e2e::{peak_rss_mib, Infra, TestMesh, PLAIN_FACTS, SERVICES};
 use prost::Message;
 use sqlx::{Connection, PgConnection};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,16 +28,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Mutex};
 use tonic::transport::Channel;
-
-/// Texts that route without forming a batch incident or a duplicate: no
-/// named place, anonymous complainants.
-const FACTS: [(&str, &str); 5] = [
-    ("暖气片冰凉，室温很低，孩子冻得睡不着", "east"),
-    ("请问明天停水到几点恢复", "north"),
-    ("窗口工作人员态度差，一直推诿", "west"),
-    ("工地夜间施工噪音扰民到凌晨", "north"),
-    ("公交车到站不停，司机不理乘客", "east"),
-];
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -47,7 +37,7 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 fn request(i: u64) -> SubmitComplaintRequest {
-    let (facts, region) = FACTS[(i % FACTS.len() as u64) as usize];
+    let (facts, region) = PLAIN_FACTS[(i % PLAIN_FACTS.len() as u64) as usize];
     SubmitComplaintRequest {
         idempotency_key: format!("fault-{i}"),
         channel: ComplaintChannel::Phone as i32,

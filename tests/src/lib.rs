@@ -18,6 +18,7 @@ pub mod infra;
 use anyhow::{bail, Context};
 use async_nats::jetstream;
 use futures::StreamExt;
+use mesh_kit::testing::ScratchDatabase;
 use sqlx::{Connection, PgConnection};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -27,8 +28,7 @@ use tonic::transport::Channel;
 
 /// Where the machine's Postgres is; the test's own database is made on it.
 pub fn admin_url() -> String {
-    std::env::var("MESH_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into())
+    mesh_kit::testing::admin_url()
 }
 
 pub fn nats_url() -> String {
@@ -164,7 +164,9 @@ impl TestMesh {
         let js = jetstream::new(client);
         remove_stale_worlds(&js, &infra.admin_url).await;
 
-        let database_url = create_database(&infra.admin_url, &database).await?;
+        let database_url = ScratchDatabase::create_on(&infra.admin_url, &database)
+            .await?
+            .url;
 
         let log_dir = std::env::temp_dir().join(format!("mesh-e2e-{id}"));
         std::fs::create_dir_all(&log_dir)?;
@@ -532,31 +534,7 @@ async fn remove_world(
     for name in mine {
         js.delete_stream(&name).await?;
     }
-    drop_database(admin, database).await
-}
-
-/// Creates an empty database; returns its URL.
-async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
-    let mut admin = PgConnection::connect(admin_url)
-        .await
-        .context("connecting to Postgres")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await?;
-    match admin_url.rsplit_once('/') {
-        Some((server, _)) => Ok(format!("{server}/{name}")),
-        None => bail!("MESH_TEST_DATABASE_URL has no database part"),
-    }
-}
-
-async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
-    let mut admin = PgConnection::connect(admin_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await?;
-    Ok(())
+    ScratchDatabase::drop_on(admin, database).await
 }
 
 /// Removes worlds of runs that crashed more than two hours ago.
@@ -628,12 +606,15 @@ impl TestDatabase {
             unix_now(),
             rand::random::<u16>()
         );
-        let url = create_database(&admin_url(), &name).await?;
-        Ok(Self { name, url })
+        let db = ScratchDatabase::create_on(&admin_url(), &name).await?;
+        Ok(Self {
+            name: db.name,
+            url: db.url,
+        })
     }
 
     pub async fn drop_it(self) -> anyhow::Result<()> {
-        drop_database(&admin_url(), &self.name).await
+        ScratchDatabase::drop_on(&admin_url(), &self.name).await
     }
 }
 
@@ -688,6 +669,17 @@ impl QueueReader {
         }
     }
 }
+
+/// Complaint texts that route without forming a batch incident or a
+/// duplicate (they name no place, and the tests' complainants are
+/// anonymous), each with a region to file it in.
+pub const PLAIN_FACTS: [(&str, &str); 5] = [
+    ("暖气片冰凉，室温很低，孩子冻得睡不着", "east"),
+    ("请问明天停水到几点恢复", "north"),
+    ("窗口工作人员态度差，一直推诿", "west"),
+    ("工地夜间施工噪音扰民到凌晨", "north"),
+    ("公交车到站不停，司机不理乘客", "east"),
+];
 
 /// A phone complaint from an anonymous complainant.
 pub fn complaint(

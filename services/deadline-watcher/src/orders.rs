@@ -156,8 +156,24 @@ async fn upsert(
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     let stored = current(tx, u).await?;
     let (write, set) = decide(d, stored.as_ref(), u, Utc::now());
+    let mut inserts = Vec::new();
+    write_or_gather(tx, write, &mut inserts).await?;
+    insert_all(tx, &inserts).await?;
+    Ok(set)
+}
+
+/// A new timer, as [`insert_all`] takes it.
+type NewTimer<'a> = (&'a TimerUpdate, DateTime<Utc>, Plan);
+
+/// Writes an update at once, and gathers a new timer in `inserts` for
+/// [`insert_all`].
+async fn write_or_gather<'a>(
+    tx: &mut PgConnection,
+    write: Option<Write<'a>>,
+    inserts: &mut Vec<NewTimer<'a>>,
+) -> Result<(), sqlx::Error> {
     match write {
-        Some(Write::Insert { u, due, plan }) => insert_all(tx, &[(u, due, plan)]).await?,
+        Some(Write::Insert { u, due, plan }) => inserts.push((u, due, plan)),
         Some(Write::Update {
             u,
             due,
@@ -166,7 +182,7 @@ async fn upsert(
         }) => update(tx, u, due, replan, &plan).await?,
         None => {}
     }
-    Ok(set)
+    Ok(())
 }
 
 async fn update(
@@ -202,10 +218,7 @@ async fn update(
 }
 
 /// Inserts new timers, all in one statement.
-async fn insert_all(
-    tx: &mut PgConnection,
-    timers: &[(&TimerUpdate, DateTime<Utc>, Plan)],
-) -> Result<(), sqlx::Error> {
+async fn insert_all(tx: &mut PgConnection, timers: &[NewTimer<'_>]) -> Result<(), sqlx::Error> {
     if timers.is_empty() {
         return Ok(());
     }
@@ -581,16 +594,7 @@ impl Handler for OrderHandler {
                     upsert(tx, &self.deadlines, u).await?
                 } else {
                     let (write, set) = decide(&self.deadlines, stored.get(&key), u, now);
-                    match write {
-                        Some(Write::Insert { u, due, plan }) => inserts.push((u, due, plan)),
-                        Some(Write::Update {
-                            u,
-                            due,
-                            replan,
-                            plan,
-                        }) => update(tx, u, due, replan, &plan).await?,
-                        None => {}
-                    }
+                    write_or_gather(tx, write, &mut inserts).await?;
                     set
                 };
                 if let (true, Some(due)) = (i == last, set) {

@@ -18,21 +18,17 @@ use mesh_deadline_watcher::orders::OrderHandler;
 use mesh_deadline_watcher::policy::Policy;
 use mesh_kit::consumer::{Delivery, Handler};
 use mesh_kit::events;
+use mesh_kit::testing::ScratchDatabase;
 use mesh_kit::time::to_proto;
 use mesh_kit::Subjects;
 use prost::Message;
 use sqlx::migrate::Migrator;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::path::PathBuf;
 use std::sync::Arc;
 use uuid::Uuid;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-fn admin_url() -> String {
-    std::env::var("MESH_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into())
-}
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,35 +45,6 @@ fn handler() -> anyhow::Result<OrderHandler> {
         }),
         subjects: Subjects::new("batchtest"),
     })
-}
-
-/// A database of its own; the caller drops it with [`drop_database`].
-async fn create_database(admin: &mut PgConnection) -> anyhow::Result<(String, String)> {
-    let name = format!("deadline_batch_{}", Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut *admin)
-        .await?;
-    let url = match admin_url().rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => anyhow::bail!("MESH_TEST_DATABASE_URL has no database part"),
-    };
-    Ok((name, url))
-}
-
-async fn drop_database(admin: &mut PgConnection, name: &str) -> anyhow::Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(admin)
-    .await?;
-    Ok(())
-}
-
-/// A pool working in a freshly migrated deadline-watcher schema `schema`.
-async fn schema(url: &str, schema: &str) -> anyhow::Result<PgPool> {
-    let pool = mesh_kit::db::connect(url, schema, 4).await?;
-    mesh_kit::db::migrate(&pool, schema, &MIGRATOR).await?;
-    Ok(pool)
 }
 
 /// An instant of 2027 in UTC, `MM-DDThh:mm` (ahead of the test's clock,
@@ -259,13 +226,12 @@ async fn outcome(pool: &PgPool) -> anyhow::Result<(Vec<String>, Vec<String>)> {
 #[tokio::test]
 async fn a_batch_sets_the_timers_and_announcements_of_its_events_one_by_one() -> anyhow::Result<()>
 {
-    let mut admin = PgConnection::connect(&admin_url()).await?;
-    let (name, url) = create_database(&mut admin).await?;
+    let db = ScratchDatabase::create("deadline_batch").await?;
     let result = async {
         let events = events();
         let mut outcomes = Vec::new();
         for size in [1, events.len(), 2, 3, 5] {
-            let pool = schema(&url, &format!("batch_{size}")).await?;
+            let pool = db.schema(&format!("batch_{size}"), &MIGRATOR, 4).await?;
             handle(&pool, &events, size).await?;
             outcomes.push((size, outcome(&pool).await?));
             pool.close().await;
@@ -301,6 +267,6 @@ async fn a_batch_sets_the_timers_and_announcements_of_its_events_one_by_one() ->
         Ok(())
     }
     .await;
-    drop_database(&mut admin, &name).await?;
+    db.drop_it().await?;
     result
 }

@@ -23,6 +23,7 @@
 //!   `Runner` (tasks), `Service` and `main`.
 //! - [`shutdown`]: one shutdown signal fanned out to every task, and the
 //!   task set a service runs until it stops.
+//! - `testing` (feature `testing`): throw-away databases for tests.
 //! - [`time`]: conversions between protobuf timestamps and chrono.
 
 pub mod broker;
@@ -38,6 +39,8 @@ pub mod outbox;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 
 pub use config::{CommonArgs, Subjects};

@@ -7,7 +7,7 @@
 //!
 //! Each test works in a database of its own, dropped at the end.
 
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use chrono::{DateTime, FixedOffset, Utc};
 use complaints_proto::v1::{
     AlertStage, CaseNotAccepted, CaseRegistered, CaseRouted, Channel, DeadlineAlert, DeadlineKind,
@@ -15,20 +15,16 @@ use complaints_proto::v1::{
 };
 use mesh_kit::consumer::{Delivery, HandleError, Handler};
 use mesh_kit::events;
+use mesh_kit::testing::ScratchDatabase;
 use mesh_kit::time::to_proto;
 use mesh_reporting::events::RollupHandler;
 use prost::Message;
 use sqlx::migrate::Migrator;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::future::Future;
 use uuid::Uuid;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-fn admin_url() -> String {
-    std::env::var("MESH_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into())
-}
 
 /// Runs `test` in a fresh database, which is dropped afterwards whatever
 /// the outcome.
@@ -37,24 +33,9 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let admin = admin_url();
-    let name = format!("reporting_batch_{}", Uuid::new_v4().simple());
-    let mut conn = PgConnection::connect(&admin)
-        .await
-        .context("connecting to Postgres")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await?;
-    let url = match admin.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => anyhow::bail!("MESH_TEST_DATABASE_URL has no database part"),
-    };
-    let result = test(url).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut conn)
-    .await?;
+    let db = ScratchDatabase::create("reporting_batch").await?;
+    let result = test(db.url.clone()).await;
+    db.drop_it().await?;
     result
 }
 

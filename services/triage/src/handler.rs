@@ -53,6 +53,9 @@ pub struct Assessed {
     pub earlier_since: DateTime<Utc>,
     /// Recent cases of the same place are looked at from here on.
     pub recent_since: DateTime<Utc>,
+    /// The complaint names a place or a numbered address part: only then
+    /// can it belong to a batch incident.
+    pub names_a_place: bool,
 }
 
 /// `span` before `at`; the start of chrono's range if that lies before it
@@ -90,7 +93,9 @@ pub fn assess(
         received_at,
         Duration::hours(i64::from(rules.incidents.window_hours)),
     );
+    let names_a_place = crate::duplicates::Features::of(&matter).names_a_place();
     Ok(Assessed {
+        names_a_place,
         case_id,
         case_number,
         case,
@@ -302,9 +307,7 @@ impl TriageHandler {
     /// complainant's earlier cases, or recent ones of the same place.
     /// Cases that do not are decided from their payload alone.
     fn reads_earlier_cases(a: &Assessed) -> bool {
-        a.refused.is_none()
-            && (!a.case.complainant_key.is_empty()
-                || crate::duplicates::Features::of(&a.matter).names_a_place())
+        a.refused.is_none() && (!a.case.complainant_key.is_empty() || a.names_a_place)
     }
 
     /// Triages an assessed case, gathering its writes in `out`. Reads the
@@ -330,6 +333,7 @@ impl TriageHandler {
             matter,
             earlier_since,
             recent_since,
+            names_a_place,
         } = assessed;
         if let Some(refused) = refused {
             self.not_accepted(out, case_id, &case, &d, refused, None);
@@ -384,7 +388,10 @@ impl TriageHandler {
         // complaint: that one goes up the tree on its own).
         let incident = match linked {
             Some(_) => None,
-            None => self.group(tx, rules, &matter, recent_since, &mut d).await?,
+            None if names_a_place => self.group(tx, rules, &matter, recent_since, &mut d).await?,
+            // An incident's complaints share a place: without one, there
+            // is nothing to look up or to hold a lock for.
+            None => None,
         };
 
         tracing::info!(
@@ -479,8 +486,9 @@ impl Handler for TriageHandler {
 }
 
 impl TriageHandler {
-    /// Whether the case joins or forms a batch incident; if so, the case is
-    /// handled by the lead's order, and `d` names the lead's holder.
+    /// Whether the case, which names a place, joins or forms a batch
+    /// incident; if so, the case is handled by the lead's order, and `d`
+    /// names the lead's holder.
     async fn group(
         &self,
         tx: &mut PgConnection,
@@ -489,11 +497,6 @@ impl TriageHandler {
         since: DateTime<Utc>,
         d: &mut Decision,
     ) -> Result<Option<Incident>, HandleError> {
-        if !crate::duplicates::Features::of(matter).names_a_place() {
-            // An incident's complaints share a place: without one, there
-            // is nothing to look up or to hold a lock for.
-            return Ok(None);
-        }
         let settings = &rules.incidents;
         matters::lock(tx, &format!("place {}/{}", matter.region, matter.category)).await?;
         let recent = matters::recent(tx, &matter.region, &matter.category, since).await?;
