@@ -5,14 +5,19 @@
 //! - `tests/data/duplicates-holdout.toml`, written blind: by someone who saw
 //!   neither the detector nor the first sample;
 //! - `tests/data/duplicates-blind2.toml`, a second blind sample, written
-//!   later the same way, after the detector was last changed.
+//!   later the same way; the lexicon detector was shaped on these three;
+//! - `tests/data/duplicates-blind3.toml`, a third blind sample (200 pairs),
+//!   written while the lexicon detector was being built and measured once,
+//!   after it was frozen.
 //!
 //! Run with `--nocapture` to see the figures and every miss:
 //! `cargo test -p mesh-triage --test duplicate_sample -- --nocapture`.
 //!
-//! The goal is 0.9 for both (issue 6). The tuning sample meets it; the
-//! blind one does not yet (docs/triage.md), so its floors are what the
-//! detector measures now, and a change can only make it better.
+//! The goal is 0.9 for both (issue 6). The tuning sample and the first
+//! blind one meet it, the second nearly; all three shaped the detector.
+//! The third blind one does not yet (docs/triage.md), so its floors, and
+//! the second's, are what the detector measures now, and a change can only
+//! make it better.
 
 use mesh_kit::network::Network;
 use mesh_triage::duplicates::{compare, is_duplicate, DuplicateSettings, Matter};
@@ -72,14 +77,17 @@ fn measure(file: &str, settings: &DuplicateSettings) -> (f64, f64, usize) {
         if said != truth {
             let c = compare(&p.a, &p.b);
             println!(
-                "  miss #{} ({}): score {:.2} (text {:.2}, follow-up {}), conflicts: address {} problem {} — {}",
+                "  miss #{} ({}): score {:.2} (text {:.2}, follow-up {}), conflicts: address {} place {} concepts {:?}; shared: place {} concepts {:?} — {}",
                 p.id,
                 p.label,
                 c.score(settings),
                 c.text,
                 c.follow_up,
                 c.address_conflict,
-                c.problem_conflict,
+                c.place_conflict,
+                c.concept_conflicts,
+                c.shared_place,
+                c.shared_concepts,
                 p.note
             );
         }
@@ -101,19 +109,19 @@ fn measure(file: &str, settings: &DuplicateSettings) -> (f64, f64, usize) {
 fn the_tuning_sample_meets_the_goal() {
     let (precision, recall, pairs) = measure("tests/data/duplicates.toml", &shipped_settings());
     assert!(pairs >= 100, "a sample of a useful size");
-    // Measured 2026-11-22: precision 0.983, recall 0.950.
+    // Measured 2026-11-22: precision 0.921, recall 0.967.
     assert!(precision >= 0.9, "precision fell to {precision:.3}");
     assert!(recall >= 0.9, "recall fell to {recall:.3}");
 }
 
 #[test]
-fn the_blind_sample_keeps_its_measured_level() {
+fn the_first_blind_sample_meets_the_goal() {
     let (precision, recall, pairs) =
         measure("tests/data/duplicates-holdout.toml", &shipped_settings());
     assert!(pairs >= 100, "a sample of a useful size");
-    // Measured 2026-11-22: precision 0.882, recall 0.300 — short of the goal.
-    assert!(precision >= 0.88, "precision fell to {precision:.3}");
-    assert!(recall >= 0.30, "recall fell to {recall:.3}");
+    // Measured 2026-11-22: precision 0.922, recall 0.940 (it shaped the lexicon).
+    assert!(precision >= 0.9, "precision fell to {precision:.3}");
+    assert!(recall >= 0.9, "recall fell to {recall:.3}");
 }
 
 #[test]
@@ -121,7 +129,19 @@ fn the_second_blind_sample_keeps_its_measured_level() {
     let (precision, recall, pairs) =
         measure("tests/data/duplicates-blind2.toml", &shipped_settings());
     assert!(pairs >= 100, "a sample of a useful size");
-    // Measured 2026-11-22: precision 1.000, recall 0.300 — short of the goal.
-    assert!(precision >= 1.0, "precision fell to {precision:.3}");
-    assert!(recall >= 0.30, "recall fell to {recall:.3}");
+    // Measured 2026-11-22: precision 0.957, recall 0.880 (it shaped the
+    // lexicon; words that fitted only its pairs were taken out again).
+    assert!(precision >= 0.95, "precision fell to {precision:.3}");
+    assert!(recall >= 0.88, "recall fell to {recall:.3}");
+}
+
+#[test]
+fn the_third_blind_sample_keeps_its_measured_level() {
+    let (precision, recall, pairs) =
+        measure("tests/data/duplicates-blind3.toml", &shipped_settings());
+    assert!(pairs >= 200, "a sample of a useful size");
+    // Measured once, 2026-11-22, after the detector was frozen: precision
+    // 0.848, recall 0.700 — short of the goal.
+    assert!(precision >= 0.84, "precision fell to {precision:.3}");
+    assert!(recall >= 0.70, "recall fell to {recall:.3}");
 }

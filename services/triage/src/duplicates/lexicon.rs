@@ -1,0 +1,880 @@
+//! What a complaint is about, read through a lexicon of concepts: the
+//! thing (电梯, 暖气, 工资), the trouble (坏了, 停水, 拖欠), where a
+//! nuisance comes from (广场舞, 工地) and what a fee is for (物业费, 校服).
+//!
+//! Each concept lists the words that name it. Two complaints that both
+//! name concepts of one class, but none in common, are about different
+//! matters (the same firm's overcharge and its retreaded tyres; the same
+//! heating company's cold flat and its billing); shared concepts are
+//! evidence that a retelling in other words is the same matter.
+//!
+//! The words are written as people say them and normalised like the
+//! complaints (一直 → 1直) when first used.
+
+use super::text::normalise;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+/// A class of concepts: alternatives of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// The facility, thing or service a complaint is about.
+    Thing,
+    /// What is wrong with it.
+    Trouble,
+    /// Where a nuisance (noise, smell) comes from.
+    Source,
+    /// What a fee is for.
+    FeeItem,
+}
+
+/// The concepts a text names, by class.
+pub type Concepts = BTreeMap<Class, BTreeSet<&'static str>>;
+
+pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
+    // The facility, thing or service a complaint is about.
+    (
+        Class::Thing,
+        "lift",
+        &["电梯", "电悌", "扶梯", "困人", "关在里面", "被困", "梯"],
+    ),
+    (
+        Class::Thing,
+        "heating",
+        &[
+            "暖气",
+            "暖器",
+            "供暖",
+            "采暖",
+            "取暖",
+            "停暖",
+            "暖气片",
+            "室温",
+            "不热",
+            "停供",
+            "报停",
+        ],
+    ),
+    (
+        Class::Thing,
+        "water",
+        &[
+            "自来水",
+            "供水",
+            "停水",
+            "没水",
+            "水压",
+            "来水",
+            "水管",
+            "水箱",
+            "二次供水",
+            "水质",
+            "发黄",
+            "水黄",
+            "铁锈",
+            "锈味",
+            "用水",
+            "洗澡",
+        ],
+    ),
+    (
+        Class::Thing,
+        "power",
+        &[
+            "停电",
+            "断电",
+            "没电",
+            "来电",
+            "跳闸",
+            "电压",
+            "供电",
+            "变压器",
+            "电线",
+            "电杆",
+            "电线杆",
+            "电器",
+            "灯都是暗",
+        ],
+    ),
+    (
+        Class::Thing,
+        "gas",
+        &["燃气", "煤气", "天然气", "停气", "供气", "软管"],
+    ),
+    (
+        Class::Thing,
+        "streetlight",
+        &["路灯", "黑漆漆", "全黑", "看不清路"],
+    ),
+    (
+        Class::Thing,
+        "signal_light",
+        &["红绿灯", "信号灯", "绿灯", "黄灯", "红灯"],
+    ),
+    (Class::Thing, "pothole", &["坑", "塌陷", "凹陷"]),
+    (Class::Thing, "pavement", &["人行道", "地砖", "盲道"]),
+    (Class::Thing, "manhole", &["井盖", "窨井", "下水井"]),
+    (
+        Class::Thing,
+        "bus_stop",
+        &[
+            "站牌", "站点", "那站", "停站", "过站", "不停", "撤站", "车站",
+        ],
+    ),
+    (Class::Thing, "shelter", &["候车亭", "顶棚"]),
+    (
+        Class::Thing,
+        "bus_service",
+        &[
+            "班次",
+            "末班",
+            "发车",
+            "间隔",
+            "等车",
+            "加车",
+            "收车",
+            "早高峰",
+        ],
+    ),
+    (Class::Thing, "bus_driver", &["司机"]),
+    (
+        Class::Thing,
+        "taxi",
+        &[
+            "出租车",
+            "的士",
+            "打车",
+            "黑车",
+            "网约车",
+            "拒载",
+            "打表",
+            "绕路",
+        ],
+    ),
+    (Class::Thing, "metro", &["地铁"]),
+    (Class::Thing, "toilet", &["厕所", "公厕", "卫生间"]),
+    (
+        Class::Thing,
+        "rubbish",
+        &["垃圾", "清运", "渣土", "中转站", "垃圾桶"],
+    ),
+    (
+        Class::Thing,
+        "river",
+        &[
+            "河道", "河水", "河里", "河边", "河面", "暗管", "死鱼", "往河",
+        ],
+    ),
+    (Class::Thing, "tree", &["树", "树枝", "树木"]),
+    (Class::Thing, "greenery", &["绿化", "绿地", "草坪"]),
+    (Class::Thing, "dog", &["狗"]),
+    (Class::Thing, "cat", &["猫"]),
+    (
+        Class::Thing,
+        "structure",
+        &[
+            "违建",
+            "搭建",
+            "彩钢",
+            "棚",
+            "加盖",
+            "扩建",
+            "私搭",
+            "阳光房",
+            "违章建筑",
+            "铁皮",
+        ],
+    ),
+    (Class::Thing, "parking", &["车位", "停车", "车库"]),
+    (Class::Thing, "fire_lane", &["消防通道"]),
+    (
+        Class::Thing,
+        "wages",
+        &[
+            "工资",
+            "欠薪",
+            "工钱",
+            "讨薪",
+            "薪水",
+            "血汗钱",
+            "欠我",
+            "拖欠",
+        ],
+    ),
+    (
+        Class::Thing,
+        "severance",
+        &["补偿金", "经济补偿", "辞退", "裁员", "裁了"],
+    ),
+    (
+        Class::Thing,
+        "social_contrib",
+        &["缴社保", "交社保", "补缴", "买社保"],
+    ),
+    (
+        Class::Thing,
+        "pension",
+        &["养老金", "退休金", "养老保险", "退休"],
+    ),
+    (Class::Thing, "medical_insurance", &["医保"]),
+    (Class::Thing, "elderly_allowance", &["高龄补贴", "高龄津贴"]),
+    (Class::Thing, "assistance", &["低保", "救助", "困难补助"]),
+    (Class::Thing, "resettlement", &["安置房", "过渡费", "交房"]),
+    (
+        Class::Thing,
+        "compensation",
+        &["补偿评估", "评估", "补偿款", "补偿标准"],
+    ),
+    (
+        Class::Thing,
+        "property_cert",
+        &["房产证", "不动产", "过户", "抵押"],
+    ),
+    (Class::Thing, "homestead", &["宅基地"]),
+    (
+        Class::Thing,
+        "land_transfer",
+        &["土地流转", "承包地", "流转"],
+    ),
+    (Class::Thing, "housing_fund", &["公积金"]),
+    (Class::Thing, "business_licence", &["营业执照"]),
+    (Class::Thing, "permit", &["许可证", "经营许可"]),
+    (
+        Class::Thing,
+        "canteen",
+        &["食堂", "饭菜", "伙食", "异物", "后厨", "厨房"],
+    ),
+    (
+        Class::Thing,
+        "prepaid_card",
+        &[
+            "储值卡",
+            "会员卡",
+            "年卡",
+            "充值",
+            "卡费",
+            "余额",
+            "办卡",
+            "卡里",
+            "旧卡",
+            "的卡",
+            "张卡",
+        ],
+    ),
+    (Class::Thing, "broadband", &["宽带", "断网", "网络", "网速"]),
+    (Class::Thing, "mobile_signal", &["信号", "基站"]),
+    (
+        Class::Thing,
+        "subscription",
+        &[
+            "扣费",
+            "会员业务",
+            "视频会员",
+            "订购",
+            "包月",
+            "扣了",
+            "被扣",
+            "会员包",
+        ],
+    ),
+    (Class::Thing, "deposit", &["押金", "保证金"]),
+    (
+        Class::Thing,
+        "scale",
+        &["秤", "缺斤", "短斤", "少两", "差了"],
+    ),
+    (Class::Thing, "fumes", &["油烟"]),
+    (
+        Class::Thing,
+        "odour",
+        &["气味", "刺鼻", "化学味", "臭", "熏", "异味", "味"],
+    ),
+    (
+        Class::Thing,
+        "noise",
+        &[
+            "噪音",
+            "噪声",
+            "吵",
+            "音响",
+            "音箱",
+            "音乐",
+            "广场舞",
+            "打桩",
+            "咚咚",
+            "唱",
+            "喧哗",
+            "电钻",
+            "震耳",
+            "跳舞",
+            "睡不着",
+            "没睡好",
+            "休息",
+        ],
+    ),
+    (
+        Class::Thing,
+        "window_service",
+        &["窗口", "补材料", "一次性告知", "放号", "拿号", "排号"],
+    ),
+    (Class::Thing, "doctor", &["接诊", "看病", "医生", "红包"]),
+    (Class::Thing, "pharmacy", &["药房", "拿错药", "药店"]),
+    (Class::Thing, "expired", &["过期", "变质", "过了保质期"]),
+    (
+        Class::Thing,
+        "counterfeit",
+        &["假货", "假冒", "翻新", "以次充好", "冒牌"],
+    ),
+    (
+        Class::Thing,
+        "school",
+        &["学校", "小学", "中学", "幼儿园", "学生", "孩子上学"],
+    ),
+    (Class::Thing, "air_con", &["空调"]),
+    (Class::Thing, "pool", &["游泳"]),
+    (Class::Thing, "wiring", &["飞线", "拉线", "电动车充电"]),
+    (Class::Thing, "stair_light", &["楼道灯", "声控灯", "楼梯灯"]),
+    (Class::Thing, "facade", &["外墙", "瓷砖", "墙皮"]),
+    (Class::Thing, "crack", &["裂缝", "开裂"]),
+    // What is wrong with it.
+    (
+        Class::Trouble,
+        "broken",
+        &[
+            "坏",
+            "故障",
+            "不亮",
+            "不热",
+            "失灵",
+            "停运",
+            "困人",
+            "被困",
+            "关在",
+            "时好时坏",
+            "不工作",
+            "还在修",
+            "没修好",
+            "冲不下去",
+            "破裂",
+            "爆",
+            "凉",
+            "冷",
+            "暗",
+            "不好用",
+            "打不着",
+            "停在半中间",
+            "上热下凉",
+            "闪",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "cold",
+        &["不热", "凉", "冷", "室温", "温度", "度"],
+    ),
+    (
+        Class::Trouble,
+        "outage",
+        &[
+            "停水",
+            "停电",
+            "没水",
+            "没电",
+            "断电",
+            "断网",
+            "停气",
+            "没来电",
+            "没来水",
+            "停暖",
+            "没暖气",
+            "没信号",
+            "信号差",
+            "信号特别差",
+            "断",
+            "一直没来",
+            "恢复供",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "low_supply",
+        &["水压", "电压", "带不动", "开不起来", "压力"],
+    ),
+    (Class::Trouble, "leak", &["漏", "渗", "滴水", "结冰"]),
+    (
+        Class::Trouble,
+        "quality",
+        &[
+            "发黄",
+            "水黄",
+            "是黄",
+            "锈",
+            "浑浊",
+            "沉淀",
+            "虫",
+            "头发",
+            "异物",
+            "老鼠",
+            "不卫生",
+            "脏",
+            "不消毒",
+            "拉肚子",
+            "吃不饱",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "odour",
+        &[
+            "臭",
+            "气味",
+            "味道",
+            "刺鼻",
+            "化学味",
+            "异味",
+            "熏",
+            "燃气味",
+            "煤气味",
+            "味儿",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "noise",
+        &[
+            "吵",
+            "噪音",
+            "噪声",
+            "响",
+            "音乐",
+            "音响",
+            "喧哗",
+            "咚咚",
+            "打桩",
+            "震耳",
+            "睡不着",
+            "没睡好",
+            "休息",
+            "唱",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "fee",
+        &[
+            "多收",
+            "乱收费",
+            "收费",
+            "收了",
+            "收取",
+            "涨",
+            "全额",
+            "全款",
+            "交全",
+            "扣费",
+            "扣我",
+            "贵",
+            "加价",
+            "报价",
+            "费",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "no_refund",
+        &[
+            "不退",
+            "退费",
+            "退钱",
+            "退款",
+            "退还",
+            "不给退",
+            "退多",
+            "扣光",
+            "不认",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "unpaid",
+        &[
+            "欠薪",
+            "欠我",
+            "欠了",
+            "拖欠",
+            "没发",
+            "未发",
+            "不给钱",
+            "没给钱",
+            "没给工资",
+            "没结",
+            "停发",
+            "没到账",
+            "讨薪",
+            "讨要",
+            "没到",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "stalled",
+        &[
+            "还没办",
+            "没办好",
+            "没办完",
+            "办不了",
+            "审核",
+            "一直说在",
+            "在办",
+            "还没好",
+            "还没转",
+            "还没有结果",
+            "拖着",
+            "没消息",
+            "没人来",
+            "还没来",
+            "还没交",
+            "逾期",
+            "没交房",
+            "迟迟",
+        ],
+    ),
+    (Class::Trouble, "removed", &["撤", "取消", "不停了", "拆了"]),
+    (
+        Class::Trouble,
+        "closed",
+        &[
+            "关门",
+            "跑路",
+            "停业",
+            "停办",
+            "倒闭",
+            "联系不上",
+            "转让",
+            "换老板",
+            "换了老板",
+            "找不到人",
+            "关机",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "attitude",
+        &["态度", "骂", "不耐烦", "拒绝接诊", "推诿"],
+    ),
+    (Class::Trouble, "bribe", &["红包", "要钱", "暗示"]),
+    (
+        Class::Trouble,
+        "illegal_build",
+        &[
+            "违建",
+            "私搭",
+            "搭建",
+            "搭了",
+            "加盖",
+            "盖了",
+            "扩建",
+            "圈起来",
+            "彩钢",
+            "棚子",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "occupation",
+        &[
+            "占道", "占用", "占了", "堵死", "堵路", "堵了", "乱停", "摆摊", "摆到", "摊子", "占满",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "dumping",
+        &[
+            "倾倒",
+            "倒建筑",
+            "倒渣",
+            "倒垃圾",
+            "排放",
+            "排黑水",
+            "排污",
+            "偷排",
+            "乱倒",
+            "直排",
+            "往上排",
+            "排到",
+            "往河里",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "danger",
+        &[
+            "歪",
+            "要倒",
+            "倒在",
+            "压到",
+            "压着",
+            "火花",
+            "缺失",
+            "盖没了",
+            "掉人",
+            "摔",
+            "咬伤",
+            "咬人",
+            "危险",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "short_weight",
+        &["缺斤", "短斤", "少两", "秤不准", "秤有问题", "差了", "少了"],
+    ),
+    (Class::Trouble, "expired", &["过期", "变质"]),
+    (Class::Trouble, "counterfeit", &["假", "翻新", "以次充好"]),
+    (
+        Class::Trouble,
+        "forced",
+        &[
+            "强制",
+            "必须",
+            "指定",
+            "统1",
+            "不买",
+            "没有选择",
+            "只卖不租",
+            "不让",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "unfair",
+        &[
+            "不公平",
+            "不公开",
+            "没有公示",
+            "不公示",
+            "不公布",
+            "去哪",
+            "亲戚",
+        ],
+    ),
+    (Class::Trouble, "stray", &["流浪", "野狗", "成群"]),
+    (Class::Trouble, "unleashed", &["不拴绳", "遛狗"]),
+    (Class::Trouble, "feeding", &["投喂", "喂"]),
+    (Class::Trouble, "rejected", &["拒载", "不拉", "嫌距离近"]),
+    (Class::Trouble, "detour", &["绕路"]),
+    (Class::Trouble, "no_meter", &["不打表", "拒绝打表"]),
+    (Class::Trouble, "skip_stop", &["过站", "不停站", "不停"]),
+    (
+        Class::Trouble,
+        "frequency",
+        &[
+            "等了",
+            "要等",
+            "等车",
+            "间隔",
+            "班次",
+            "加车",
+            "末班",
+            "提前发车",
+            "提前收车",
+        ],
+    ),
+    (Class::Trouble, "wrong_drug", &["拿错"]),
+    (
+        Class::Trouble,
+        "driving",
+        &["开车时打电话", "开车打电话", "急刹", "开车玩手机"],
+    ),
+    (Class::Trouble, "subsidy", &["补贴"]),
+    // Where a nuisance (noise, smell) comes from.
+    (Class::Source, "square_dance", &["广场舞", "跳舞", "跳广场"]),
+    (Class::Source, "ktv", &["ktv", "歌厅", "练歌"]),
+    (Class::Source, "bar", &["酒吧", "清吧"]),
+    (
+        Class::Source,
+        "construction",
+        &["施工", "工地", "打桩", "浇筑", "搅拌", "切割", "围挡"],
+    ),
+    (Class::Source, "renovation", &["装修", "电钻", "砸墙"]),
+    (
+        Class::Source,
+        "neighbour",
+        &["楼上", "住户", "邻居", "隔壁"],
+    ),
+    (
+        Class::Source,
+        "restaurant",
+        &[
+            "饭店",
+            "餐馆",
+            "烧烤",
+            "小馆",
+            "菜馆",
+            "饭馆",
+            "餐厅",
+            "大排档",
+        ],
+    ),
+    (
+        Class::Source,
+        "factory",
+        &["工厂", "化工", "厂房", "加工厂"],
+    ),
+    (Class::Source, "rubbish_station", &["中转站", "垃圾站"]),
+    (Class::Source, "traffic", &["鸣笛", "车辆噪音", "货车"]),
+    (Class::Source, "shop", &["商铺", "店铺", "外放", "喇叭"]),
+    // What a fee is for.
+    (Class::FeeItem, "property_fee", &["物业费"]),
+    (
+        Class::FeeItem,
+        "parking_fee",
+        &["停车费", "车位费", "停车场收费", "车位管理费"],
+    ),
+    (Class::FeeItem, "charging_fee", &["充电费", "充电收费"]),
+    (
+        Class::FeeItem,
+        "heating_fee",
+        &["取暖费", "采暖费", "暖气费", "全额"],
+    ),
+    (Class::FeeItem, "valve_fee", &["开栓费"]),
+    (Class::FeeItem, "install_fee", &["初装费", "开户"]),
+    (
+        Class::FeeItem,
+        "inspection_fee",
+        &["安全检查费", "安检费", "检查费", "检查"],
+    ),
+    (Class::FeeItem, "meter_fee", &["表更换费", "迁移费", "换表"]),
+    (Class::FeeItem, "hose_fee", &["软管"]),
+    (Class::FeeItem, "alarm_fee", &["报警器"]),
+    (
+        Class::FeeItem,
+        "tuition",
+        &["保教费", "学费", "保育费", "课", "培训"],
+    ),
+    (Class::FeeItem, "workbook", &["教辅", "资料费", "资料"]),
+    (Class::FeeItem, "uniform", &["校服"]),
+    (Class::FeeItem, "aftercare", &["托管", "延时服务", "课后"]),
+    (Class::FeeItem, "exam_fee", &["b超", "ct", "检查费"]),
+    (Class::FeeItem, "deposit", &["押金", "保证金"]),
+    (Class::FeeItem, "fundraising", &["集资"]),
+    (Class::FeeItem, "water_bill", &["水费"]),
+    (Class::FeeItem, "power_bill", &["电费"]),
+    (Class::FeeItem, "renewal", &["续费", "续约"]),
+];
+
+/// Words by which a caller refers back to an earlier report of the same
+/// matter (催办): "之前反映过", "上次打过电话", "还是没修", "怎么样了".
+/// New matters rarely say them.
+pub const FOLLOW_UP: [&str; 33] = [
+    "之前",
+    "上次",
+    "上回",
+    "上周",
+    "上礼拜",
+    "还是",
+    "仍然",
+    "仍未",
+    "依然",
+    "再次",
+    "又",
+    "催",
+    "反映过",
+    "反映了",
+    "再反映",
+    "反映好几次",
+    "多次反映",
+    "已经反映",
+    "报过",
+    "打过",
+    "投诉过",
+    "说过",
+    "问过",
+    "处理结果",
+    "有没有查",
+    "怎么样了",
+    "有进展",
+    "处理了没有",
+    "还没",
+    "没人管",
+    "没人处理",
+    "到现在",
+    "到底",
+];
+
+/// The lexicon's words, normalised once.
+struct Normalised {
+    concepts: Vec<(Class, &'static str, Vec<String>)>,
+    follow_up: Vec<String>,
+}
+
+fn normalised() -> &'static Normalised {
+    static WORDS: OnceLock<Normalised> = OnceLock::new();
+    WORDS.get_or_init(|| Normalised {
+        concepts: CONCEPTS
+            .iter()
+            .map(|(class, name, words)| {
+                (*class, *name, words.iter().map(|w| normalise(w)).collect())
+            })
+            .collect(),
+        follow_up: FOLLOW_UP.iter().map(|w| normalise(w)).collect(),
+    })
+}
+
+/// The concepts a normalised text names.
+pub fn concepts(normalised_text: &str) -> Concepts {
+    let mut out = Concepts::new();
+    for (class, name, words) in &normalised().concepts {
+        if words.iter().any(|w| normalised_text.contains(w.as_str())) {
+            out.entry(*class).or_default().insert(*name);
+        }
+    }
+    out
+}
+
+/// Whether a normalised text refers back to an earlier report.
+pub fn follows_up(normalised_text: &str) -> bool {
+    normalised()
+        .follow_up
+        .iter()
+        .any(|w| normalised_text.contains(w.as_str()))
+}
+
+/// Whether a short string contains a word of the lexicon of two or more
+/// characters: such a string is a common word, not a name.
+pub fn holds_a_concept_word(s: &str) -> bool {
+    normalised()
+        .concepts
+        .iter()
+        .flat_map(|(_, _, words)| words)
+        .any(|w| w.chars().count() >= 2 && s.contains(w.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retelling_names_the_same_concepts() {
+        let a = concepts(&normalise("锦绣华庭8栋电梯经常停在半中间，把人困在里面"));
+        let b = concepts(&normalise("锦秀华庭八栋的电梯又坏了"));
+        assert!(a[&Class::Thing].contains("lift") && b[&Class::Thing].contains("lift"));
+        assert!(a[&Class::Trouble].contains("broken") && b[&Class::Trouble].contains("broken"));
+    }
+
+    #[test]
+    fn another_trouble_of_the_same_thing_is_told_apart() {
+        let a = concepts(&normalise("暖气一直不热，室温只有14度"));
+        let b = concepts(&normalise("暖气费按建筑面积收，把公摊也算进去了"));
+        assert!(
+            a[&Class::Trouble].is_disjoint(&b[&Class::Trouble]),
+            "{a:?} {b:?}"
+        );
+    }
+
+    #[test]
+    fn follow_up_words_are_read_after_normalising() {
+        assert!(follows_up(&normalise("上次反映的事到现在还没人管")));
+        assert!(!follows_up(&normalise("小区门口的路灯不亮")));
+    }
+}

@@ -1,0 +1,395 @@
+//! Is a new complaint the same matter as an earlier one (重复投诉)?
+//!
+//! The candidates are the same complainant's earlier cases, so the
+//! question is only whether the matter is the same: the same place and the
+//! same problem, however it is told. Texts are normalised first (Chinese
+//! numerals become digits, punctuation and spaces go; [`text`]).
+//!
+//! Two complaints are another matter, whatever else they share, when
+//! ([`Comparison::conflict`]):
+//! - their regions differ;
+//! - both name a numbered part of an address and the numbers differ
+//!   (3号楼 ≠ 5号楼, 3栋 = 3号楼, 1组 ≠ 3组), other roads, other plates,
+//!   other gates (南门 ≠ 北门), or other estates or venues (实验中学 ≠
+//!   实验小学; [`places`]);
+//! - both name concepts of one class of the [`lexicon`] and share none:
+//!   another thing (电梯 ≠ 水箱), another trouble (暖气不热 ≠ 暖气费),
+//!   another source of a nuisance (广场舞 ≠ KTV), another fee (物业费 ≠
+//!   停车费).
+//!
+//! Otherwise it is the same matter when any of these holds
+//! ([`same_matter`]):
+//! - the weighed evidence of the first detector reaches the threshold:
+//!   bigram cosine similarity of the texts, a follow-up cue ("之前反映过",
+//!   "还是没修"), the respondents and the categories;
+//! - they share a place (a named estate, venue, firm or road, a numbered
+//!   address part, a plate, or a like-named respondent) and a trouble or a
+//!   fee;
+//! - they share a thing and a trouble, and the new one follows up, or the
+//!   category is the same, or the texts are alike enough.
+//!
+//! The weights and thresholds are settings (`[duplicates]` in the rules).
+//! Four labelled samples measure it (docs/triage.md).
+
+pub mod lexicon;
+pub mod places;
+pub mod text;
+
+use lexicon::{Class, Concepts};
+use places::Place;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use text::{bigram_counts, cosine, normalise, Bigrams};
+
+/// What is compared of a complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Matter {
+    pub facts: String,
+    #[serde(default)]
+    pub request: String,
+    #[serde(default)]
+    pub respondent: String,
+    pub region: String,
+    pub category: String,
+}
+
+/// The weights and threshold of the decision (`[duplicates]` in the rules).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DuplicateSettings {
+    /// A score at or above this is the same matter, when nothing marks the
+    /// two apart.
+    pub threshold: f64,
+    /// Weight of the texts' bigram cosine similarity (0 to 1).
+    pub text_weight: f64,
+    /// Added when the new complaint refers back to an earlier report
+    /// ("之前反映过", "还是没修", "催一下", "处理结果"): callers chasing a
+    /// case say so.
+    pub follow_up_weight: f64,
+    /// Added when both name the same respondent, or one names none.
+    pub respondent_weight: f64,
+    /// Added when the operator chose the same category.
+    pub category_weight: f64,
+    /// Two complaints that name the same thing and the same trouble, but
+    /// no place in common, are the same matter when the new one follows
+    /// up, or the category is the same, or their texts' similarity is at
+    /// least this.
+    pub shared_problem_text: f64,
+    /// How far back a complainant's earlier cases are looked at.
+    pub lookback_days: u32,
+}
+
+impl Default for DuplicateSettings {
+    fn default() -> Self {
+        // As shipped in deploy/network/sample-city.toml.
+        Self {
+            threshold: 0.7,
+            text_weight: 1.0,
+            follow_up_weight: 0.6,
+            respondent_weight: 0.05,
+            category_weight: 0.05,
+            shared_problem_text: 0.25,
+            lookback_days: 365,
+        }
+    }
+}
+
+/// How two matters compare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Bigram cosine similarity of the texts, 0 to 1.
+    pub text: f64,
+    /// Both name a building, route… and the numbers differ.
+    pub address_conflict: bool,
+    /// Both name roads, plates, gates, estates or venues, and none agree.
+    pub place_conflict: bool,
+    /// The classes of concepts both name without one in common.
+    pub concept_conflicts: BTreeSet<Class>,
+    /// The classes of concepts in which both name one in common.
+    pub shared_concepts: BTreeSet<Class>,
+    pub same_region: bool,
+    /// The new complaint refers back to an earlier report.
+    pub follow_up: bool,
+    /// Both name the same respondent, or one names none.
+    pub same_respondent: bool,
+    pub same_category: bool,
+    /// Both name a place in common: a named estate, venue, firm or road,
+    /// the same numbered part of an address (5号楼) or the same plate.
+    /// Complaints that name no place ("暖气不热") share none.
+    pub shared_place: bool,
+    /// Both name a respondent, and the names are alike.
+    pub named_respondents_alike: bool,
+}
+
+impl Comparison {
+    /// Something marks the two apart, whatever the score.
+    pub fn conflict(&self) -> bool {
+        !self.same_region
+            || self.address_conflict
+            || self.place_conflict
+            || !self.concept_conflicts.is_empty()
+    }
+
+    /// The weighed evidence of the first detector: text, follow-up cue,
+    /// respondent and category.
+    pub fn score(&self, s: &DuplicateSettings) -> f64 {
+        let flag = |on: bool, weight: f64| if on { weight } else { 0.0 };
+        s.text_weight * self.text
+            + flag(self.follow_up, s.follow_up_weight)
+            + flag(self.same_respondent, s.respondent_weight)
+            + flag(self.same_category, s.category_weight)
+    }
+
+    fn shares(&self, class: Class) -> bool {
+        self.shared_concepts.contains(&class)
+    }
+}
+
+/// What [`compare`] reads of a matter, worked out once: a new complaint is
+/// compared with many earlier ones, and its text need not be read again
+/// for each.
+#[derive(Debug, Clone)]
+pub struct Features {
+    region: String,
+    category: String,
+    text: String,
+    bigrams: Bigrams,
+    address: BTreeMap<&'static str, BTreeSet<u32>>,
+    roads: BTreeSet<String>,
+    estates: BTreeSet<Place>,
+    venues: BTreeSet<Place>,
+    /// The names of every named place, the respondent's included.
+    names: BTreeSet<String>,
+    gates: BTreeSet<char>,
+    plates: BTreeSet<String>,
+    concepts: Concepts,
+    follow_up: bool,
+    /// Bigrams of the respondent; `None` when none is named.
+    respondent: Option<Bigrams>,
+}
+
+impl Features {
+    pub fn of(m: &Matter) -> Self {
+        let text = normalise(&format!("{}{}", m.facts, m.request));
+        let respondent = normalise(&m.respondent);
+        let estates = places::named_places(&text, &places::ESTATE_ENDINGS);
+        let venues = places::named_places(&text, &places::VENUE_ENDINGS);
+        let all_endings: Vec<&'static str> = places::ESTATE_ENDINGS
+            .iter()
+            .chain(&places::VENUE_ENDINGS)
+            .chain(&places::OTHER_ENDINGS)
+            .copied()
+            .collect();
+        let names = estates
+            .iter()
+            .chain(&venues)
+            .chain(&places::named_places(&text, &places::OTHER_ENDINGS))
+            .chain(&places::named_places(&respondent, &all_endings))
+            .map(|(name, _)| name.clone())
+            .collect();
+        Features {
+            region: m.region.clone(),
+            category: m.category.clone(),
+            bigrams: bigram_counts(&text),
+            address: places::address_parts(&text),
+            roads: places::roads(&text),
+            gates: places::gates(&text),
+            plates: places::plates(&text),
+            concepts: lexicon::concepts(&text),
+            follow_up: lexicon::follows_up(&text),
+            respondent: (!respondent.is_empty()).then(|| bigram_counts(&respondent)),
+            estates,
+            venues,
+            names,
+            text,
+        }
+    }
+
+    /// Whether the text names a place: a named estate, venue or road, or a
+    /// numbered address part. Without one, two complaints can never share
+    /// a place.
+    pub fn names_a_place(&self) -> bool {
+        !self.names.is_empty() || !self.address.is_empty() || !self.roads.is_empty()
+    }
+}
+
+fn disjoint_nonempty<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
+    !a.is_empty() && !b.is_empty() && a.is_disjoint(b)
+}
+
+/// Compares two matters.
+pub fn compare(a: &Matter, b: &Matter) -> Comparison {
+    compare_features(&Features::of(a), &Features::of(b))
+}
+
+/// Compares two matters' features (`b` is the later complaint).
+pub fn compare_features(a: &Features, b: &Features) -> Comparison {
+    let (pa, pb) = (&a.address, &b.address);
+    let address_conflict = pa
+        .iter()
+        .any(|(kind, numbers)| pb.get(kind).is_some_and(|other| other.is_disjoint(numbers)));
+    let shared_address = pa.iter().any(|(kind, numbers)| {
+        *kind != "number"
+            && pb
+                .get(kind)
+                .is_some_and(|other| !other.is_disjoint(numbers))
+    });
+    let place_conflict =
+        (!a.roads.is_empty() && !b.roads.is_empty() && !places::same_roads(&a.roads, &b.roads))
+            || disjoint_nonempty(&a.plates, &b.plates)
+            || disjoint_nonempty(&a.gates, &b.gates)
+            || places::places_conflict(&a.estates, &a.text, &b.estates, &b.text)
+            || places::places_conflict(&a.venues, &a.text, &b.venues, &b.text);
+    let shared_names = !a.names.is_disjoint(&b.names)
+        || a.names.iter().any(|n| b.text.contains(n.as_str()))
+        || b.names.iter().any(|n| a.text.contains(n.as_str()));
+    let mut concept_conflicts = BTreeSet::new();
+    let mut shared_concepts = BTreeSet::new();
+    for (class, mine) in &a.concepts {
+        if let Some(theirs) = b.concepts.get(class) {
+            if mine.is_disjoint(theirs) {
+                concept_conflicts.insert(*class);
+            } else {
+                shared_concepts.insert(*class);
+            }
+        }
+    }
+    Comparison {
+        text: cosine(&a.bigrams, &b.bigrams),
+        address_conflict,
+        place_conflict,
+        concept_conflicts,
+        shared_concepts,
+        same_region: a.region == b.region,
+        follow_up: b.follow_up,
+        same_respondent: match (&a.respondent, &b.respondent) {
+            (Some(ra), Some(rb)) => cosine(ra, rb) >= 0.5,
+            _ => true,
+        },
+        named_respondents_alike: match (&a.respondent, &b.respondent) {
+            (Some(ra), Some(rb)) => cosine(ra, rb) >= 0.3,
+            _ => false,
+        },
+        same_category: a.category == b.category,
+        shared_place: shared_names
+            || shared_address
+            || !a.roads.is_disjoint(&b.roads)
+            || !a.plates.is_disjoint(&b.plates),
+    }
+}
+
+/// Whether `b` is the same matter as `a`.
+pub fn is_duplicate(a: &Matter, b: &Matter, settings: &DuplicateSettings) -> bool {
+    same_matter(&Features::of(a), &Features::of(b), settings)
+}
+
+/// [`is_duplicate`] on features worked out before.
+pub fn same_matter(a: &Features, b: &Features, settings: &DuplicateSettings) -> bool {
+    decide(&compare_features(a, b), settings)
+}
+
+/// The decision on a comparison (see the module's documentation).
+pub fn decide(c: &Comparison, s: &DuplicateSettings) -> bool {
+    if c.conflict() {
+        return false;
+    }
+    let same_problem = c.shares(Class::Trouble) || c.shares(Class::FeeItem);
+    let place = c.shared_place || c.named_respondents_alike;
+    c.score(s) >= s.threshold
+        || (place && same_problem)
+        || (c.shares(Class::Thing)
+            && c.shares(Class::Trouble)
+            && (c.follow_up || c.same_category || c.text >= s.shared_problem_text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(facts: &str, respondent: &str, category: &str) -> Matter {
+        Matter {
+            facts: facts.into(),
+            request: String::new(),
+            respondent: respondent.into(),
+            region: "east".into(),
+            category: category.into(),
+        }
+    }
+
+    #[test]
+    fn a_retelling_is_the_same_matter() {
+        let s = DuplicateSettings::default();
+        let a = m(
+            "阳光小区3号楼暖气不热，室温只有14度",
+            "东城区供热分公司",
+            "heating",
+        );
+        let b = m(
+            "我上周反映的阳光小区三号楼暖气还是不热，到现在都没人管",
+            "",
+            "heating",
+        );
+        assert!(is_duplicate(&a, &b, &s), "{:?}", compare(&a, &b));
+    }
+
+    #[test]
+    fn a_retelling_in_other_words_is_the_same_matter() {
+        // No follow-up cue and few characters in common: the place and
+        // the trouble decide.
+        let s = DuplicateSettings::default();
+        let a = m(
+            "滨湖苑小区12号楼从昨天开始停水，没有任何通知",
+            "东区自来水公司",
+            "water",
+        );
+        let b = m("滨湖苑十二号楼一直没水，饭都做不了", "", "property");
+        let c = compare(&a, &b);
+        assert!(c.score(&s) < s.threshold, "{c:?}");
+        assert!(is_duplicate(&a, &b, &s), "{c:?}");
+    }
+
+    #[test]
+    fn the_same_firm_on_another_trouble_is_another_matter() {
+        let s = DuplicateSettings::default();
+        let a = m(
+            "顺达汽修修车报价500元，最后收了1800元",
+            "顺达汽修",
+            "consumer",
+        );
+        let b = m(
+            "顺达汽修给我换的刹车片是翻新件，说是原厂的",
+            "顺达汽修",
+            "consumer",
+        );
+        let c = compare(&a, &b);
+        assert!(c.concept_conflicts.contains(&Class::Trouble), "{c:?}");
+        assert!(!is_duplicate(&a, &b, &s));
+    }
+
+    #[test]
+    fn another_building_group_or_problem_is_another_matter() {
+        let s = DuplicateSettings::default();
+        let a = m("阳光小区3号楼暖气不热", "东城区供热分公司", "heating");
+        let b = m("阳光小区5号楼暖气不热", "东城区供热分公司", "heating");
+        assert!(compare(&a, &b).address_conflict && !is_duplicate(&a, &b, &s));
+        let a = m("锦绣小区12号楼暖气不热", "", "heating");
+        let b = m("锦绣小区12号楼电梯坏了", "", "property");
+        assert!(
+            compare(&a, &b).concept_conflicts.contains(&Class::Thing) && !is_duplicate(&a, &b, &s)
+        );
+        let a = m("朝阳村一组晚上电压低", "北区供电所", "power");
+        let b = m("朝阳村三组晚上电压低", "北区供电所", "power");
+        assert!(compare(&a, &b).address_conflict && !is_duplicate(&a, &b, &s));
+    }
+
+    #[test]
+    fn another_region_is_another_matter() {
+        let s = DuplicateSettings::default();
+        let a = m("暖气不热", "", "heating");
+        let b = Matter {
+            region: "west".into(),
+            ..a.clone()
+        };
+        assert!(!is_duplicate(&a, &b, &s));
+    }
+}

@@ -1,0 +1,353 @@
+//! Where a complaint is: numbered address parts (3号楼, 2单元, 1502室, 12路),
+//! named roads (光明路), named estates and venues (锦绣华庭, 夜色酒吧,
+//! 育才小学), gates and blocks (南门, B座) and vehicle plates, all read
+//! from normalised text.
+
+use super::lexicon::holds_a_concept_word;
+use super::text::is_han;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Numbered address parts: kind → numbers. 3号楼 / 3栋 / 3幢 / 3座 are
+/// buildings, 2单元 a unit, 301室 (or 1502 right after a building) a room,
+/// 12路 a route, 5组 a village group, 2期 a phase, 8号 a house number.
+pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> {
+    let chars: Vec<char> = normalised.chars().collect();
+    let mut parts: BTreeMap<&'static str, BTreeSet<u32>> = BTreeMap::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let Ok(n) = chars[start..i].iter().collect::<String>().parse::<u32>() else {
+            continue;
+        };
+        let next: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        let before = start.checked_sub(1).map(|p| chars[p]);
+        let kind = if next.starts_with("号楼")
+            || next.starts_with("号院")
+            || next.starts_with(['栋', '幢', '座'])
+        {
+            Some("building")
+        } else if next.starts_with("单元") {
+            Some("unit")
+        } else if next.starts_with('组') {
+            // 村民小组: 朝阳村1组 ≠ 3组.
+            Some("group")
+        } else if next.starts_with('期') {
+            // A phase of a development: 2期 ≠ 3期.
+            Some("phase")
+        } else if next.starts_with('室') {
+            Some("room")
+        } else if next.starts_with('路') || next.starts_with("号线") {
+            Some("route")
+        } else if next.starts_with('号') {
+            Some("number")
+        } else if matches!(before, Some('栋' | '幢' | '元' | '楼'))
+            && n >= 101
+            && !next.starts_with(['元', '块', '度', '楼', '斤'])
+        {
+            // A room given right after its building or unit: 3栋1502.
+            Some("room")
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            parts.entry(kind).or_default().insert(n);
+        }
+    }
+    parts
+}
+
+/// Every position where `needle` starts in `hay` (non-overlapping), in chars.
+fn find_all(hay: &[char], needle: &str) -> Vec<usize> {
+    let n: Vec<char> = needle.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + n.len() <= hay.len() {
+        if hay[i..].starts_with(&n) {
+            out.push(i);
+            i += n.len();
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The two characters before position `at`, when both are Chinese.
+fn two_before(chars: &[char], at: usize) -> Option<String> {
+    let start = at.checked_sub(2)?;
+    let name = &chars[start..at];
+    name.iter()
+        .all(|c| is_han(*c))
+        .then(|| name.iter().collect())
+}
+
+const ROAD_ENDINGS: [&str; 4] = ["大道", "路", "街", "巷"];
+/// Words ending in 路 that are not roads (马路, 走路, 线路…), by their last
+/// two characters.
+const NOT_ROADS: [&str; 26] = [
+    "马路", "走路", "修路", "过路", "道路", "公路", "线路", "出路", "铁路", "上路", "绕路", "半路",
+    "带路", "问路", "水路", "电路", "网路", "到路", "条路", "段路", "的路", "堵路", "行路", "在路",
+    "人行", "路车",
+];
+
+/// Named roads and streets, by the two characters before 路, 街, 大道 or
+/// 巷: 光明路 → 光明. 路灯, 路面 and words such as 马路 are not roads.
+pub fn roads(normalised: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = normalised.chars().collect();
+    let mut out = BTreeSet::new();
+    for ending in ROAD_ENDINGS {
+        let len = ending.chars().count();
+        for at in find_all(&chars, ending) {
+            let Some(name) = two_before(&chars, at) else {
+                continue;
+            };
+            if matches!(
+                chars.get(at + len),
+                Some('灯' | '面' | '费' | '况' | '线' | '程' | '子' | '过' | '人')
+            ) {
+                continue;
+            }
+            let first = ending.chars().next().unwrap_or('路');
+            let last = name.chars().last().unwrap_or(' ');
+            let tail: String = [last, first].iter().collect();
+            if NOT_ROADS.contains(&tail.as_str())
+                || NOT_ROADS.contains(&format!("{name}{ending}").as_str())
+                || "条段那这在的往到从至和与个路街道巷".contains(last)
+            {
+                continue;
+            }
+            out.insert(name);
+        }
+    }
+    out
+}
+
+/// Whether two complaints' roads are the same: with two or more roads
+/// each (a crossing, a stretch), the same roads; otherwise one road in
+/// common, up to a slip of the second character (桃源路 / 桃园路).
+pub fn same_roads(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    if a.len() >= 2 && b.len() >= 2 {
+        return a == b || a.intersection(b).count() >= 2;
+    }
+    a.iter().any(|x| {
+        b.iter()
+            .any(|y| x == y || x.chars().next() == y.chars().next())
+    })
+}
+
+/// Endings of the names of estates (小区, 花园, 华庭, 苑…).
+pub const ESTATE_ENDINGS: [&str; 14] = [
+    "小区", "花园", "家园", "公寓", "大厦", "新村", "华庭", "苑", "园", "府", "湾", "庭", "里",
+    "城",
+];
+/// Endings of the names of venues people go to (广场, 医院, 小学, 酒吧…).
+pub const VENUE_ENDINGS: [&str; 21] = [
+    "广场",
+    "公园",
+    "市场",
+    "菜场",
+    "医院",
+    "小学",
+    "中学",
+    "幼儿园",
+    "学校",
+    "酒吧",
+    "清吧",
+    "超市",
+    "便利店",
+    "健身",
+    "游泳馆",
+    "馆",
+    "店",
+    "厂",
+    "工地",
+    "桥",
+    "村",
+];
+/// Endings of the names of firms and other named places.
+pub const OTHER_ENDINGS: [&str; 8] = ["公司", "物业", "中心", "汽修", "中介", "机构", "河", "站"];
+
+/// Two characters before an ending that are common words, not names.
+const GENERIC_NAMES: [&str; 57] = [
+    "来水", "热力", "燃气", "供电", "物业", "政府", "管理", "服务", "有限", "公司", "电力", "自来",
+    "供水", "环卫", "市场", "建设", "交通", "街道", "社区", "卫生", "教育", "公交", "出租", "汽车",
+    "通信", "移动", "电信", "联通", "项目", "工程", "人民", "第2", "中心", "执法", "城管", "监管",
+    "房产", "我家", "我们", "他们", "这个", "那个", "1个", "这家", "那家", "旁边", "附近", "门口",
+    "对面", "楼下", "楼上", "就是", "还是", "1直", "已经", "我在", "在家",
+];
+/// Characters that are rarely part of a place's name but often of the
+/// words around one (的, 在, 到, 楼…).
+const NOT_NAME_CHARS: &str = "的了在到找被说我你他她它也都就还又问有没是不和跟给让把从向往去来过这那哪些个示钱元块们吗呢吧啊要想会能可得地着很最更再才刚将已经等及与或其之而且但如果因为所以打叫看用做干每今昨年月日时几些上下里外左右旁边对面门口附近楼家房屋户人住";
+
+/// A named place: the two characters of its name before its ending
+/// (锦绣华庭 → (锦绣, 华庭)).
+pub type Place = (String, &'static str);
+
+/// The named places of a normalised text with any of `endings`.
+pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Place> {
+    let chars: Vec<char> = normalised.chars().collect();
+    let mut out = BTreeSet::new();
+    for ending in endings {
+        for at in find_all(&chars, ending) {
+            let Some(name) = two_before(&chars, at) else {
+                continue;
+            };
+            if name.chars().any(|c| NOT_NAME_CHARS.contains(c))
+                || GENERIC_NAMES.contains(&name.as_str())
+                || holds_a_concept_word(&name)
+            {
+                continue;
+            }
+            out.insert((name, *ending));
+        }
+    }
+    out
+}
+
+/// Endings that name the same kind of place.
+fn same_kind(a: &str, b: &str) -> bool {
+    const ALIKE: [[&str; 2]; 3] = [["酒吧", "清吧"], ["市场", "菜场"], ["健身", "馆"]];
+    a == b
+        || a == "小区"
+        || b == "小区"
+        || a.contains(b)
+        || b.contains(a)
+        || ALIKE
+            .iter()
+            .any(|pair| pair.contains(&a) && pair.contains(&b))
+}
+
+/// Whether `place` is named in the other text: its name occurs there and
+/// is not the name of another kind of place (实验中学 / 实验小学).
+fn named_in(place: &Place, other_text: &str, other_places: &BTreeSet<Place>) -> bool {
+    let (name, ending) = place;
+    other_text.contains(name.as_str())
+        && !other_places
+            .iter()
+            .any(|(n, e)| n == name && !same_kind(e, ending))
+}
+
+/// A slip of one character in a name with the same ending: 锦绣华庭 /
+/// 锦秀华庭, 育才小学 / 育材小学.
+fn named_with_a_slip(place: &Place, other_places: &BTreeSet<Place>) -> bool {
+    let (name, ending) = place;
+    let mut mine = name.chars();
+    let (m0, m1) = (mine.next(), mine.next());
+    other_places.iter().any(|(n, e)| {
+        let mut theirs = n.chars();
+        e == ending && (theirs.next() == m0 || theirs.next() == m1)
+    })
+}
+
+/// Both name places of a kind and none of one is found in the other.
+pub fn places_conflict(
+    a: &BTreeSet<Place>,
+    a_text: &str,
+    b: &BTreeSet<Place>,
+    b_text: &str,
+) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let found = a
+        .iter()
+        .any(|p| named_in(p, b_text, b) || named_with_a_slip(p, b))
+        || b.iter().any(|p| named_in(p, a_text, a));
+    !found
+}
+
+/// Gates, blocks and sides: 南门, B座, 东侧 → 南, b, 东.
+pub fn gates(normalised: &str) -> BTreeSet<char> {
+    let chars: Vec<char> = normalised.chars().collect();
+    chars
+        .windows(2)
+        .filter(|w| "东南西北abcdefg".contains(w[0]) && "门座口区侧".contains(w[1]))
+        .map(|w| w[0])
+        .collect()
+}
+
+/// Vehicle plates: a run of Latin letters and digits with a letter and at
+/// least three digits (东A·T2719 → at2719).
+pub fn plates(normalised: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut run = String::new();
+    let mut flush = |run: &mut String| {
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        let letters = run.chars().filter(char::is_ascii_lowercase).count();
+        if letters >= 1 && digits >= 3 && (5..=8).contains(&run.len()) {
+            out.insert(run.clone());
+        }
+        run.clear();
+    };
+    for c in normalised.chars() {
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run);
+        }
+    }
+    flush(&mut run);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duplicates::text::normalise;
+
+    #[test]
+    fn address_parts_are_read() {
+        let t = normalise("阳光小区3栋2单元301室，金地花园三栋1502住户，12路车站");
+        let p = address_parts(&t);
+        assert_eq!(p["building"], BTreeSet::from([3]));
+        assert_eq!(p["unit"], BTreeSet::from([2]));
+        assert_eq!(p["room"], BTreeSet::from([301, 1502]));
+        assert_eq!(p["route"], BTreeSet::from([12]));
+    }
+
+    #[test]
+    fn roads_are_named_roads_only() {
+        let t = normalise("西桥路与长安街路口的路灯不亮，晚上走路看不清");
+        assert_eq!(
+            roads(&t),
+            BTreeSet::from(["西桥".to_string(), "长安".to_string()])
+        );
+    }
+
+    #[test]
+    fn places_of_one_kind_conflict_unless_one_is_found_in_the_other() {
+        let a = normalise("实验中学食堂菜里有虫子");
+        let b = normalise("实验小学食堂卫生差");
+        let (pa, pb) = (
+            named_places(&a, &VENUE_ENDINGS),
+            named_places(&b, &VENUE_ENDINGS),
+        );
+        assert!(places_conflict(&pa, &a, &pb, &b));
+        let c = normalise("锦秀华庭八栋的电梯又坏了");
+        let d = normalise("锦绣华庭8栋电梯经常困人");
+        let (pc, pd) = (
+            named_places(&c, &ESTATE_ENDINGS),
+            named_places(&d, &ESTATE_ENDINGS),
+        );
+        assert!(!places_conflict(&pc, &c, &pd, &d), "{pc:?} {pd:?}");
+    }
+
+    #[test]
+    fn plates_and_gates_are_read() {
+        assert_eq!(
+            plates(&normalise("车牌东A·T2719，司机绕路")),
+            BTreeSet::from(["at2719".to_string()])
+        );
+        assert_eq!(
+            gates(&normalise("滨江公园南门公厕")),
+            BTreeSet::from(['南'])
+        );
+    }
+}

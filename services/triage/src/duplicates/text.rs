@@ -1,0 +1,121 @@
+//! Complaint text made comparable: Chinese numerals read as digits,
+//! punctuation and spaces dropped, and character pairs (bigrams) counted.
+
+use std::collections::HashMap;
+
+fn digit(c: char) -> Option<u32> {
+    "零一二三四五六七八九"
+        .chars()
+        .position(|d| d == c)
+        .map(|p| p as u32)
+        .or_else(|| (c == '两').then_some(2))
+}
+
+/// Banker's numerals (大写数字) as their everyday forms: 港湾壹号 = 港湾一号.
+fn everyday_numeral(c: char) -> char {
+    match c {
+        '壹' => '一',
+        '贰' => '二',
+        '叁' => '三',
+        '肆' => '四',
+        '伍' => '五',
+        '陆' => '六',
+        '柒' => '七',
+        '捌' => '八',
+        '玖' => '九',
+        '拾' => '十',
+        other => other,
+    }
+}
+
+/// Chinese numerals (up to 九百九十九) become Arabic digits: 三号楼 → 3号楼,
+/// 十二路 → 12路.
+fn arabic(text: &str) -> String {
+    let chars: Vec<char> = text.chars().map(everyday_numeral).collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        while i < chars.len() && (digit(chars[i]).is_some() || matches!(chars[i], '十' | '百')) {
+            i += 1;
+        }
+        if i == start {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // A lone 一 inside a word (一直, 一整天) is rewritten too; that is
+        // harmless for comparison, since both sides (and the lexicon) are
+        // rewritten alike.
+        let (mut total, mut current) = (0u32, 0u32);
+        for c in &chars[start..i] {
+            match c {
+                '百' => {
+                    total += current.max(1) * 100;
+                    current = 0;
+                }
+                '十' => {
+                    total += current.max(1) * 10;
+                    current = 0;
+                }
+                d => current = digit(*d).unwrap_or(0),
+            }
+        }
+        out.push_str(&(total + current).to_string());
+    }
+    out
+}
+
+/// Lower-case, Arabic digits, no punctuation or spaces.
+pub fn normalise(text: &str) -> String {
+    arabic(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// How often each pair of adjacent characters occurs.
+pub type Bigrams = HashMap<(char, char), f64>;
+
+pub fn bigram_counts(text: &str) -> Bigrams {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = HashMap::new();
+    for w in chars.windows(2) {
+        *out.entry((w[0], w[1])).or_insert(0.0) += 1.0;
+    }
+    out
+}
+
+/// Cosine similarity of two bigram counts, 0 to 1.
+pub fn cosine(a: &Bigrams, b: &Bigrams) -> f64 {
+    let dot: f64 = a
+        .iter()
+        .map(|(k, v)| v * b.get(k).copied().unwrap_or(0.0))
+        .sum();
+    let norm = |m: &Bigrams| m.values().map(|v| v * v).sum::<f64>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
+}
+
+/// Whether a character is a Chinese character (CJK unified ideograph).
+pub fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_numerals_become_digits() {
+        assert_eq!(normalise("阳光小区三号楼，二单元！"), "阳光小区3号楼2单元");
+        assert_eq!(normalise("十二路公交"), "12路公交");
+        assert_eq!(normalise("第一百零五号"), "第105号");
+        assert_eq!(normalise("港湾壹号工地"), "港湾1号工地");
+    }
+}
