@@ -1,5 +1,6 @@
 //! triage's duplicate detector: normalisation (Chinese numerals, case,
-//! punctuation), address parts, places, problems and the bigram cosine,
+//! punctuation), address parts, roads, named places, gates, plates, the
+//! lexicon of concepts and the bigram cosine,
 //! through `compare` and `is_duplicate` of two arbitrary matters. Fields
 //! are separated by 0xFF: facts, request, respondent, region and category
 //! of each matter.
