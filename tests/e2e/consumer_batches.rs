@@ -2,6 +2,9 @@
 //! that arrive together are handled in one transaction, and one that
 //! fails in a batch costs the others nothing: they are applied once, the
 //! bad one is dead-lettered, and a redelivered batch has no second effect.
+//! A batch lingers after its first message, so that messages arriving in
+//! quick succession are handled together, and a lone one waits no longer
+//! than the linger.
 
 use anyhow::ensure;
 use async_nats::jetstream::{self, message::PublishMessage};
@@ -9,6 +12,7 @@ use mesh_e2e::{nats_url, TestDatabase};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::{Shutdown, Subjects};
 use sqlx::PgConnection;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -152,4 +156,151 @@ async fn run(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow
     let dead = dead_letters(js, &subjects).await?;
     ensure!(dead == 1, "{dead} dead letters, want the poison alone");
     Ok(())
+}
+
+/// Records the size of every batch it is handed (1 for a message handled
+/// alone).
+#[derive(Clone, Default)]
+struct Sizes(Arc<Mutex<Vec<usize>>>);
+
+impl Sizes {
+    fn get(&self) -> Vec<usize> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+    fn push(&self, n: usize) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(n);
+        }
+    }
+}
+
+impl Handler for Sizes {
+    async fn handle(&self, _tx: &mut PgConnection, _d: &Delivery) -> Result<(), HandleError> {
+        self.push(1);
+        Ok(())
+    }
+
+    async fn handle_batch(
+        &self,
+        _tx: &mut PgConnection,
+        deliveries: &[&Delivery],
+    ) -> Result<(), HandleError> {
+        self.push(deliveries.len());
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_in_quick_succession_linger_into_one_batch() -> anyhow::Result<()> {
+    let db = TestDatabase::create("linger").await?;
+    let prefix = format!("linger{:08x}", rand::random::<u32>());
+    let js = jetstream::new(async_nats::connect(nats_url()).await?);
+    let result = linger(&db, &js, &prefix).await;
+    for name in ["LINGER", "DEADLETTER"] {
+        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
+    }
+    db.drop_it().await?;
+    result
+}
+
+async fn linger(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {
+    let subjects = Subjects::new(prefix);
+    let pool = mesh_kit::db::connect(&db.url, "lingertest", 4).await?;
+    mesh_kit::db::migrate(&pool, "lingertest", &NO_MIGRATIONS).await?;
+    let stream = subjects.stream("LINGER");
+    mesh_kit::nats::ensure_stream(js, &stream, vec![subjects.subject("linger.v1.>")]).await?;
+    mesh_kit::consumer::ensure_dead_letter_stream(js, &subjects).await?;
+
+    // Generous, so that a slow machine still gathers the batch; the
+    // runner's default is a few milliseconds.
+    let linger = Duration::from_millis(500);
+    let sizes = Sizes::default();
+    let consumer = mesh_kit::consumer::Consumer {
+        spec: ConsumerSpec::new("LINGER", "linger-test", "linger.v1.>").with_linger(linger),
+        service: "lingertest",
+        js: js.clone(),
+        pool: pool.clone(),
+        subjects: subjects.clone(),
+        handler: sizes.clone(),
+        outbox: None,
+    };
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(consumer.run(shutdown.clone()));
+    let result = async {
+        // The consumer is idle, its pull request waiting at the server.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let waiting = match js
+                .get_stream(&stream)
+                .await?
+                .consumer_info("linger-test")
+                .await
+            {
+                Ok(info) => info.num_waiting,
+                Err(_) => 0,
+            };
+            if waiting > 0 {
+                break;
+            }
+            ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the consumer did not start pulling"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let publish = |i: usize| {
+            let js = js.clone();
+            let subject = subjects.subject("linger.v1.rows");
+            async move {
+                let msg = PublishMessage::build()
+                    .payload(format!("row {i}").into_bytes().into())
+                    .message_id(Uuid::now_v7().to_string());
+                js.send_publish(subject, msg).await?.await?;
+                anyhow::Ok(())
+            }
+        };
+        // The first message reaches the idle consumer alone; without the
+        // linger it would be handled at once, in a batch of its own.
+        publish(0).await?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for i in 1..10 {
+            publish(i).await?;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while sizes.get().iter().sum::<usize>() < 10 {
+            ensure!(
+                tokio::time::Instant::now() < deadline,
+                "after 10 s the batches were {:?}",
+                sizes.get()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        ensure!(
+            sizes.get() == vec![10],
+            "batches {:?}, want the ten messages in one",
+            sizes.get()
+        );
+
+        // A lone message on an idle stream waits for the linger, no more.
+        let sent = tokio::time::Instant::now();
+        publish(10).await?;
+        while sizes.get().len() < 2 {
+            ensure!(
+                sent.elapsed() < linger + Duration::from_secs(2),
+                "a lone message was not handled within the linger"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let took = sent.elapsed();
+        ensure!(
+            sizes.get() == vec![10, 1] && took >= linger / 2,
+            "batches {:?} after {took:?}",
+            sizes.get()
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    shutdown.trigger();
+    task.await?;
+    result
 }

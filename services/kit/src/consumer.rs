@@ -149,10 +149,21 @@ pub struct ConsumerSpec {
     /// How long the server waits for an ack before redelivering.
     pub ack_wait: Duration,
     /// Most messages handled in one transaction. Messages that have
-    /// arrived are taken together, so under load one commit serves many;
-    /// a lone message is handled at once.
+    /// arrived are taken together, so under load one commit serves many.
     pub batch: usize,
+    /// How long a batch keeps gathering after its first message, until it
+    /// is full: under load, batches grow for a small cost in latency. A
+    /// lone message waits this long at most; zero takes only what has
+    /// already arrived.
+    pub linger: Duration,
 }
+
+/// The linger of a consumer unless its service says otherwise
+/// ([`ConsumerSpec::linger`]; each service's `<SERVICE>__CONSUMER__LINGER_MS`).
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(DEFAULT_LINGER_MS);
+
+/// [`DEFAULT_LINGER`] in milliseconds, the default of the services' setting.
+pub const DEFAULT_LINGER_MS: u64 = 3;
 
 impl ConsumerSpec {
     pub const fn new(stream: &'static str, durable: &'static str, filter: &'static str) -> Self {
@@ -163,7 +174,13 @@ impl ConsumerSpec {
             max_deliver: 20,
             ack_wait: Duration::from_secs(30),
             batch: 64,
+            linger: DEFAULT_LINGER,
         }
+    }
+
+    /// The same consumer with another linger.
+    pub const fn with_linger(self, linger: Duration) -> Self {
+        Self { linger, ..self }
     }
 }
 
@@ -293,17 +310,31 @@ impl<H: Handler> Consumer<H> {
             let Some(message) = next else {
                 anyhow::bail!("message stream ended");
             };
-            // Whatever else has arrived joins it, without waiting.
+            // Whatever else has arrived joins it, and whatever arrives
+            // within the linger, until the batch is full.
             let mut batch = vec![message?];
             let mut broken = None;
+            let linger_until = tokio::time::Instant::now() + self.spec.linger;
             while batch.len() < self.spec.batch {
-                match messages.next().now_or_never() {
-                    Some(Some(Ok(message))) => batch.push(message),
-                    Some(Some(Err(err))) => {
+                let next = match messages.next().now_or_never() {
+                    Some(next) => next,
+                    None if self.spec.linger.is_zero() => break,
+                    None => tokio::select! {
+                        // What is in hand is handled, then the loop stops.
+                        _ = shutdown.cancelled() => break,
+                        next = tokio::time::timeout_at(linger_until, messages.next()) => match next {
+                            Ok(next) => next,
+                            Err(_) => break,
+                        },
+                    },
+                };
+                match next {
+                    Some(Ok(message)) => batch.push(message),
+                    Some(Err(err)) => {
                         broken = Some(anyhow::Error::from(err));
                         break;
                     }
-                    Some(None) | None => break,
+                    None => break,
                 }
             }
             self.process_batch(batch).await;

@@ -87,6 +87,10 @@ pub struct Backbone {
     pub pool: PgPool,
     pub js: jetstream::Context,
     pub subjects: Subjects,
+    /// The linger of every consumer of this service, when the service's
+    /// settings give one; else each consumer's own
+    /// ([`ConsumerSpec::linger`]).
+    pub consumer_linger: Option<std::time::Duration>,
 }
 
 impl Backbone {
@@ -121,6 +125,7 @@ impl Backbone {
             pool,
             js,
             subjects,
+            consumer_linger: None,
         })
     }
 
@@ -137,6 +142,10 @@ impl Backbone {
         handler: H,
         outbox: Option<OutboxWaker>,
     ) -> Consumer<H> {
+        let spec = match self.consumer_linger {
+            Some(linger) => spec.with_linger(linger),
+            None => spec,
+        };
         Consumer {
             spec,
             service: self.service,
