@@ -158,38 +158,97 @@ impl OrderRow {
     }
 }
 
-pub async fn insert(tx: &mut PgConnection, o: &OrderRow) -> Result<(), sqlx::Error> {
+/// Inserts new orders with one statement.
+pub async fn insert_all(tx: &mut PgConnection, orders: &[OrderRow]) -> Result<(), sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let mut c = NewOrderColumns::default();
+    for o in orders {
+        c.order_id.push(o.order_id);
+        c.case_id.push(o.case_id);
+        c.case_number.push(o.case_number.as_str());
+        c.holder.push(o.holder.as_str());
+        c.mode.push(o.mode);
+        c.kind.push(o.kind);
+        c.category.push(o.category.as_str());
+        c.severity.push(o.severity);
+        c.region.push(o.region.as_str());
+        c.channel.push(o.channel);
+        c.summary.push(o.summary.as_str());
+        c.request.push(o.request.as_str());
+        c.respondent.push(o.respondent.as_str());
+        c.received_at.push(o.received_at);
+        c.assigned_at.push(o.assigned_at);
+        c.due_at.push(o.due_at);
+        c.deadline_rule.push(o.deadline_rule.as_str());
+        c.base_working_days.push(o.base_working_days);
+        c.state.push(o.state.as_str());
+        c.revision.push(o.revision);
+        c.return_window_seconds.push(o.return_window_seconds);
+        c.extension_cap.push(o.extension_cap);
+    }
     sqlx::query(
         "INSERT INTO work_orders (order_id, case_id, case_number, holder, mode, kind, category, \
          severity, region, channel, summary, request, respondent, received_at, assigned_at, due_at, \
          deadline_rule, base_working_days, state, revision, return_window_seconds, extension_cap) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int4[], $6::int4[], \
+         $7::text[], $8::int4[], $9::text[], $10::int4[], $11::text[], $12::text[], $13::text[], \
+         $14::timestamptz[], $15::timestamptz[], $16::timestamptz[], $17::text[], $18::int4[], \
+         $19::text[], $20::int8[], $21::int4[], $22::int4[])",
     )
-    .bind(o.order_id)
-    .bind(o.case_id)
-    .bind(&o.case_number)
-    .bind(&o.holder)
-    .bind(o.mode)
-    .bind(o.kind)
-    .bind(&o.category)
-    .bind(o.severity)
-    .bind(&o.region)
-    .bind(o.channel)
-    .bind(&o.summary)
-    .bind(&o.request)
-    .bind(&o.respondent)
-    .bind(o.received_at)
-    .bind(o.assigned_at)
-    .bind(o.due_at)
-    .bind(&o.deadline_rule)
-    .bind(o.base_working_days)
-    .bind(&o.state)
-    .bind(o.revision)
-    .bind(o.return_window_seconds)
-    .bind(o.extension_cap)
+    .bind(c.order_id)
+    .bind(c.case_id)
+    .bind(c.case_number)
+    .bind(c.holder)
+    .bind(c.mode)
+    .bind(c.kind)
+    .bind(c.category)
+    .bind(c.severity)
+    .bind(c.region)
+    .bind(c.channel)
+    .bind(c.summary)
+    .bind(c.request)
+    .bind(c.respondent)
+    .bind(c.received_at)
+    .bind(c.assigned_at)
+    .bind(c.due_at)
+    .bind(c.deadline_rule)
+    .bind(c.base_working_days)
+    .bind(c.state)
+    .bind(c.revision)
+    .bind(c.return_window_seconds)
+    .bind(c.extension_cap)
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// New orders column by column, for `UNNEST`.
+#[derive(Default)]
+struct NewOrderColumns<'a> {
+    order_id: Vec<Uuid>,
+    case_id: Vec<Uuid>,
+    case_number: Vec<&'a str>,
+    holder: Vec<&'a str>,
+    mode: Vec<i32>,
+    kind: Vec<i32>,
+    category: Vec<&'a str>,
+    severity: Vec<i32>,
+    region: Vec<&'a str>,
+    channel: Vec<i32>,
+    summary: Vec<&'a str>,
+    request: Vec<&'a str>,
+    respondent: Vec<&'a str>,
+    received_at: Vec<Option<DateTime<Utc>>>,
+    assigned_at: Vec<DateTime<Utc>>,
+    due_at: Vec<DateTime<Utc>>,
+    deadline_rule: Vec<&'a str>,
+    base_working_days: Vec<i32>,
+    state: Vec<&'a str>,
+    revision: Vec<i64>,
+    return_window_seconds: Vec<i32>,
+    extension_cap: Vec<i32>,
 }
 
 /// Stores every field a step may change.

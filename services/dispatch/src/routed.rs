@@ -11,7 +11,7 @@ use complaints_proto::v1::{CaseRouted, Handover, Incident, Severity};
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
 use mesh_kit::events;
 use mesh_kit::network::Network;
-use mesh_kit::outbox;
+use mesh_kit::outbox::{self, Outgoing};
 use mesh_kit::time::from_proto_opt;
 use prost::Message;
 use sqlx::PgConnection;
@@ -119,6 +119,27 @@ impl RoutedHandler {
         due: Option<Due>,
         assigned_at: DateTime<Utc>,
     ) -> Result<(), HandleError> {
+        let mut orders = NewOrders::default();
+        match self.order(routed, due, assigned_at)? {
+            Step::Incident {
+                case_number,
+                incident,
+            } => crate::links::join_incident(&self.engine, tx, &case_number, &incident).await,
+            Step::Order(order) => {
+                self.queue(&mut orders, *order);
+                orders.write(tx).await.map_err(HandleError::from)
+            }
+        }
+    }
+
+    /// What a parsed `CaseRouted` whose deadline is known comes to: the
+    /// incident it joins, or its new work order.
+    fn order(
+        &self,
+        routed: Routed,
+        due: Option<Due>,
+        assigned_at: DateTime<Utc>,
+    ) -> Result<Step, HandleError> {
         let (case_id, case_number, routed, due) = match (routed, due) {
             (
                 Routed::Incident {
@@ -127,8 +148,10 @@ impl RoutedHandler {
                 },
                 _,
             ) => {
-                return crate::links::join_incident(&self.engine, tx, &case_number, &incident)
-                    .await;
+                return Ok(Step::Incident {
+                    case_number,
+                    incident,
+                });
             }
             (
                 Routed::Order {
@@ -144,7 +167,7 @@ impl RoutedHandler {
                 )));
             }
         };
-        let order = OrderRow {
+        Ok(Step::Order(Box::new(OrderRow {
             order_id: Uuid::now_v7(),
             case_id,
             case_number,
@@ -178,12 +201,16 @@ impl RoutedHandler {
             alert_level: 0,
             return_window_seconds: i32::try_from(due.return_window_seconds).unwrap_or(i32::MAX),
             extension_cap: i32::try_from(due.extension_cap).unwrap_or(i32::MAX),
-        };
-        orders::insert(tx, &order).await?;
+        })))
+    }
+
+    /// Adds a new order to `orders`, with its queue message and, for a
+    /// major case (重大), a copy for information one tier up and at the
+    /// centre (DOMAIN.md §3); each event in the current span's trace.
+    fn queue(&self, orders: &mut NewOrders, order: OrderRow) {
         let subjects = &self.engine.subjects;
+        let traceparent = mesh_kit::telemetry::current_traceparent();
         let mut out = vec![order.queued(subjects, &order.holder, Handover::New, false)];
-        // A major case (重大) is known at once one tier up and at the centre:
-        // a copy for information in their queues (DOMAIN.md §3).
         if order.severity == Severity::Major as i32 {
             out.extend(
                 self.notified_of_major(&order.holder)
@@ -191,9 +218,38 @@ impl RoutedHandler {
                     .map(|notified| order.queued(subjects, notified, Handover::Notice, false)),
             );
         }
-        outbox::enqueue_many(tx, out).await?;
+        orders
+            .events
+            .extend(out.into_iter().map(|e| (e, traceparent.clone())));
         tracing::info!(case_number = %order.case_number, department = %order.holder, due_at = %order.due_at, "work order queued");
-        Ok(())
+        orders.orders.push(order);
+    }
+}
+
+/// What one `CaseRouted` comes to.
+enum Step {
+    Incident {
+        case_number: String,
+        incident: Incident,
+    },
+    Order(Box<OrderRow>),
+}
+
+/// New work orders and their queue messages, gathered so that the orders
+/// of a batch are written with one statement and their messages with one
+/// more.
+#[derive(Default)]
+struct NewOrders {
+    orders: Vec<OrderRow>,
+    /// In stream order, each with the trace of its case.
+    events: Vec<(Outgoing, Option<String>)>,
+}
+
+impl NewOrders {
+    /// Writes what was gathered and empties it.
+    async fn write(&mut self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        orders::insert_all(tx, &std::mem::take(&mut self.orders)).await?;
+        outbox::enqueue_many_traced(tx, std::mem::take(&mut self.events)).await
     }
 }
 
@@ -207,8 +263,10 @@ impl Handler for RoutedHandler {
     }
 
     /// The deadlines of a batch are asked of deadline-watcher all at once,
-    /// not one round trip after another while the transaction waits; the
-    /// orders are then created in stream order, each in its event's span.
+    /// not one round trip after another while the transaction waits. The
+    /// new orders are written together, with one statement for the orders
+    /// and one for their queue messages, in stream order; a case that joins
+    /// an incident reads orders, so what came before it is written first.
     async fn handle_batch(
         &self,
         tx: &mut PgConnection,
@@ -226,11 +284,22 @@ impl Handler for RoutedHandler {
                 .map(|(routed, d)| self.due(routed, assigned_at).instrument(d.span.clone())),
         )
         .await?;
+        let mut orders = NewOrders::default();
         for ((routed, due), d) in parsed.into_iter().zip(dues).zip(deliveries) {
-            self.apply(tx, routed, due, assigned_at)
-                .instrument(d.span.clone())
-                .await?;
+            match d.span.in_scope(|| self.order(routed, due, assigned_at))? {
+                Step::Incident {
+                    case_number,
+                    incident,
+                } => {
+                    orders.write(tx).await?;
+                    crate::links::join_incident(&self.engine, tx, &case_number, &incident)
+                        .instrument(d.span.clone())
+                        .await?;
+                }
+                Step::Order(order) => d.span.in_scope(|| self.queue(&mut orders, *order)),
+            }
         }
+        orders.write(tx).await?;
         Ok(())
     }
 }
