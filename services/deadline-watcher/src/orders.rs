@@ -14,13 +14,13 @@ use complaints_proto::v1::{
     WorkOrder, WorkflowStep,
 };
 use mesh_kit::consumer::{ConsumerSpec, Delivery, HandleError, Handler};
+use mesh_kit::outbox::{self, Outgoing};
 use mesh_kit::time::{from_proto_opt, to_proto};
-use mesh_kit::{events, outbox, Subjects};
+use mesh_kit::{events, Subjects};
 use prost::Message;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tracing::Instrument;
 use uuid::Uuid;
 
 pub const CONSUMER: ConsumerSpec = ConsumerSpec::new(
@@ -487,6 +487,20 @@ impl OrderHandler {
         due_at: DateTime<Utc>,
         rule: &str,
     ) -> Result<(), HandleError> {
+        let announcement = self.announcement(header, order_id, department, due_at, rule);
+        outbox::enqueue_many(tx, vec![announcement]).await?;
+        Ok(())
+    }
+
+    /// The `DeadlineRegistered` of a conclusion deadline, for the outbox.
+    fn announcement(
+        &self,
+        header: &EventHeader,
+        order_id: &str,
+        department: &str,
+        due_at: DateTime<Utc>,
+        rule: &str,
+    ) -> Outgoing {
         let event_id = Uuid::now_v7();
         let event = DeadlineRegistered {
             header: Some(events::header(
@@ -502,8 +516,7 @@ impl OrderHandler {
             rule: rule.to_owned(),
         };
         let subject = self.subjects.subject(events::deadline::DEADLINE_REGISTERED);
-        outbox::enqueue(tx, &subject, event_id, &event).await?;
-        Ok(())
+        Outgoing::new(subject, event_id, &event)
     }
 }
 
@@ -603,11 +616,20 @@ impl Handler for OrderHandler {
             }
         }
         insert_all(tx, &inserts).await?;
-        for (p, delivery, u, due) in announcements {
-            self.announce(tx, &p.header, &p.order_id, &u.department, due, &u.rule)
-                .instrument(delivery.span.clone())
-                .await?;
-        }
+        // One statement for the batch's announcements, each in the trace
+        // of the event it answers.
+        let announcements = announcements
+            .into_iter()
+            .map(|(p, delivery, u, due)| {
+                delivery.span.in_scope(|| {
+                    (
+                        self.announcement(&p.header, &p.order_id, &u.department, due, &u.rule),
+                        mesh_kit::telemetry::current_traceparent(),
+                    )
+                })
+            })
+            .collect();
+        outbox::enqueue_many_traced(tx, announcements).await?;
         Ok(())
     }
 }
