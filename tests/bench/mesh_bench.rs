@@ -28,7 +28,10 @@
 //!    to the queue, and SubmitComplaint's own latency.
 //! 3. CPU seconds of each service, of this generator and of the machine's
 //!    nats-server and postgres processes over the measured window
-//!    (/proc/<pid>/stat), and each service's peak memory (VmHWM).
+//!    (/proc/<pid>/stat), each service's peak memory (VmHWM), and its
+//!    resident memory (VmRSS) sampled every `--rss-every-secs` from the
+//!    start of the load, with the mean of the last minute against the
+//!    second (flat memory over a soak).
 //! 4. A check: every accepted complaint got exactly one work order.
 //!
 //! Prints a table and writes JSON to `bench/results/`. `make bench` runs it
@@ -105,6 +108,9 @@ struct Args {
     /// profile.
     #[arg(long, default_value_t = 0)]
     statements: usize,
+    /// Seconds between samples of each service's resident memory.
+    #[arg(long, default_value_t = 10)]
+    rss_every_secs: u64,
     /// Where to write the JSON summary.
     #[arg(long, default_value = "bench/results")]
     out: std::path::PathBuf,
@@ -599,6 +605,93 @@ async fn postgres_measure(
 // The mesh under load
 // ---------------------------------------------------------------------------
 
+/// Resident memory (VmRSS, MB) of each service, sampled from the start of
+/// the load: seconds since the start, and one value per service.
+#[derive(Default)]
+struct RssSamples {
+    at: Vec<f64>,
+    mb: Vec<Vec<f64>>,
+}
+
+/// Samples every `every` until `end`, the first at `start`.
+async fn sample_rss(
+    pids: Vec<(&'static str, u32)>,
+    start: Instant,
+    end: Instant,
+    every: Duration,
+    into: Arc<Mutex<RssSamples>>,
+) {
+    let mut tick = tokio::time::interval_at(start, every.max(Duration::from_secs(1)));
+    loop {
+        let at = tick.tick().await;
+        if at > end {
+            return;
+        }
+        let mb = pids
+            .iter()
+            .map(|(_, p)| status_kb(*p, "VmRSS:").unwrap_or(f64::NAN) / 1024.0)
+            .collect();
+        let mut s = lock(&into);
+        s.at.push(at.duration_since(start).as_secs_f64());
+        s.mb.push(mb);
+    }
+}
+
+/// Per service: the samples, and the mean RSS of the second minute of the
+/// load against that of its last minute (null for loads under three
+/// minutes, which have no separate second and last minutes).
+fn rss_summary(
+    names: &[&'static str],
+    samples: &RssSamples,
+    load_secs: f64,
+    every: u64,
+) -> serde_json::Value {
+    let mean = |i: usize, from: f64, to: f64| -> Option<f64> {
+        let v: Vec<f64> = samples
+            .at
+            .iter()
+            .zip(&samples.mb)
+            .filter(|(t, _)| **t >= from && **t < to)
+            .filter_map(|(_, mb)| mb.get(i).copied())
+            .filter(|m| m.is_finite())
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let mut services = serde_json::Map::new();
+    for (i, name) in names.iter().enumerate() {
+        let series: Vec<f64> = samples
+            .mb
+            .iter()
+            .map(|mb| mb.get(i).copied().unwrap_or(f64::NAN))
+            .collect();
+        let (second, last) = if load_secs >= 180.0 {
+            (
+                mean(i, 60.0, 120.0),
+                mean(i, load_secs - 60.0, load_secs + 1.0),
+            )
+        } else {
+            (None, None)
+        };
+        let growth = second.zip(last).map(|(a, b)| b - a);
+        let ratio = second.zip(last).map(|(a, b)| b / a);
+        services.insert(
+            (*name).to_owned(),
+            json!({
+                "rss_mb": series,
+                "second_minute_mean_mb": second,
+                "last_minute_mean_mb": last,
+                "growth_mb": growth,
+                "last_over_second": ratio,
+            }),
+        );
+    }
+    json!({
+        "interval_seconds": every,
+        "seconds_since_load_start": samples.at,
+        "services": services,
+    })
+}
+
 /// One submission: when it was due, sent and answered, and the answer.
 struct Submitted {
     due: Instant,
@@ -898,6 +991,14 @@ async fn run(
             tokio::spawn(open_loop(clients, run_id, rate, start, end, log.clone()))
         }
     };
+    let rss = Arc::new(Mutex::new(RssSamples::default()));
+    let sampler = tokio::spawn(sample_rss(
+        pids.clone(),
+        start,
+        end,
+        Duration::from_secs(args.rss_every_secs),
+        rss.clone(),
+    ));
     tokio::time::sleep_until(window_start).await;
     let before = snapshot(&pids);
     let commits_before = pg_commits(mesh).await;
@@ -922,6 +1023,14 @@ async fn run(
     };
     let sent = load.await?;
     let load_done = Instant::now();
+    sampler.abort();
+    let names: Vec<&'static str> = pids.iter().map(|(n, _)| *n).collect();
+    let memory_over_time = rss_summary(
+        &names,
+        &lock(&rss),
+        (end - start).as_secs_f64(),
+        args.rss_every_secs,
+    );
 
     // Wait for the last orders, then a little more for any second order.
     let accepted: Vec<String> = lock(&log)
@@ -1216,6 +1325,7 @@ async fn run(
         "cpu_seconds_in_window": cpu_rows.iter().map(|(n, c, _)| (n.clone(), json!(c))).collect::<serde_json::Map<_, _>>(),
         "cpu_ms_per_order_in_window": cpu_rows.iter().map(|(n, c, _)| (n.clone(), json!(per_complaint(*c)))).collect::<serde_json::Map<_, _>>(),
         "machine_cpu_busy_fraction_in_window": machine_busy,
+        "memory_over_time": memory_over_time,
         "peak_memory_mb": cpu_rows.iter().filter_map(|(n, _, m)| Some((n.clone(), json!((*m)?)))).collect::<serde_json::Map<_, _>>(),
     });
 
@@ -1311,6 +1421,23 @@ async fn run(
             cpu / secs * 100.0,
             per_complaint(*cpu),
             mem.map_or("".into(), |m| format!("{m:.0}"))
+        );
+    }
+    let flat: Vec<String> = names
+        .iter()
+        .filter_map(|n| {
+            let m = &summary["memory_over_time"]["services"][*n];
+            Some(format!(
+                "{n} {:.1} → {:.1}",
+                m["second_minute_mean_mb"].as_f64()?,
+                m["last_minute_mean_mb"].as_f64()?
+            ))
+        })
+        .collect();
+    if !flat.is_empty() {
+        println!(
+            "  resident memory (VmRSS), mean MB of the second minute → the last: {}",
+            flat.join(", ")
         );
     }
     println!(
