@@ -9,7 +9,7 @@
 use crate::acceptance::NotAccepted;
 use crate::decide::decide;
 use crate::decide::Decision;
-use crate::duplicates::Matter;
+use crate::duplicates::{Features, Matter};
 use crate::incidents::Grouping;
 use crate::links::{Earlier, Link};
 use crate::live::LiveRules;
@@ -53,9 +53,9 @@ pub struct Assessed {
     pub earlier_since: DateTime<Utc>,
     /// Recent cases of the same place are looked at from here on.
     pub recent_since: DateTime<Utc>,
-    /// The complaint names a place or a numbered address part: only then
-    /// can it belong to a batch incident.
-    pub names_a_place: bool,
+    /// What the duplicate and incident checks read of the complaint,
+    /// worked out once.
+    pub features: Features,
 }
 
 /// `span` before `at`; the start of chrono's range if that lies before it
@@ -93,9 +93,9 @@ pub fn assess(
         received_at,
         Duration::hours(i64::from(rules.incidents.window_hours)),
     );
-    let names_a_place = crate::duplicates::Features::of(&matter).names_a_place();
+    let features = Features::of(&matter);
     Ok(Assessed {
-        names_a_place,
+        features,
         case_id,
         case_number,
         case,
@@ -307,7 +307,7 @@ impl TriageHandler {
     /// complainant's earlier cases, or recent ones of the same place.
     /// Cases that do not are decided from their payload alone.
     fn reads_earlier_cases(a: &Assessed) -> bool {
-        a.refused.is_none() && (!a.case.complainant_key.is_empty() || a.names_a_place)
+        a.refused.is_none() && (!a.case.complainant_key.is_empty() || a.features.names_a_place())
     }
 
     /// Triages an assessed case, gathering its writes in `out`. Reads the
@@ -333,7 +333,7 @@ impl TriageHandler {
             matter,
             earlier_since,
             recent_since,
-            names_a_place,
+            features,
         } = assessed;
         if let Some(refused) = refused {
             self.not_accepted(out, case_id, &case, &d, refused, None);
@@ -349,7 +349,7 @@ impl TriageHandler {
             let repeated = match crate::links::link(
                 &self.network,
                 &rules.duplicates,
-                &matter,
+                &features,
                 &earlier,
             ) {
                 None => None,
@@ -388,7 +388,10 @@ impl TriageHandler {
         // complaint: that one goes up the tree on its own).
         let incident = match linked {
             Some(_) => None,
-            None if names_a_place => self.group(tx, rules, &matter, recent_since, &mut d).await?,
+            None if features.names_a_place() => {
+                self.group(tx, rules, &matter, &features, recent_since, &mut d)
+                    .await?
+            }
             // An incident's complaints share a place: without one, there
             // is nothing to look up or to hold a lock for.
             None => None,
@@ -494,6 +497,7 @@ impl TriageHandler {
         tx: &mut PgConnection,
         rules: &crate::rules::Rules,
         matter: &Matter,
+        features: &Features,
         since: DateTime<Utc>,
         d: &mut Decision,
     ) -> Result<Option<Incident>, HandleError> {
@@ -501,7 +505,7 @@ impl TriageHandler {
         matters::lock(tx, &format!("place {}/{}", matter.region, matter.category)).await?;
         let recent = matters::recent(tx, &matter.region, &matter.category, since).await?;
         let (incident_id, lead, merged, size) =
-            match crate::incidents::group(settings, matter, &recent) {
+            match crate::incidents::group(settings, features, &recent) {
                 Grouping::Alone => return Ok(None),
                 Grouping::Join { incident_id, lead } => {
                     let size = matters::grow_incident(tx, incident_id).await?;

@@ -72,15 +72,14 @@ fn same_incident(settings: &IncidentSettings, a: &Matter, b: &Features) -> bool 
 
 /// Groups `new` with `recent` (oldest first: the same region and category,
 /// within the window).
-pub fn group(settings: &IncidentSettings, new: &Matter, recent: &[Recent]) -> Grouping {
-    let new = Features::of(new);
+pub fn group(settings: &IncidentSettings, new: &Features, recent: &[Recent]) -> Grouping {
     if !new.names_a_place() {
         // An incident's complaints share a place; this one names none.
         return Grouping::Alone;
     }
     let alike: Vec<&Recent> = recent
         .iter()
-        .filter(|r| r.open && same_incident(settings, &r.matter, &new))
+        .filter(|r| r.open && same_incident(settings, &r.matter, new))
         .collect();
     // An open incident one of them belongs to: join it, under its lead.
     if let Some(incident_id) = alike.iter().find_map(|r| r.incident) {
@@ -143,11 +142,11 @@ mod tests {
         let s = IncidentSettings::default();
         let one = recent(1, "阳光小区3号楼暖气不热，室温只有14度");
         assert_eq!(
-            group(&s, &m(S), std::slice::from_ref(&one)),
+            group(&s, &Features::of(&m(S)), std::slice::from_ref(&one)),
             Grouping::Alone
         );
         let two = recent(2, "阳光小区3号楼整栋楼暖气都不热");
-        match group(&s, &m(S), &[one.clone(), two.clone()]) {
+        match group(&s, &Features::of(&m(S)), &[one.clone(), two.clone()]) {
             Grouping::Form { lead, merged } => {
                 assert_eq!(lead.case_number, one.case_number);
                 assert_eq!(merged, vec![two]);
@@ -165,7 +164,7 @@ mod tests {
         lead.leads = true;
         let mut member = recent(2, "阳光小区3号楼整栋楼暖气都不热");
         member.incident = Some(id);
-        match group(&s, &m(S), &[lead.clone(), member]) {
+        match group(&s, &Features::of(&m(S)), &[lead.clone(), member]) {
             Grouping::Join {
                 incident_id,
                 lead: l,
@@ -181,7 +180,10 @@ mod tests {
     fn complaints_naming_no_place_are_no_incident() {
         let s = IncidentSettings::default();
         let r = [recent(1, "暖气不热"), recent(2, "暖气不热，太冷了")];
-        assert_eq!(group(&s, &m("暖气不热"), &r), Grouping::Alone);
+        assert_eq!(
+            group(&s, &Features::of(&m("暖气不热")), &r),
+            Grouping::Alone
+        );
     }
 
     #[test]
@@ -192,7 +194,11 @@ mod tests {
         let mut closed = recent(3, "阳光小区3号楼整栋楼暖气都不热");
         closed.open = false;
         assert_eq!(
-            group(&s, &m(S), &[other_building, other_problem, closed]),
+            group(
+                &s,
+                &Features::of(&m(S)),
+                &[other_building, other_problem, closed]
+            ),
             Grouping::Alone
         );
     }

@@ -78,17 +78,16 @@ pub fn tier_up(network: &Network, earlier: &Earlier) -> String {
         .unwrap_or_else(|| network.centre().code.clone())
 }
 
-/// The link of `new` to the first earlier case on the same matter, if any.
-/// `earlier` is newest first.
+/// The link of `new` (its features) to the first earlier case on the same
+/// matter, if any. `earlier` is newest first.
 pub fn link(
     network: &Network,
     settings: &DuplicateSettings,
-    new: &Matter,
+    new: &Features,
     earlier: &[Earlier],
 ) -> Option<Link> {
-    let new = Features::of(new);
     let same = earlier.iter().find(|e| {
-        (e.in_progress() || e.concluded()) && same_matter(&Features::of(&e.matter), &new, settings)
+        (e.in_progress() || e.concluded()) && same_matter(&Features::of(&e.matter), new, settings)
     })?;
     Some(if same.in_progress() {
         Link::InProgress(same.clone())
@@ -142,11 +141,16 @@ mod tests {
     const FIRST: &str = "阳光小区3号楼2单元暖气不热，室温只有15度";
     const AGAIN: &str = "之前反映过的阳光小区三号楼暖气还是不热，到现在没人管";
 
+    /// The features of the new complaint, AGAIN.
+    fn again() -> Features {
+        Features::of(&matter(AGAIN))
+    }
+
     #[test]
     fn the_same_matter_in_progress_is_a() {
         let (net, s) = (network(), DuplicateSettings::default());
         let e = earlier("2026-11-000001", FIRST, "in_progress");
-        match link(&net, &s, &matter(AGAIN), std::slice::from_ref(&e)) {
+        match link(&net, &s, &again(), std::slice::from_ref(&e)) {
             Some(Link::InProgress(found)) => assert_eq!(found.case_number, e.case_number),
             other => panic!("{other:?}"),
         }
@@ -157,11 +161,11 @@ mod tests {
         let (net, s) = (network(), DuplicateSettings::default());
         let mut e = earlier("2026-11-000001", FIRST, "closed");
         assert!(matches!(
-            link(&net, &s, &matter(AGAIN), std::slice::from_ref(&e)),
+            link(&net, &s, &again(), std::slice::from_ref(&e)),
             Some(Link::Concluded(_))
         ));
         e.dissatisfied = true;
-        match link(&net, &s, &matter(AGAIN), std::slice::from_ref(&e)) {
+        match link(&net, &s, &again(), std::slice::from_ref(&e)) {
             Some(Link::SecondComplaint { department, .. }) => {
                 // east-heat's parent.
                 assert_eq!(department, "east-office");
@@ -174,10 +178,10 @@ mod tests {
     fn another_matter_withdrawn_or_merged_cases_do_not_link() {
         let (net, s) = (network(), DuplicateSettings::default());
         let other = earlier("2026-11-000001", "阳光小区5号楼电梯坏了", "in_progress");
-        assert_eq!(link(&net, &s, &matter(AGAIN), &[other]), None);
+        assert_eq!(link(&net, &s, &again(), &[other]), None);
         for state in ["withdrawn", "merged"] {
             let e = earlier("2026-11-000002", FIRST, state);
-            assert_eq!(link(&net, &s, &matter(AGAIN), &[e]), None, "{state}");
+            assert_eq!(link(&net, &s, &again(), &[e]), None, "{state}");
         }
     }
 
@@ -186,7 +190,7 @@ mod tests {
         let (net, s) = (network(), DuplicateSettings::default());
         let newer = earlier("2026-11-000009", FIRST, "in_progress");
         let older = earlier("2026-10-000003", FIRST, "closed");
-        match link(&net, &s, &matter(AGAIN), &[newer, older]) {
+        match link(&net, &s, &again(), &[newer, older]) {
             Some(Link::InProgress(e)) => assert_eq!(e.case_number, "2026-11-000009"),
             other => panic!("{other:?}"),
         }

@@ -105,43 +105,39 @@ fn measure(file: &str, settings: &DuplicateSettings) -> (f64, f64, usize) {
     (precision, recall, sample.pairs.len())
 }
 
+/// Measures `file` with the shipped settings and holds it to its floors.
+fn holds(file: &str, min_pairs: usize, precision_floor: f64, recall_floor: f64) {
+    let (precision, recall, pairs) = measure(file, &shipped_settings());
+    assert!(pairs >= min_pairs, "a sample of a useful size");
+    assert!(
+        precision >= precision_floor,
+        "precision fell to {precision:.3}"
+    );
+    assert!(recall >= recall_floor, "recall fell to {recall:.3}");
+}
+
 #[test]
 fn the_tuning_sample_meets_the_goal() {
-    let (precision, recall, pairs) = measure("tests/data/duplicates.toml", &shipped_settings());
-    assert!(pairs >= 100, "a sample of a useful size");
     // Measured 2026-11-22: precision 0.921, recall 0.967.
-    assert!(precision >= 0.9, "precision fell to {precision:.3}");
-    assert!(recall >= 0.9, "recall fell to {recall:.3}");
+    holds("tests/data/duplicates.toml", 100, 0.9, 0.9);
 }
 
 #[test]
 fn the_first_blind_sample_meets_the_goal() {
-    let (precision, recall, pairs) =
-        measure("tests/data/duplicates-holdout.toml", &shipped_settings());
-    assert!(pairs >= 100, "a sample of a useful size");
     // Measured 2026-11-22: precision 0.922, recall 0.940 (it shaped the lexicon).
-    assert!(precision >= 0.9, "precision fell to {precision:.3}");
-    assert!(recall >= 0.9, "recall fell to {recall:.3}");
+    holds("tests/data/duplicates-holdout.toml", 100, 0.9, 0.9);
 }
 
 #[test]
 fn the_second_blind_sample_keeps_its_measured_level() {
-    let (precision, recall, pairs) =
-        measure("tests/data/duplicates-blind2.toml", &shipped_settings());
-    assert!(pairs >= 100, "a sample of a useful size");
     // Measured 2026-11-22: precision 0.957, recall 0.880 (it shaped the
     // lexicon; words that fitted only its pairs were taken out again).
-    assert!(precision >= 0.95, "precision fell to {precision:.3}");
-    assert!(recall >= 0.88, "recall fell to {recall:.3}");
+    holds("tests/data/duplicates-blind2.toml", 100, 0.95, 0.88);
 }
 
 #[test]
 fn the_third_blind_sample_keeps_its_measured_level() {
-    let (precision, recall, pairs) =
-        measure("tests/data/duplicates-blind3.toml", &shipped_settings());
-    assert!(pairs >= 200, "a sample of a useful size");
     // Measured once, 2026-11-22, after the detector was frozen: precision
     // 0.848, recall 0.700 — short of the goal.
-    assert!(precision >= 0.84, "precision fell to {precision:.3}");
-    assert!(recall >= 0.70, "recall fell to {recall:.3}");
+    holds("tests/data/duplicates-blind3.toml", 200, 0.84, 0.70);
 }

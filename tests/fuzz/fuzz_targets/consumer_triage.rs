@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
                 if let Some(l) = link(
                     network,
                     &rules.duplicates,
-                    &a.matter,
+                    &a.features,
                     std::slice::from_ref(&earlier),
                 ) {
                     let _ = mesh_triage::acceptance::earlier_case(
@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
                 incident: None,
                 leads: false,
             };
-            let _ = group(&rules.incidents, &a.matter, &[recent.clone(), recent]);
+            let _ = group(&rules.incidents, &a.features, &[recent.clone(), recent]);
         }
         Consumer::Steps => {
             let _ = mesh_triage::steps::parse(payload);

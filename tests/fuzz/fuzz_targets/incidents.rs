@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesh_triage::duplicates::Matter;
+use mesh_triage::duplicates::{Features, Matter};
 use mesh_triage::incidents::{group, IncidentSettings, Recent};
 use uuid::Uuid;
 
@@ -22,7 +22,7 @@ fn matter(facts: &[u8]) -> Matter {
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.split(|b| *b == mesh_fuzz::SEPARATOR);
-    let Some(new) = parts.next().map(matter) else {
+    let Some(new) = parts.next().map(|facts| Features::of(&matter(facts))) else {
         return;
     };
     let incident = Uuid::from_u128(1);

@@ -805,19 +805,31 @@ pub const FOLLOW_UP: [&str; 33] = [
 /// The lexicon's words, normalised once.
 struct Normalised {
     concepts: Vec<(Class, &'static str, Vec<String>)>,
+    /// The words of two or more characters, of every concept.
+    common_words: Vec<String>,
     follow_up: Vec<String>,
 }
 
 fn normalised() -> &'static Normalised {
     static WORDS: OnceLock<Normalised> = OnceLock::new();
-    WORDS.get_or_init(|| Normalised {
-        concepts: CONCEPTS
+    WORDS.get_or_init(|| {
+        let concepts: Vec<(Class, &'static str, Vec<String>)> = CONCEPTS
             .iter()
             .map(|(class, name, words)| {
                 (*class, *name, words.iter().map(|w| normalise(w)).collect())
             })
-            .collect(),
-        follow_up: FOLLOW_UP.iter().map(|w| normalise(w)).collect(),
+            .collect();
+        let common_words = concepts
+            .iter()
+            .flat_map(|(_, _, words)| words)
+            .filter(|w| w.chars().count() >= 2)
+            .cloned()
+            .collect();
+        Normalised {
+            concepts,
+            common_words,
+            follow_up: FOLLOW_UP.iter().map(|w| normalise(w)).collect(),
+        }
     })
 }
 
@@ -844,10 +856,9 @@ pub fn follows_up(normalised_text: &str) -> bool {
 /// characters: such a string is a common word, not a name.
 pub fn holds_a_concept_word(s: &str) -> bool {
     normalised()
-        .concepts
+        .common_words
         .iter()
-        .flat_map(|(_, _, words)| words)
-        .any(|w| w.chars().count() >= 2 && s.contains(w.as_str()))
+        .any(|w| s.contains(w.as_str()))
 }
 
 #[cfg(test)]

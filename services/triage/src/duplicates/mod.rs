@@ -254,6 +254,10 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
             }
         }
     }
+    let respondents = match (&a.respondent, &b.respondent) {
+        (Some(ra), Some(rb)) => Some(cosine(ra, rb)),
+        _ => None,
+    };
     Comparison {
         text: cosine(&a.bigrams, &b.bigrams),
         address_conflict,
@@ -262,14 +266,8 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         shared_concepts,
         same_region: a.region == b.region,
         follow_up: b.follow_up,
-        same_respondent: match (&a.respondent, &b.respondent) {
-            (Some(ra), Some(rb)) => cosine(ra, rb) >= 0.5,
-            _ => true,
-        },
-        named_respondents_alike: match (&a.respondent, &b.respondent) {
-            (Some(ra), Some(rb)) => cosine(ra, rb) >= 0.3,
-            _ => false,
-        },
+        same_respondent: respondents.is_none_or(|similarity| similarity >= 0.5),
+        named_respondents_alike: respondents.is_some_and(|similarity| similarity >= 0.3),
         same_category: a.category == b.category,
         shared_place: shared_names
             || shared_address

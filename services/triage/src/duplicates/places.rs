@@ -91,10 +91,9 @@ fn two_before(chars: &[char], at: usize) -> Option<String> {
 const ROAD_ENDINGS: [&str; 4] = ["大道", "路", "街", "巷"];
 /// Words ending in 路 that are not roads (马路, 走路, 线路…), by their last
 /// two characters.
-const NOT_ROADS: [&str; 26] = [
+const NOT_ROADS: [&str; 24] = [
     "马路", "走路", "修路", "过路", "道路", "公路", "线路", "出路", "铁路", "上路", "绕路", "半路",
     "带路", "问路", "水路", "电路", "网路", "到路", "条路", "段路", "的路", "堵路", "行路", "在路",
-    "人行", "路车",
 ];
 
 /// Named roads and streets, by the two characters before 路, 街, 大道 or
@@ -118,7 +117,6 @@ pub fn roads(normalised: &str) -> BTreeSet<String> {
             let last = name.chars().last().unwrap_or(' ');
             let tail: String = [last, first].iter().collect();
             if NOT_ROADS.contains(&tail.as_str())
-                || NOT_ROADS.contains(&format!("{name}{ending}").as_str())
                 || "条段那这在的往到从至和与个路街道巷".contains(last)
             {
                 continue;
