@@ -31,7 +31,7 @@ pub enum Class {
 /// The concepts a text names, by class.
 pub type Concepts = BTreeMap<Class, BTreeSet<&'static str>>;
 
-pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
+pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     // The facility, thing or service a complaint is about.
     (
         Class::Thing,
@@ -365,12 +365,37 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
             "停在半中间",
             "上热下凉",
             "闪",
+            "碎",
+            "破",
+            "烂",
+            "用不了",
+            "不能用",
+            "没法用",
+            "开裂",
+            "裂了",
         ],
     ),
     (
         Class::Trouble,
         "cold",
-        &["不热", "凉", "冷", "室温", "温度", "度"],
+        &[
+            "不热",
+            "凉",
+            "冷",
+            "室温",
+            "温度",
+            "摄氏度",
+            "0度",
+            "1度",
+            "2度",
+            "3度",
+            "4度",
+            "5度",
+            "6度",
+            "7度",
+            "8度",
+            "9度",
+        ],
     ),
     (
         Class::Trouble,
@@ -420,6 +445,15 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
             "不消毒",
             "拉肚子",
             "吃不饱",
+            "浑",
+            "黄黄",
+            "渣子",
+            "吐",
+            "泻",
+            "中毒",
+            "不新鲜",
+            "打扫",
+            "保洁",
         ],
     ),
     (
@@ -456,6 +490,13 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
             "没睡好",
             "休息",
             "唱",
+            "闹事",
+            "喊叫",
+            "乱喊",
+            "大声",
+            "砸墙",
+            "电钻",
+            "扰民",
         ],
     ),
     (
@@ -537,6 +578,15 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
             "逾期",
             "没交房",
             "迟迟",
+            "没人来看",
+            "来回跑",
+            "好几趟",
+            "说清楚",
+            "让补",
+            "延期",
+            "延迟",
+            "推迟",
+            "拖延",
         ],
     ),
     (Class::Trouble, "removed", &["撤", "取消", "不停了", "拆了"]),
@@ -603,6 +653,9 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
             "往上排",
             "排到",
             "往河里",
+            "排气",
+            "废气",
+            "排烟",
         ],
     ),
     (
@@ -622,6 +675,13 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
             "咬伤",
             "咬人",
             "危险",
+            "翘",
+            "快倒",
+            "露在外面",
+            "扎胎",
+            "松动",
+            "砸到",
+            "砸伤",
         ],
     ),
     (
@@ -678,6 +738,9 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
             "末班",
             "提前发车",
             "提前收车",
+            "才来",
+            "等不来",
+            "等半天",
         ],
     ),
     (Class::Trouble, "wrong_drug", &["拿错"]),
@@ -685,6 +748,31 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
         Class::Trouble,
         "driving",
         &["开车时打电话", "开车打电话", "急刹", "开车玩手机"],
+    ),
+    (
+        Class::Trouble,
+        "absence",
+        &["脱岗", "不在岗", "离岗", "聊天", "人不在"],
+    ),
+    (
+        Class::Trouble,
+        "dust",
+        &["扬尘", "灰尘", "尘土", "灰大", "漫天"],
+    ),
+    (
+        Class::Trouble,
+        "missing",
+        &["丢了", "丢失", "不见了", "被偷", "没了盖"],
+    ),
+    (
+        Class::Trouble,
+        "uncollected",
+        &["没清运", "不清运", "没人收", "没人清"],
+    ),
+    (
+        Class::Trouble,
+        "flooding",
+        &["积水", "淹", "内涝", "排水不畅"],
     ),
     (Class::Trouble, "subsidy", &["补贴"]),
     // Where a nuisance (noise, smell) comes from.
@@ -761,6 +849,32 @@ pub const CONCEPTS: [(Class, &str, &[&str]); 130] = [
     (Class::FeeItem, "water_bill", &["水费"]),
     (Class::FeeItem, "power_bill", &["电费"]),
     (Class::FeeItem, "renewal", &["续费", "续约"]),
+    (Class::FeeItem, "meal_fee", &["伙食费", "餐费", "饭费"]),
+    (
+        Class::FeeItem,
+        "storage_fee",
+        &["保管费", "超期费", "滞留费"],
+    ),
+    (Class::FeeItem, "agency_fee", &["中介费", "服务费", "佣金"]),
+    (Class::FeeItem, "grading_fee", &["考级费", "考级"]),
+    (
+        Class::FeeItem,
+        "repair_fee",
+        &["维修费", "修理费", "检测费"],
+    ),
+    (Class::FeeItem, "late_fee", &["滞纳金", "违约金"]),
+    (Class::FeeItem, "registration_fee", &["挂号费"]),
+    (Class::FeeItem, "gas_bill", &["燃气费", "气费"]),
+    (Class::FeeItem, "delivery_fee", &["运费", "配送费"]),
+    (Class::FeeItem, "toll", &["高速费", "过路费", "过桥费"]),
+    (
+        Class::FeeItem,
+        "sanitation_fee",
+        &["垃圾费", "卫生费", "垃圾处理费"],
+    ),
+    (Class::FeeItem, "handling_fee", &["手续费"]),
+    (Class::FeeItem, "care_fee", &["床位费", "护理费"]),
+    (Class::FeeItem, "materials_fee", &["材料费", "耗材"]),
 ];
 
 /// Words by which a caller refers back to an earlier report of the same
@@ -842,6 +956,43 @@ pub fn concepts(normalised_text: &str) -> Concepts {
         }
     }
     out
+}
+
+/// Troubles that are told of one another: a caller who first said the
+/// heating is broken may next say the pipe leaks, one who said the pay is
+/// late may next say it is stuck in review. Two complaints naming troubles
+/// of one family do not conflict, though they share none.
+pub const RELATED_TROUBLES: [&[&str]; 4] = [
+    &[
+        "broken",
+        "leak",
+        "outage",
+        "low_supply",
+        "cold",
+        "danger",
+        "flooding",
+        "missing",
+    ],
+    &["stalled", "unpaid", "no_refund"],
+    &["noise", "odour", "dumping"],
+    &["quality", "expired", "counterfeit"],
+];
+
+/// Whether two troubles are of one family ([`RELATED_TROUBLES`]).
+pub fn related_troubles(a: &str, b: &str) -> bool {
+    RELATED_TROUBLES
+        .iter()
+        .any(|family| family.contains(&a) && family.contains(&b))
+}
+
+/// Words by which a caller tells of another instance of a like matter:
+/// another person, another purchase, another branch (我老公也在那家厂,
+/// 另一个车间, 又买了一台).
+pub const ANOTHER_INSTANCE: [&str; 6] = ["另1", "另外1", "也在", "也是", "又买", "新买"];
+
+/// Whether a normalised text tells of another instance of a like matter.
+pub fn tells_of_another(normalised_text: &str) -> bool {
+    ANOTHER_INSTANCE.iter().any(|w| normalised_text.contains(w))
 }
 
 /// Whether a normalised text refers back to an earlier report.

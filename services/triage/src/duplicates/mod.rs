@@ -15,7 +15,11 @@
 //! - both name concepts of one class of the [`lexicon`] and share none:
 //!   another thing (电梯 ≠ 水箱), another trouble (暖气不热 ≠ 暖气费),
 //!   another source of a nuisance (广场舞 ≠ KTV), another fee (物业费 ≠
-//!   停车费).
+//!   停车费). Troubles of one family are told of one another and do not
+//!   conflict (a broken radiator, a leaking pipe; [`lexicon::RELATED_TROUBLES`]);
+//! - the new one tells of another instance of a like matter: another
+//!   person, another purchase, another workshop (我老公也在那家厂, 另一个车间,
+//!   又买了一台; [`lexicon::ANOTHER_INSTANCE`]).
 //!
 //! Otherwise it is the same matter when any of these holds
 //! ([`same_matter`]):
@@ -23,13 +27,15 @@
 //!   bigram cosine similarity of the texts, a follow-up cue ("之前反映过",
 //!   "还是没修"), the respondents and the categories;
 //! - they share a place (a named estate, venue, firm or road, a numbered
-//!   address part, a plate, or a like-named respondent) and a trouble or a
-//!   fee;
+//!   address part, a plate, a numbered hospital as people shorten it
+//!   (第三人民医院 = 三院), a like-named respondent, or a respondent whose
+//!   name the other complaint uses: 安家易房产经纪公司 and "安家易中介") and a
+//!   trouble or a fee;
 //! - they share a thing and a trouble, and the new one follows up, or the
 //!   category is the same, or the texts are alike enough.
 //!
 //! The weights and thresholds are settings (`[duplicates]` in the rules).
-//! Four labelled samples measure it (docs/triage.md).
+//! Labelled samples measure it (docs/triage.md).
 
 pub mod lexicon;
 pub mod places;
@@ -108,6 +114,9 @@ pub struct Comparison {
     /// The classes of concepts in which both name one in common.
     pub shared_concepts: BTreeSet<Class>,
     pub same_region: bool,
+    /// The new complaint tells of another instance of a like matter
+    /// (我老公也在那家厂, 另一个车间).
+    pub another_instance: bool,
     /// The new complaint refers back to an earlier report.
     pub follow_up: bool,
     /// Both name the same respondent, or one names none.
@@ -125,6 +134,7 @@ impl Comparison {
     /// Something marks the two apart, whatever the score.
     pub fn conflict(&self) -> bool {
         !self.same_region
+            || self.another_instance
             || self.address_conflict
             || self.place_conflict
             || !self.concept_conflicts.is_empty()
@@ -164,8 +174,13 @@ pub struct Features {
     plates: BTreeSet<String>,
     concepts: Concepts,
     follow_up: bool,
+    another: bool,
     /// Bigrams of the respondent; `None` when none is named.
     respondent: Option<Bigrams>,
+    /// The name the respondent goes by ([`places::respondent_name`]).
+    respondent_name: Option<String>,
+    /// The normalised respondent.
+    respondent_text: String,
 }
 
 impl Features {
@@ -186,6 +201,8 @@ impl Features {
             .chain(&places::named_places(&text, &places::OTHER_ENDINGS))
             .chain(&places::named_places(&respondent, &all_endings))
             .map(|(name, _)| name.clone())
+            .chain(places::numbered_hospitals(&text))
+            .chain(places::numbered_hospitals(&respondent))
             .collect();
         Features {
             region: m.region.clone(),
@@ -197,7 +214,10 @@ impl Features {
             plates: places::plates(&text),
             concepts: lexicon::concepts(&text),
             follow_up: lexicon::follows_up(&text),
+            another: lexicon::tells_of_another(&text),
             respondent: (!respondent.is_empty()).then(|| bigram_counts(&respondent)),
+            respondent_name: places::respondent_name(&respondent),
+            respondent_text: respondent,
             estates,
             venues,
             names,
@@ -240,17 +260,28 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
             || disjoint_nonempty(&a.gates, &b.gates)
             || places::places_conflict(&a.estates, &a.text, &b.estates, &b.text)
             || places::places_conflict(&a.venues, &a.text, &b.venues, &b.text);
-    let shared_names = !a.names.is_disjoint(&b.names)
+    let named_by = |x: &Features, y: &Features| {
+        x.respondent_name
+            .as_ref()
+            .is_some_and(|n| y.text.contains(n.as_str()) || y.respondent_text.contains(n.as_str()))
+    };
+    let shared_names = named_by(a, b)
+        || named_by(b, a)
+        || !a.names.is_disjoint(&b.names)
         || a.names.iter().any(|n| b.text.contains(n.as_str()))
         || b.names.iter().any(|n| a.text.contains(n.as_str()));
     let mut concept_conflicts = BTreeSet::new();
     let mut shared_concepts = BTreeSet::new();
     for (class, mine) in &a.concepts {
         if let Some(theirs) = b.concepts.get(class) {
-            if mine.is_disjoint(theirs) {
-                concept_conflicts.insert(*class);
-            } else {
+            let related = *class == Class::Trouble
+                && mine
+                    .iter()
+                    .any(|x| theirs.iter().any(|y| lexicon::related_troubles(x, y)));
+            if !mine.is_disjoint(theirs) {
                 shared_concepts.insert(*class);
+            } else if !related {
+                concept_conflicts.insert(*class);
             }
         }
     }
@@ -265,6 +296,7 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         concept_conflicts,
         shared_concepts,
         same_region: a.region == b.region,
+        another_instance: b.another && !a.another,
         follow_up: b.follow_up,
         same_respondent: respondents.is_none_or(|similarity| similarity >= 0.5),
         named_respondents_alike: respondents.is_some_and(|similarity| similarity >= 0.3),
@@ -378,6 +410,53 @@ mod tests {
         let a = m("朝阳村一组晚上电压低", "北区供电所", "power");
         let b = m("朝阳村三组晚上电压低", "北区供电所", "power");
         assert!(compare(&a, &b).address_conflict && !is_duplicate(&a, &b, &s));
+    }
+
+    #[test]
+    fn a_firm_named_in_the_other_complaint_is_a_shared_place() {
+        let s = DuplicateSettings::default();
+        let a = m(
+            "我通过安家易房产租的房子到期退租，房东不退三千块押金",
+            "安家易房产经纪公司",
+            "housing",
+        );
+        let b = m("安家易中介跟房东扣着我押金不退", "", "consumer");
+        let c = compare(&a, &b);
+        assert!(c.shared_place, "{c:?}");
+        assert!(is_duplicate(&a, &b, &s), "{c:?}");
+    }
+
+    #[test]
+    fn related_troubles_do_not_conflict() {
+        // The cold radiators were a burst pipe: broken and leaking are
+        // told of one another.
+        let s = DuplicateSettings::default();
+        let a = m(
+            "东湖花园9号楼地下室暖气管道爆了，暖气都不热了",
+            "",
+            "heating",
+        );
+        let b = m("东湖花园9栋地下室暖气管破了还在漏", "", "heating");
+        let c = compare(&a, &b);
+        assert!(!c.concept_conflicts.contains(&Class::Trouble), "{c:?}");
+        assert!(is_duplicate(&a, &b, &s), "{c:?}");
+    }
+
+    #[test]
+    fn another_instance_is_another_matter() {
+        let s = DuplicateSettings::default();
+        let a = m(
+            "我在宏远电子厂上班，厂里欠了我三个月工资",
+            "宏远电子厂",
+            "labour",
+        );
+        let b = m(
+            "我老公也在宏远电子厂，另一个车间的，两个月没发工资了",
+            "宏远电子厂",
+            "labour",
+        );
+        let c = compare(&a, &b);
+        assert!(c.another_instance && !is_duplicate(&a, &b, &s), "{c:?}");
     }
 
     #[test]

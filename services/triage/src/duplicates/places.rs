@@ -146,8 +146,11 @@ pub const ESTATE_ENDINGS: [&str; 14] = [
     "城",
 ];
 /// Endings of the names of venues people go to (广场, 医院, 小学, 酒吧…).
-pub const VENUE_ENDINGS: [&str; 21] = [
+pub const VENUE_ENDINGS: [&str; 24] = [
+    "站",
     "广场",
+    "农贸市场",
+    "菜市场",
     "公园",
     "市场",
     "菜场",
@@ -170,19 +173,20 @@ pub const VENUE_ENDINGS: [&str; 21] = [
     "村",
 ];
 /// Endings of the names of firms and other named places.
-pub const OTHER_ENDINGS: [&str; 8] = ["公司", "物业", "中心", "汽修", "中介", "机构", "河", "站"];
+pub const OTHER_ENDINGS: [&str; 7] = ["公司", "物业", "中心", "汽修", "中介", "机构", "河"];
 
 /// Two characters before an ending that are common words, not names.
-const GENERIC_NAMES: [&str; 57] = [
-    "来水", "热力", "燃气", "供电", "物业", "政府", "管理", "服务", "有限", "公司", "电力", "自来",
-    "供水", "环卫", "市场", "建设", "交通", "街道", "社区", "卫生", "教育", "公交", "出租", "汽车",
-    "通信", "移动", "电信", "联通", "项目", "工程", "人民", "第2", "中心", "执法", "城管", "监管",
-    "房产", "我家", "我们", "他们", "这个", "那个", "1个", "这家", "那家", "旁边", "附近", "门口",
-    "对面", "楼下", "楼上", "就是", "还是", "1直", "已经", "我在", "在家",
+const GENERIC_NAMES: [&str; 70] = [
+    "农贸", "商家", "大家", "回家", "全家", "老家", "店家", "东家", "厂家", "每家", "家家", "家里",
+    "家长", "来水", "热力", "燃气", "供电", "物业", "政府", "管理", "服务", "有限", "公司", "电力",
+    "自来", "供水", "环卫", "市场", "建设", "交通", "街道", "社区", "卫生", "教育", "公交", "出租",
+    "汽车", "通信", "移动", "电信", "联通", "项目", "工程", "人民", "第2", "中心", "执法", "城管",
+    "监管", "房产", "我家", "我们", "他们", "这个", "那个", "1个", "这家", "那家", "旁边", "附近",
+    "门口", "对面", "楼下", "楼上", "就是", "还是", "1直", "已经", "我在", "在家",
 ];
 /// Characters that are rarely part of a place's name but often of the
 /// words around one (的, 在, 到, 楼…).
-const NOT_NAME_CHARS: &str = "的了在到找被说我你他她它也都就还又问有没是不和跟给让把从向往去来过这那哪些个示钱元块们吗呢吧啊要想会能可得地着很最更再才刚将已经等及与或其之而且但如果因为所以打叫看用做干每今昨年月日时几些上下里外左右旁边对面门口附近楼家房屋户人住";
+const NOT_NAME_CHARS: &str = "的了在到找被说我你他她它也都就还又问有没是不和跟给让把从向往去来过这那哪些个示钱元块们吗呢吧啊要想会能可得地着很最更再刚将求请已经等及与或其之而且但如果因为所以打叫看用做干每今昨年月日时几些上下里外左右旁边对面门口附近楼房屋户人住";
 
 /// A named place: the two characters of its name before its ending
 /// (锦绣华庭 → (锦绣, 华庭)).
@@ -197,7 +201,7 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
             let Some(name) = two_before(&chars, at) else {
                 continue;
             };
-            if name.chars().any(|c| NOT_NAME_CHARS.contains(c))
+            if (name.chars().any(|c| NOT_NAME_CHARS.contains(c)) && !is_a_gate_name(&name))
                 || GENERIC_NAMES.contains(&name.as_str())
                 || holds_a_concept_word(&name)
             {
@@ -209,9 +213,77 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
     out
 }
 
+/// The name a respondent goes by: the first two characters of its name
+/// once the administrative prefix (市, 东城区, 北区…) is taken off, when
+/// they are a name and not a common word: 安家易房产经纪公司 → 安家,
+/// 北区征收办 → 征收, 东城区热力公司 → none (热力 is a common word).
+pub fn respondent_name(normalised_respondent: &str) -> Option<String> {
+    let chars: Vec<char> = normalised_respondent.chars().collect();
+    let mut start = 0;
+    if chars.first().is_some_and(|c| "省市县区镇".contains(*c)) {
+        start = 1;
+    }
+    if let Some(p) =
+        (start + 1..chars.len().min(start + 3)).find(|&p| "市县区镇".contains(chars[p]))
+    {
+        start = p + 1;
+    }
+    let name: String = chars.get(start..start + 2)?.iter().collect();
+    (name.chars().all(is_han)
+        && !name.chars().any(|c| NOT_NAME_CHARS.contains(c))
+        && !GENERIC_NAMES.contains(&name.as_str())
+        && !holds_a_concept_word(&name))
+    .then_some(name)
+}
+
+/// A name that is a gate of the town (东门农贸市场, 西门菜场).
+fn is_a_gate_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(
+        (chars.next(), chars.next()),
+        (Some('东' | '南' | '西' | '北'), Some('门'))
+    )
+}
+
+/// Hospitals as people shorten them: 市第三人民医院, 第三医院, 三院 → 3院.
+/// (The text is normalised, so the numeral is a digit.)
+pub fn numbered_hospitals(normalised: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = normalised.chars().collect();
+    let mut out = BTreeSet::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let rest: String = chars[i..chars.len().min(i + 4)].iter().collect();
+        let numbered = start
+            .checked_sub(1)
+            .is_some_and(|p| matches!(chars[p], '第' | '市'));
+        if rest.starts_with('院')
+            || numbered && (rest.starts_with("人民医院") || rest.starts_with("医院"))
+        {
+            let n: String = chars[start..i].iter().collect();
+            out.insert(format!("{n}院"));
+        }
+    }
+    out
+}
+
 /// Endings that name the same kind of place.
 fn same_kind(a: &str, b: &str) -> bool {
-    const ALIKE: [[&str; 2]; 3] = [["酒吧", "清吧"], ["市场", "菜场"], ["健身", "馆"]];
+    const ALIKE: [[&str; 2]; 6] = [
+        ["酒吧", "清吧"],
+        ["市场", "菜场"],
+        ["菜市场", "菜场"],
+        ["农贸市场", "菜场"],
+        ["农贸市场", "菜市场"],
+        ["健身", "馆"],
+    ];
     a == b
         || a == "小区"
         || b == "小区"
@@ -335,6 +407,41 @@ mod tests {
             named_places(&d, &ESTATE_ENDINGS),
         );
         assert!(!places_conflict(&pc, &c, &pd, &d), "{pc:?} {pd:?}");
+    }
+
+    #[test]
+    fn a_respondent_goes_by_its_name_without_prefix_or_common_words() {
+        assert_eq!(
+            respondent_name(&normalise("安家易房产经纪公司")).as_deref(),
+            Some("安家")
+        );
+        assert_eq!(
+            respondent_name(&normalise("北区征收办")).as_deref(),
+            Some("征收")
+        );
+        assert_eq!(respondent_name(&normalise("东城区热力公司")), None);
+        assert_eq!(respondent_name(&normalise("自来水公司")), None);
+    }
+
+    #[test]
+    fn numbered_hospitals_are_read_as_people_shorten_them() {
+        let long = numbered_hospitals(&normalise("在市第三人民医院挂号"));
+        let short = numbered_hospitals(&normalise("三院挂号太难了"));
+        assert_eq!(long, BTreeSet::from(["3院".to_string()]));
+        assert_eq!(long, short);
+        assert!(numbered_hospitals(&normalise("3号院门口")).is_empty());
+    }
+
+    #[test]
+    fn a_market_named_for_a_town_gate_is_a_named_place() {
+        let a = normalise("东门农贸市场的猪肉摊");
+        let b = normalise("东门菜场十七号肉摊");
+        let (pa, pb) = (
+            named_places(&a, &VENUE_ENDINGS),
+            named_places(&b, &VENUE_ENDINGS),
+        );
+        assert!(pa.iter().any(|(name, _)| name == "东门"), "{pa:?}");
+        assert!(!places_conflict(&pa, &a, &pb, &b), "{pa:?} {pb:?}");
     }
 
     #[test]
