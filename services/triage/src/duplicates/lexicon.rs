@@ -190,16 +190,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "wages",
-        &[
-            "工资",
-            "欠薪",
-            "工钱",
-            "讨薪",
-            "薪水",
-            "血汗钱",
-            "欠我",
-            "拖欠",
-        ],
+        &["工资", "欠薪", "工钱", "讨薪", "薪水", "血汗钱"],
     ),
     (
         Class::Thing,
@@ -209,7 +200,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "social_contrib",
-        &["缴社保", "交社保", "补缴", "买社保"],
+        &["缴社保", "交社保", "补缴", "买社保", "五险"],
     ),
     (
         Class::Thing,
@@ -219,7 +210,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "medical_insurance", &["医保"]),
     (Class::Thing, "elderly_allowance", &["高龄补贴", "高龄津贴"]),
     (Class::Thing, "assistance", &["低保", "救助", "困难补助"]),
-    (Class::Thing, "resettlement", &["安置房", "过渡费", "交房"]),
+    (
+        Class::Thing,
+        "resettlement",
+        &["安置房", "过渡费", "交房", "安置费"],
+    ),
     (
         Class::Thing,
         "compensation",
@@ -336,6 +331,34 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "stair_light", &["楼道灯", "声控灯", "楼梯灯"]),
     (Class::Thing, "facade", &["外墙", "瓷砖", "墙皮"]),
     (Class::Thing, "crack", &["裂缝", "开裂"]),
+    // Goods a caller bought: another article from the same shop is
+    // another purchase, another matter (a cracked sofa, an undelivered
+    // wardrobe).
+    (Class::Thing, "sofa", &["沙发"]),
+    (Class::Thing, "wardrobe", &["衣柜", "柜子", "橱柜"]),
+    (Class::Thing, "mattress", &["床垫", "床架"]),
+    (Class::Thing, "fridge", &["冰箱", "冰柜"]),
+    (Class::Thing, "television", &["电视"]),
+    (Class::Thing, "washing_machine", &["洗衣机"]),
+    (Class::Thing, "rice_cooker", &["电饭煲", "电饭锅"]),
+    (Class::Thing, "water_heater", &["热水器"]),
+    (Class::Thing, "range_hood", &["油烟机", "抽油烟机"]),
+    (Class::Thing, "computer", &["电脑", "笔记本"]),
+    (Class::Thing, "tyre", &["轮胎", "车胎", "补胎"]),
+    (Class::Thing, "brake", &["刹车片", "刹车"]),
+    (Class::Thing, "glasses", &["眼镜", "镜片"]),
+    (Class::Thing, "shoes", &["鞋"]),
+    (Class::Thing, "flooring", &["地板"]),
+    (Class::Thing, "toilet_fixture", &["马桶"]),
+    (Class::Thing, "milk_powder", &["奶粉"]),
+    (Class::Thing, "cake", &["蛋糕"]),
+    (
+        Class::Thing,
+        "jewellery",
+        &["首饰", "项链", "金饰", "戒指", "手镯"],
+    ),
+    (Class::Thing, "stroller", &["婴儿车", "童车"]),
+    (Class::Thing, "bicycle", &["自行车"]),
     // What is wrong with it.
     (
         Class::Trouble,
@@ -373,6 +396,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没法用",
             "开裂",
             "裂了",
+            "停用",
         ],
     ),
     (
@@ -425,7 +449,21 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "low_supply",
         &["水压", "电压", "带不动", "开不起来", "压力"],
     ),
-    (Class::Trouble, "leak", &["漏", "渗", "滴水", "结冰"]),
+    (
+        Class::Trouble,
+        "leak",
+        &[
+            "漏",
+            "渗",
+            "滴水",
+            "结冰",
+            "返水",
+            "冒水",
+            "返污水",
+            "冒脏水",
+            "反水",
+        ],
+    ),
     (
         Class::Trouble,
         "quality",
