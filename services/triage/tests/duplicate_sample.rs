@@ -10,15 +10,17 @@
 //!   written while the lexicon detector was being built and measured once,
 //!   after it was frozen; its misses then shaped the second version;
 //! - `tests/data/duplicates-blind4.toml`, a fourth (200 pairs), measured
-//!   once after the second version was frozen, then read.
+//!   once after the second version was frozen, then read;
+//! - `tests/data/duplicates-blind5.toml`, a fifth (200 pairs), measured
+//!   once after the third version was frozen.
 //!
 //! Run with `--nocapture` to see the figures and every miss:
 //! `cargo test -p mesh-triage --test duplicate_sample -- --nocapture`.
 //!
 //! The goal is 0.9 for both (issue 6). The first three samples meet it,
-//! the third nearly; all four shaped the detector. The fourth does not
-//! (docs/triage.md), so its floors are what the detector measures now,
-//! and a change can only make it better.
+//! the third nearly; all four shaped the detector. The fourth and fifth
+//! do not (docs/triage.md), so their floors are what the detector
+//! measures now, and a change can only make it better.
 
 use mesh_kit::network::Network;
 use mesh_triage::duplicates::{compare, is_duplicate, DuplicateSettings, Matter};
@@ -152,4 +154,12 @@ fn the_fourth_sample_keeps_its_measured_level() {
     // lexicon detector: 0.818 / 0.675). Read afterwards; goods, delivery
     // and breach words followed: precision 0.836, recall 0.762.
     holds("tests/data/duplicates-blind4.toml", 200, 0.83, 0.76);
+}
+
+#[test]
+fn the_fifth_sample_keeps_its_measured_level() {
+    // Measured blind once, 2026-11-22, after 2606d47 was frozen: precision
+    // 0.733, recall 0.550 (6dd96aa, before this session's changes: 0.678 /
+    // 0.500). Written with a third of its pairs hard on purpose.
+    holds("tests/data/duplicates-blind5.toml", 200, 0.73, 0.55);
 }
