@@ -36,6 +36,11 @@ pub struct Settings {
     /// cost in latency; 0 takes only what has arrived.
     #[arg(long, env = "DEADLINE_WATCHER__CONSUMER__LINGER_MS", default_value_t = mesh_kit::consumer::DEFAULT_LINGER_MS)]
     pub consumer_linger_ms: u64,
+    /// How long the outbox relay waits after it is woken before it reads
+    /// the outbox, in milliseconds: the commits of that while leave in one
+    /// relay transaction; 0 reads at once.
+    #[arg(long, env = "DEADLINE_WATCHER__RELAY__LINGER_MS", default_value_t = mesh_kit::outbox::DEFAULT_LINGER_MS)]
+    pub relay_linger_ms: u64,
     /// Address of the gRPC server.
     #[arg(
         long,
@@ -94,6 +99,7 @@ impl Service for Application {
         backbone.consumer_linger = Some(std::time::Duration::from_millis(
             settings.consumer_linger_ms,
         ));
+        backbone.relay_linger = Some(std::time::Duration::from_millis(settings.relay_linger_ms));
         let deadlines = Arc::new(Deadlines {
             policy,
             calendar,

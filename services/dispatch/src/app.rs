@@ -35,6 +35,11 @@ pub struct Settings {
     /// cost in latency; 0 takes only what has arrived.
     #[arg(long, env = "DISPATCH__CONSUMER__LINGER_MS", default_value_t = mesh_kit::consumer::DEFAULT_LINGER_MS)]
     pub consumer_linger_ms: u64,
+    /// How long the outbox relay waits after it is woken before it reads
+    /// the outbox, in milliseconds: the commits of that while leave in one
+    /// relay transaction; 0 reads at once.
+    #[arg(long, env = "DISPATCH__RELAY__LINGER_MS", default_value_t = mesh_kit::outbox::DEFAULT_LINGER_MS)]
+    pub relay_linger_ms: u64,
     /// Address of the gRPC server.
     #[arg(long, env = "DISPATCH__GRPC__ADDR", default_value = "127.0.0.1:50053")]
     pub grpc_addr: String,
@@ -92,6 +97,7 @@ impl Service for Application {
         backbone.consumer_linger = Some(std::time::Duration::from_millis(
             settings.consumer_linger_ms,
         ));
+        backbone.relay_linger = Some(std::time::Duration::from_millis(settings.relay_linger_ms));
         let engine = Engine {
             network: backbone.network.clone(),
             subjects: backbone.subjects.clone(),

@@ -8,6 +8,10 @@
 //! drops the copy. Several replicas may relay at once: `FOR UPDATE SKIP
 //! LOCKED` gives each row to one of them.
 //!
+//! A wake lingers ([`RelaySettings::linger`]): the relay waits that long
+//! before it reads the outbox, so the commits of that while leave in one
+//! batch, with one relay transaction, rather than one each.
+//!
 //! Sent rows are kept for [`RelaySettings::keep_sent`] before they are
 //! deleted, so they can be published again if the broker loses its latest
 //! writes: when the relay finds a new broker process, it publishes again
@@ -17,6 +21,7 @@
 use crate::broker::{self, Epochs, Since};
 use crate::shutdown::Shutdown;
 use async_nats::jetstream::{self, message::PublishMessage};
+use futures::FutureExt;
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
@@ -146,7 +151,15 @@ pub struct RelaySettings {
     pub poll_interval: Duration,
     /// How long sent rows are kept before deletion.
     pub keep_sent: Duration,
+    /// How long the relay waits after a wake before it reads the outbox:
+    /// the commits of that while are sent in the same batch and marked sent
+    /// in the same transaction. Zero reads at once.
+    pub linger: Duration,
 }
+
+/// [`RelaySettings::linger`] by default, in milliseconds (the services'
+/// `<SERVICE>__RELAY__LINGER_MS`).
+pub const DEFAULT_LINGER_MS: u64 = 10;
 
 impl Default for RelaySettings {
     fn default() -> Self {
@@ -154,6 +167,7 @@ impl Default for RelaySettings {
             batch_size: 256,
             poll_interval: Duration::from_millis(500),
             keep_sent: Duration::from_secs(15 * 60),
+            linger: Duration::from_millis(DEFAULT_LINGER_MS),
         }
     }
 }
@@ -225,12 +239,21 @@ impl Relay {
         // does not answer: that is when the count matters.
         let counter = tokio::spawn(self.clone().count_backlog(shutdown.clone()));
         loop {
-            tokio::select! {
+            let woken = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.settings.poll_interval) => {}
-                _ = heartbeat.tick() => self.check_broker(&epochs, &mut server).await,
-                _ = purge.tick(), if !server.is_empty() => self.purge_sent().await,
+                _ = self.wake.notified() => true,
+                _ = tokio::time::sleep(self.settings.poll_interval) => false,
+                _ = heartbeat.tick() => {
+                    self.check_broker(&epochs, &mut server).await;
+                    false
+                }
+                _ = purge.tick(), if !server.is_empty() => {
+                    self.purge_sent().await;
+                    false
+                }
+            };
+            if woken && !self.settings.linger.is_zero() {
+                self.linger(&shutdown).await;
             }
             self.drain().await;
         }
@@ -238,6 +261,19 @@ impl Relay {
         self.drain().await;
         counter.abort();
         tracing::info!("outbox relay stopped");
+    }
+
+    /// Waits the linger after a wake (shutdown cuts it short), then takes
+    /// the wakes that came meanwhile: their commits were made before they
+    /// woke the relay, so the pass that follows reads their rows, and a
+    /// second pass for them would find nothing. Wakes after this point
+    /// still count.
+    async fn linger(&self, shutdown: &Shutdown) {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = tokio::time::sleep(self.settings.linger) => {}
+        }
+        let _ = self.wake.notified().now_or_never();
     }
 
     /// Publishes batches until the outbox is empty or an error occurs.

@@ -91,6 +91,9 @@ pub struct Backbone {
     /// settings give one; else each consumer's own
     /// ([`ConsumerSpec::linger`]).
     pub consumer_linger: Option<std::time::Duration>,
+    /// The linger of this service's outbox relay, when the service's
+    /// settings give one; else the kit's ([`RelaySettings::linger`]).
+    pub relay_linger: Option<std::time::Duration>,
 }
 
 impl Backbone {
@@ -126,12 +129,17 @@ impl Backbone {
             js,
             subjects,
             consumer_linger: None,
+            relay_linger: None,
         })
     }
 
     /// The relay of this service's outbox.
     pub fn relay(&self) -> Relay {
-        Relay::new(self.pool.clone(), self.js.clone(), RelaySettings::default())
+        let mut settings = RelaySettings::default();
+        if let Some(linger) = self.relay_linger {
+            settings.linger = linger;
+        }
+        Relay::new(self.pool.clone(), self.js.clone(), settings)
     }
 
     /// A durable consumer of this service; `outbox` is woken after each

@@ -1,0 +1,267 @@
+//! The kit's outbox relay against the real Postgres and NATS. With a
+//! linger, events committed in quick succession leave in one relay
+//! transaction (the rows share its `sent_at`, `now()` of that transaction),
+//! each once and in id order; a lone one waits the linger and no more; and
+//! shutdown during a linger still sends what was committed. Without the
+//! linger, each commit's wake costs a relay transaction of its own.
+
+use anyhow::ensure;
+use async_nats::jetstream;
+use mesh_e2e::{nats_url, TestDatabase};
+use mesh_kit::outbox::{OutboxWaker, Outgoing, Relay, RelaySettings};
+use mesh_kit::{Shutdown, Subjects};
+use sqlx::PgPool;
+use std::time::Duration;
+use uuid::Uuid;
+
+static NO_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
+
+/// One test world: a database with the kit's outbox, a stream of its own.
+struct World {
+    pool: PgPool,
+    js: jetstream::Context,
+    subjects: Subjects,
+}
+
+impl World {
+    async fn new(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<Self> {
+        let subjects = Subjects::new(prefix);
+        let pool = mesh_kit::db::connect(&db.url, "relaytest", 4).await?;
+        mesh_kit::db::migrate(&pool, "relaytest", &NO_MIGRATIONS).await?;
+        mesh_kit::nats::ensure_stream(
+            js,
+            &subjects.stream("RELAY"),
+            vec![subjects.subject("relay.v1.>")],
+        )
+        .await?;
+        Ok(Self {
+            pool,
+            js: js.clone(),
+            subjects,
+        })
+    }
+
+    fn relay(&self, linger: Duration) -> Relay {
+        Relay::new(
+            self.pool.clone(),
+            self.js.clone(),
+            RelaySettings {
+                linger,
+                ..RelaySettings::default()
+            },
+        )
+    }
+
+    /// Commits one event to the outbox and wakes the relay, as a service
+    /// does after its transaction.
+    async fn commit(&self, waker: &OutboxWaker) -> anyhow::Result<Uuid> {
+        let id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        let event = Outgoing {
+            subject: self.subjects.subject("relay.v1.rows"),
+            event_id: id,
+            payload: id.to_string().into_bytes(),
+        };
+        mesh_kit::outbox::enqueue_many(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        waker.wake();
+        Ok(id)
+    }
+
+    /// Waits (10 s at most) until the outbox holds no unsent row.
+    async fn all_sent(&self) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let unsent: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await?;
+            if unsent == 0 {
+                return Ok(());
+            }
+            ensure!(
+                tokio::time::Instant::now() < deadline,
+                "after 10 s, {unsent} rows unsent"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// How many relay transactions marked rows sent.
+    async fn relay_transactions(&self) -> anyhow::Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT count(DISTINCT sent_at) FROM outbox")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The event ids in the stream, in stream order.
+    async fn published(&self) -> anyhow::Result<Vec<String>> {
+        let mut stream = self.js.get_stream(self.subjects.stream("RELAY")).await?;
+        let state = stream.info().await?.state.clone();
+        let mut out = Vec::new();
+        if state.messages == 0 {
+            return Ok(out);
+        }
+        for sequence in state.first_sequence..=state.last_sequence {
+            let m = stream.get_raw_message(sequence).await?;
+            let id = m
+                .headers
+                .get("Nats-Msg-Id")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            out.push(id);
+        }
+        Ok(out)
+    }
+}
+
+/// Runs `body` in a fresh world and cleans up after it.
+async fn in_world<F, Fut>(label: &str, body: F) -> anyhow::Result<()>
+where
+    F: FnOnce(World) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let db = TestDatabase::create(label).await?;
+    let prefix = format!("{label}{:08x}", rand::random::<u32>());
+    let js = jetstream::new(async_nats::connect(nats_url()).await?);
+    let result = match World::new(&db, &js, &prefix).await {
+        Ok(world) => {
+            let pool = world.pool.clone();
+            let result = body(world).await;
+            pool.close().await;
+            result
+        }
+        Err(err) => Err(err),
+    };
+    let _ = js.delete_stream(format!("{prefix}_RELAY")).await;
+    db.drop_it().await?;
+    result
+}
+
+/// Lets the relay finish its start (broker check, first ticks), so that
+/// the next wake finds it idle.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_during_the_linger_leave_in_one_relay_transaction() -> anyhow::Result<()> {
+    in_world("relaylinger", |world| async move {
+        // Generous, so that a slow machine still gathers the batch; the
+        // services' linger is a few milliseconds.
+        let linger = Duration::from_millis(500);
+        let relay = world.relay(linger);
+        let waker = relay.waker();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(relay.run(shutdown.clone()));
+        let result = async {
+            settle().await;
+            // The first commit wakes the idle relay; nine more follow
+            // within its linger.
+            let mut ids = vec![world.commit(&waker).await?];
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            for _ in 1..10 {
+                ids.push(world.commit(&waker).await?);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            world.all_sent().await?;
+            let transactions = world.relay_transactions().await?;
+            ensure!(
+                transactions == 1,
+                "ten commits within the linger took {transactions} relay transactions, want one"
+            );
+            let want: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+            let published = world.published().await?;
+            ensure!(
+                published == want,
+                "published {published:?}, want each event once in commit order {want:?}"
+            );
+
+            // A lone commit waits the linger, no more.
+            let committed = tokio::time::Instant::now();
+            ids.push(world.commit(&waker).await?);
+            world.all_sent().await?;
+            let took = committed.elapsed();
+            ensure!(
+                took >= linger / 2 && took < linger + Duration::from_secs(2),
+                "a lone event was sent after {took:?} with a linger of {linger:?}"
+            );
+            ensure!(world.relay_transactions().await? == 2, "the lone event");
+            ensure!(world.published().await?.len() == 11, "eleven events");
+            anyhow::Ok(())
+        }
+        .await;
+        shutdown.trigger();
+        task.await?;
+        result?;
+
+        // Shutdown during a (long) linger cuts it short, and what was
+        // committed still goes out.
+        let linger = Duration::from_secs(30);
+        let relay = world.relay(linger);
+        let waker = relay.waker();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(relay.run(shutdown.clone()));
+        settle().await;
+        let last = world.commit(&waker).await?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let stopping = tokio::time::Instant::now();
+        shutdown.trigger();
+        task.await?;
+        let took = stopping.elapsed();
+        ensure!(
+            took < Duration::from_secs(5),
+            "the relay took {took:?} to stop during its linger"
+        );
+        let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(&world.pool)
+            .await?;
+        ensure!(unsent == 0, "{unsent} rows unsent after shutdown");
+        let published = world.published().await?;
+        ensure!(
+            published.len() == 12 && published.last() == Some(&last.to_string()),
+            "published {published:?} after shutdown"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_linger_each_wake_costs_a_relay_transaction() -> anyhow::Result<()> {
+    in_world("relaynolinger", |world| async move {
+        let relay = world.relay(Duration::ZERO);
+        let waker = relay.waker();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(relay.run(shutdown.clone()));
+        let result = async {
+            settle().await;
+            let mut ids = Vec::new();
+            for _ in 0..10 {
+                ids.push(world.commit(&waker).await?);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            world.all_sent().await?;
+            // Each commit is sent by its own pass; a busy machine may let
+            // a few share one, but not all ten.
+            let transactions = world.relay_transactions().await?;
+            ensure!(
+                transactions > 1,
+                "ten commits 20 ms apart took {transactions} relay transaction(s)"
+            );
+            let want: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+            ensure!(
+                world.published().await? == want,
+                "each event once, in order"
+            );
+            anyhow::Ok(())
+        }
+        .await;
+        shutdown.trigger();
+        task.await?;
+        result
+    })
+    .await
+}
