@@ -960,6 +960,7 @@ struct Normalised {
     /// The words of two or more characters, of every concept.
     common_words: Vec<String>,
     follow_up: Vec<String>,
+    another_instance: Vec<String>,
 }
 
 fn normalised() -> &'static Normalised {
@@ -981,6 +982,7 @@ fn normalised() -> &'static Normalised {
             concepts,
             common_words,
             follow_up: FOLLOW_UP.iter().map(|w| normalise(w)).collect(),
+            another_instance: ANOTHER_INSTANCE.iter().map(|w| normalise(w)).collect(),
         }
     })
 }
@@ -1026,11 +1028,14 @@ pub fn related_troubles(a: &str, b: &str) -> bool {
 /// Words by which a caller tells of another instance of a like matter:
 /// another person, another purchase, another branch (我老公也在那家厂,
 /// 另一个车间, 又买了一台).
-pub const ANOTHER_INSTANCE: [&str; 6] = ["另1", "另外1", "也在", "也是", "又买", "新买"];
+pub const ANOTHER_INSTANCE: [&str; 6] = ["另一", "另外一", "也在", "也是", "又买", "新买"];
 
 /// Whether a normalised text tells of another instance of a like matter.
 pub fn tells_of_another(normalised_text: &str) -> bool {
-    ANOTHER_INSTANCE.iter().any(|w| normalised_text.contains(w))
+    normalised()
+        .another_instance
+        .iter()
+        .any(|w| normalised_text.contains(w.as_str()))
 }
 
 /// Whether a normalised text refers back to an earlier report.

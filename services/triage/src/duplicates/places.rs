@@ -4,7 +4,7 @@
 //! from normalised text.
 
 use super::lexicon::holds_a_concept_word;
-use super::text::is_han;
+use super::text::{digit_runs, is_han};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Numbered address parts: kind → numbers. 3号楼 / 3栋 / 3幢 / 3座 are
@@ -13,17 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> {
     let chars: Vec<char> = normalised.chars().collect();
     let mut parts: BTreeMap<&'static str, BTreeSet<u32>> = BTreeMap::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            i += 1;
-        }
-        let Ok(n) = chars[start..i].iter().collect::<String>().parse::<u32>() else {
+    for run in digit_runs(&chars) {
+        let (start, i) = (run.start, run.end);
+        let Ok(n) = chars[run].iter().collect::<String>().parse::<u32>() else {
             continue;
         };
         let next: String = chars[i..chars.len().min(i + 2)].iter().collect();
@@ -250,16 +242,8 @@ fn is_a_gate_name(name: &str) -> bool {
 pub fn numbered_hospitals(normalised: &str) -> BTreeSet<String> {
     let chars: Vec<char> = normalised.chars().collect();
     let mut out = BTreeSet::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            i += 1;
-        }
+    for run in digit_runs(&chars) {
+        let (start, i) = (run.start, run.end);
         let rest: String = chars[i..chars.len().min(i + 4)].iter().collect();
         let numbered = start
             .checked_sub(1)
@@ -267,7 +251,7 @@ pub fn numbered_hospitals(normalised: &str) -> BTreeSet<String> {
         if rest.starts_with('院')
             || numbered && (rest.starts_with("人民医院") || rest.starts_with("医院"))
         {
-            let n: String = chars[start..i].iter().collect();
+            let n: String = chars[run].iter().collect();
             out.insert(format!("{n}院"));
         }
     }

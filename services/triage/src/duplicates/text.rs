@@ -102,6 +102,25 @@ pub fn cosine(a: &Bigrams, b: &Bigrams) -> f64 {
     }
 }
 
+/// The runs of ASCII digits in `chars`, as `start..end` positions: the
+/// numbers of a normalised text (3号楼, 第3人民医院).
+pub fn digit_runs(chars: &[char]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        runs.push(start..i);
+    }
+    runs
+}
+
 /// Whether a character is a Chinese character (CJK unified ideograph).
 pub fn is_han(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
