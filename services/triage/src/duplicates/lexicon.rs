@@ -26,6 +26,12 @@ pub enum Class {
     Source,
     /// What a fee is for.
     FeeItem,
+    /// What a caller bought (seafood, vegetables…).
+    Goods,
+    /// What a course or lesson teaches (数学, 钢琴…).
+    Course,
+    /// The trade of a building crew (木工, 钢筋…).
+    Trade,
 }
 
 /// The concepts a text names, by class.
@@ -36,7 +42,18 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "lift",
-        &["电梯", "电悌", "扶梯", "困人", "关在里面", "被困", "梯"],
+        &[
+            "电梯",
+            "电悌",
+            "扶梯",
+            "困人",
+            "关在里面",
+            "被困",
+            "直梯",
+            "货梯",
+            "客梯",
+            "梯坏",
+        ],
     ),
     (
         Class::Thing,
@@ -167,7 +184,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     (Class::Thing, "tree", &["树", "树枝", "树木"]),
     (Class::Thing, "greenery", &["绿化", "绿地", "草坪"]),
-    (Class::Thing, "dog", &["狗"]),
+    (Class::Thing, "dog", &["狗", "犬"]),
     (Class::Thing, "cat", &["猫"]),
     (
         Class::Thing,
@@ -200,7 +217,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "social_contrib",
-        &["缴社保", "交社保", "补缴", "买社保", "五险"],
+        &["缴社保", "交社保", "补缴", "买社保", "五险", "社保"],
     ),
     (
         Class::Thing,
@@ -325,7 +342,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "school",
         &["学校", "小学", "中学", "幼儿园", "学生", "孩子上学"],
     ),
-    (Class::Thing, "air_con", &["空调"]),
+    (Class::Thing, "air_con", &["空调", "外机"]),
     (Class::Thing, "pool", &["游泳"]),
     (Class::Thing, "wiring", &["飞线", "拉线", "电动车充电"]),
     (Class::Thing, "stair_light", &["楼道灯", "声控灯", "楼梯灯"]),
@@ -359,6 +376,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     (Class::Thing, "stroller", &["婴儿车", "童车"]),
     (Class::Thing, "bicycle", &["自行车"]),
+    (Class::Thing, "shared_bike", &["共享单车", "单车"]),
+    (Class::Thing, "drain", &["下水道", "地漏", "下水管"]),
     // What is wrong with it.
     (
         Class::Trouble,
@@ -397,6 +416,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "开裂",
             "裂了",
             "停用",
+            "不加热",
         ],
     ),
     (
@@ -492,6 +512,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "不新鲜",
             "打扫",
             "保洁",
+            "注水",
+            "注过水",
+            "湿漉漉",
         ],
     ),
     (
@@ -508,6 +531,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "燃气味",
             "煤气味",
             "味儿",
+            "油烟",
         ],
     ),
     (
@@ -535,6 +559,14 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "砸墙",
             "电钻",
             "扰民",
+            "狗叫",
+            "都叫",
+            "吠",
+            "乱叫",
+            "狂叫",
+            "鼓声",
+            "打鼓",
+            "架子鼓",
         ],
     ),
     (
@@ -556,6 +588,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "加价",
             "报价",
             "费",
+            "收钱",
         ],
     ),
     (
@@ -565,6 +598,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "不退",
             "退费",
             "退钱",
+            "退货",
+            "才给退",
+            "才退",
             "退款",
             "退还",
             "不给退",
@@ -591,7 +627,17 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没到账",
             "讨薪",
             "讨要",
+            "1分没",
+            "1分不给",
+            "没交",
+            "没缴",
+            "没给我交",
+            "没给员工交",
+            "1分没",
             "没到",
+            "克扣",
+            "扣工资",
+            "扣了我",
         ],
     ),
     (
@@ -625,6 +671,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "延迟",
             "推迟",
             "拖延",
+            "还没拿到",
+            "没拿到",
         ],
     ),
     (Class::Trouble, "removed", &["撤", "取消", "不停了", "拆了"]),
@@ -643,6 +691,14 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "换了老板",
             "找不到人",
             "关机",
+            "暂停营业",
+            "没开了",
+            "锁着",
+            "没开门",
+            "不开门",
+            "关着",
+            "换了东家",
+            "换东家",
         ],
     ),
     (
@@ -728,7 +784,26 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["缺斤", "短斤", "少两", "秤不准", "秤有问题", "差了", "少了"],
     ),
     (Class::Trouble, "expired", &["过期", "变质"]),
-    (Class::Trouble, "counterfeit", &["假", "翻新", "以次充好"]),
+    (
+        Class::Trouble,
+        "counterfeit",
+        &[
+            "翻新",
+            "以次充好",
+            "假货",
+            "假的",
+            "假冒",
+            "假酒",
+            "假药",
+            "假烟",
+            "造假",
+            "山寨",
+            "是假",
+            "卖假",
+            "假鞋",
+            "不是正品",
+        ],
+    ),
     (
         Class::Trouble,
         "forced",
@@ -741,6 +816,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没有选择",
             "只卖不租",
             "不让",
+            "逼着",
+            "强迫",
         ],
     ),
     (
@@ -760,7 +837,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Trouble, "unleashed", &["不拴绳", "遛狗"]),
     (Class::Trouble, "feeding", &["投喂", "喂"]),
     (Class::Trouble, "rejected", &["拒载", "不拉", "嫌距离近"]),
-    (Class::Trouble, "detour", &["绕路"]),
+    (
+        Class::Trouble,
+        "detour",
+        &["绕路", "绕远", "绕了", "绕道", "故意绕"],
+    ),
     (Class::Trouble, "no_meter", &["不打表", "拒绝打表"]),
     (Class::Trouble, "skip_stop", &["过站", "不停站", "不停"]),
     (
@@ -790,7 +871,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "absence",
-        &["脱岗", "不在岗", "离岗", "聊天", "人不在"],
+        &["脱岗", "不在岗", "离岗", "聊天", "人不在", "中途离开"],
     ),
     (
         Class::Trouble,
@@ -805,18 +886,117 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "uncollected",
-        &["没清运", "不清运", "没人收", "没人清"],
+        &[
+            "没清运",
+            "不清运",
+            "没人收",
+            "没人清",
+            "没人清运",
+            "没人来清",
+            "堆成山",
+            "堆成小山",
+            "没人拉",
+        ],
     ),
     (
         Class::Trouble,
         "flooding",
-        &["积水", "淹", "内涝", "排水不畅"],
+        &["积水", "淹", "内涝", "排水不畅", "进水", "泡了", "被泡"],
     ),
     (Class::Trouble, "subsidy", &["补贴"]),
+    (
+        Class::Trouble,
+        "flyposting",
+        &["小广告", "牛皮癣", "乱贴", "贴广告", "办证电话"],
+    ),
+    (
+        Class::Trouble,
+        "price_tag",
+        &["价签", "标价", "价格不一致", "明码标价"],
+    ),
+    (
+        Class::Trouble,
+        "queue",
+        &["排队", "没轮到", "没看上", "排长队", "排了好"],
+    ),
+    (
+        Class::Trouble,
+        "booking",
+        &["约不上", "约不到", "抢不到", "挂不上", "预约不上", "挂不到"],
+    ),
+    (
+        Class::Trouble,
+        "overloaded",
+        &["超载", "超员", "挤满", "塞了"],
+    ),
+    (
+        Class::Trouble,
+        "swapped",
+        &["偷换", "调包", "掉包", "被换成", "换成了"],
+    ),
+    (
+        Class::Trouble,
+        "botched",
+        &["失败", "不对称", "做坏", "一大一小", "发炎", "后遗症"],
+    ),
+    (
+        Class::Trouble,
+        "abuse",
+        &[
+            "体罚",
+            "打手心",
+            "打了手心",
+            "打孩子",
+            "殴打",
+            "打伤",
+            "打人",
+            "推搡",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "speeding",
+        &["飙车", "超速", "开得飞快", "开得很快"],
+    ),
+    (
+        Class::Trouble,
+        "spillage",
+        &[
+            "遗撒",
+            "撒1路",
+            "撒了1路",
+            "洒落",
+            "掉得满地",
+            "撒土",
+            "抛洒",
+        ],
+    ),
+    (Class::Trouble, "too_short", &["太短", "时间短"]),
+    (Class::Trouble, "planting", &["种菜", "开荒", "毁绿"]),
+    (
+        Class::Trouble,
+        "unlicensed",
+        &[
+            "无证",
+            "黑诊所",
+            "没挂牌",
+            "没有招牌",
+            "不正规",
+            "执业资格",
+            "无资质",
+            "没有资质",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "paid_tutoring",
+        &["有偿补课", "补习班", "补课"],
+    ),
     // Where a nuisance (noise, smell) comes from.
+    (Class::Source, "morning_exercise", &["太极", "晨练"]),
     (Class::Source, "square_dance", &["广场舞", "跳舞", "跳广场"]),
     (Class::Source, "ktv", &["ktv", "歌厅", "练歌"]),
-    (Class::Source, "bar", &["酒吧", "清吧"]),
+    (Class::Source, "bar", &["酒吧", "清吧", "酒馆"]),
     (
         Class::Source,
         "construction",
@@ -850,12 +1030,62 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Source, "rubbish_station", &["中转站", "垃圾站"]),
     (Class::Source, "traffic", &["鸣笛", "车辆噪音", "货车"]),
     (Class::Source, "shop", &["商铺", "店铺", "外放", "喇叭"]),
+    // What a caller bought: another article is another matter.
+    (
+        Class::Goods,
+        "seafood",
+        &["海鲜", "虾", "螃蟹", "鱼摊", "卖鱼"],
+    ),
+    (
+        Class::Goods,
+        "meat",
+        &["猪肉", "牛肉", "羊肉", "肉摊", "卖肉"],
+    ),
+    (
+        Class::Goods,
+        "vegetables",
+        &["蔬菜", "青菜", "卖菜", "豆角", "白菜"],
+    ),
+    (
+        Class::Goods,
+        "fruit",
+        &["水果", "苹果", "西瓜", "橘子", "葡萄"],
+    ),
+    (Class::Goods, "eggs", &["鸡蛋"]),
+    // What a course or lesson teaches.
+    (Class::Course, "maths", &["数学", "奥数"]),
+    (Class::Course, "english", &["英语"]),
+    (Class::Course, "chinese", &["语文", "作文"]),
+    (Class::Course, "physics", &["物理"]),
+    (Class::Course, "chemistry", &["化学课", "化学老师"]),
+    (Class::Course, "programming", &["编程"]),
+    (Class::Course, "piano", &["钢琴"]),
+    (Class::Course, "dance", &["舞蹈"]),
+    (Class::Course, "art", &["美术", "画画"]),
+    (Class::Course, "calligraphy", &["书法"]),
+    (Class::Course, "taekwondo", &["跆拳道"]),
+    (Class::Course, "go", &["围棋"]),
+    // The trade of a building crew (班组): another crew's wages are
+    // another matter.
+    (Class::Trade, "carpentry", &["木工"]),
+    (Class::Trade, "rebar", &["钢筋"]),
+    (Class::Trade, "masonry", &["瓦工", "泥工", "泥瓦"]),
+    (Class::Trade, "plumbing_electrics", &["水电工"]),
+    (Class::Trade, "painting", &["油漆工"]),
+    (Class::Trade, "scaffolding", &["架子工"]),
     // What a fee is for.
     (Class::FeeItem, "property_fee", &["物业费"]),
     (
         Class::FeeItem,
         "parking_fee",
-        &["停车费", "车位费", "停车场收费", "车位管理费"],
+        &[
+            "停车费",
+            "车位费",
+            "停车场收费",
+            "车位管理费",
+            "月租",
+            "车位租金",
+        ],
     ),
     (Class::FeeItem, "charging_fee", &["充电费", "充电收费"]),
     (
@@ -868,7 +1098,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::FeeItem,
         "inspection_fee",
-        &["安全检查费", "安检费", "检查费", "检查"],
+        &["安全检查费", "安检费", "检查费"],
     ),
     (Class::FeeItem, "meter_fee", &["表更换费", "迁移费", "换表"]),
     (Class::FeeItem, "hose_fee", &["软管"]),
@@ -881,7 +1111,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::FeeItem, "workbook", &["教辅", "资料费", "资料"]),
     (Class::FeeItem, "uniform", &["校服"]),
     (Class::FeeItem, "aftercare", &["托管", "延时服务", "课后"]),
-    (Class::FeeItem, "exam_fee", &["b超", "ct", "检查费"]),
+    (
+        Class::FeeItem,
+        "exam_fee",
+        &["b超", "ct", "检查费", "检查", "彩超", "化验"],
+    ),
     (Class::FeeItem, "deposit", &["押金", "保证金"]),
     (Class::FeeItem, "fundraising", &["集资"]),
     (Class::FeeItem, "water_bill", &["水费"]),
@@ -1002,7 +1236,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 4] = [
+pub const RELATED_TROUBLES: [&[&str]; 6] = [
     &[
         "broken",
         "leak",
@@ -1013,9 +1247,11 @@ pub const RELATED_TROUBLES: [&[&str]; 4] = [
         "flooding",
         "missing",
     ],
-    &["stalled", "unpaid", "no_refund"],
+    &["stalled", "unpaid", "no_refund", "closed"],
     &["noise", "odour", "dumping"],
-    &["quality", "expired", "counterfeit"],
+    &["quality", "expired", "counterfeit", "swapped", "botched"],
+    &["frequency", "queue"],
+    &["dust", "spillage", "dumping"],
 ];
 
 /// Whether two troubles are of one family ([`RELATED_TROUBLES`]).

@@ -12,11 +12,17 @@
 //!   (3号楼 ≠ 5号楼, 3栋 = 3号楼, 1组 ≠ 3组), other roads, other plates,
 //!   other gates (南门 ≠ 北门), or other estates or venues (实验中学 ≠
 //!   实验小学; [`places`]);
-//! - both name concepts of one class of the [`lexicon`] and share none:
-//!   another thing (电梯 ≠ 水箱), another trouble (暖气不热 ≠ 暖气费),
-//!   another source of a nuisance (广场舞 ≠ KTV), another fee (物业费 ≠
-//!   停车费). Troubles of one family are told of one another and do not
-//!   conflict (a broken radiator, a leaking pipe; [`lexicon::RELATED_TROUBLES`]);
+//! - both give a day, a school year or a class, and none agree (4月12日 ≠
+//!   5月2日, 初一 ≠ 高二; [`marks`]);
+//! - both tell, in their facts, of concepts of one class of the [`lexicon`]
+//!   and share none: another thing (电梯 ≠ 水箱), another trouble (暖气不热
+//!   ≠ 暖气费), another source of a nuisance (广场舞 ≠ KTV), another fee
+//!   (物业费 ≠ 停车费), other goods (海鲜 ≠ 蔬菜), another course (数学 ≠
+//!   编程), another crew's trade (木工 ≠ 钢筋). Troubles of one family are
+//!   told of one another and do not conflict (a broken radiator, a leaking
+//!   pipe; [`lexicon::RELATED_TROUBLES`]). What a caller asks for (退款,
+//!   清运) may change from call to call, so requests never mark two apart,
+//!   though a request in common counts as shared;
 //! - the new one tells of another instance of a like matter: another
 //!   person, another purchase, another workshop (我老公也在那家厂, 另一个车间,
 //!   又买了一台; [`lexicon::ANOTHER_INSTANCE`]).
@@ -38,6 +44,7 @@
 //! Labelled samples measure it (docs/triage.md).
 
 pub mod lexicon;
+pub mod marks;
 pub mod places;
 pub mod text;
 
@@ -109,6 +116,9 @@ pub struct Comparison {
     pub address_conflict: bool,
     /// Both name roads, plates, gates, estates or venues, and none agree.
     pub place_conflict: bool,
+    /// Both give a day, or a school year or class, and none agree
+    /// ([`marks`]): another trip, another teacher.
+    pub mark_conflict: bool,
     /// The classes of concepts both name without one in common.
     pub concept_conflicts: BTreeSet<Class>,
     /// The classes of concepts in which both name one in common.
@@ -137,6 +147,7 @@ impl Comparison {
             || self.another_instance
             || self.address_conflict
             || self.place_conflict
+            || self.mark_conflict
             || !self.concept_conflicts.is_empty()
     }
 
@@ -172,7 +183,12 @@ pub struct Features {
     names: BTreeSet<String>,
     gates: BTreeSet<char>,
     plates: BTreeSet<String>,
+    /// The concepts of the facts and the request.
     concepts: Concepts,
+    /// The concepts of the facts alone: a request (退款, 清运, 取消…) says
+    /// what the caller wants, which may change from one call to the next.
+    told_concepts: Concepts,
+    marks: marks::Marks,
     follow_up: bool,
     another: bool,
     /// Bigrams of the respondent; `None` when none is named.
@@ -213,6 +229,8 @@ impl Features {
             gates: places::gates(&text),
             plates: places::plates(&text),
             concepts: lexicon::concepts(&text),
+            told_concepts: lexicon::concepts(&normalise(&m.facts)),
+            marks: marks::Marks::of(&text),
             follow_up: lexicon::follows_up(&text),
             another: lexicon::tells_of_another(&text),
             respondent: (!respondent.is_empty()).then(|| bigram_counts(&respondent)),
@@ -237,6 +255,28 @@ fn disjoint_nonempty<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
     !a.is_empty() && !b.is_empty() && a.is_disjoint(b)
 }
 
+/// The classes in which two sets of concepts conflict (both name some,
+/// none in common, and not troubles of one family), and those in which
+/// they share one.
+fn weigh_concepts(a: &Concepts, b: &Concepts) -> (BTreeSet<Class>, BTreeSet<Class>) {
+    let mut concept_conflicts = BTreeSet::new();
+    let mut shared_concepts = BTreeSet::new();
+    for (class, mine) in a {
+        if let Some(theirs) = b.get(class) {
+            let related = *class == Class::Trouble
+                && mine
+                    .iter()
+                    .any(|x| theirs.iter().any(|y| lexicon::related_troubles(x, y)));
+            if !mine.is_disjoint(theirs) {
+                shared_concepts.insert(*class);
+            } else if !related {
+                concept_conflicts.insert(*class);
+            }
+        }
+    }
+    (concept_conflicts, shared_concepts)
+}
+
 /// Compares two matters.
 pub fn compare(a: &Matter, b: &Matter) -> Comparison {
     compare_features(&Features::of(a), &Features::of(b))
@@ -256,7 +296,9 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
     });
     let place_conflict =
         (!a.roads.is_empty() && !b.roads.is_empty() && !places::same_roads(&a.roads, &b.roads))
-            || disjoint_nonempty(&a.plates, &b.plates)
+            || (!a.plates.is_empty()
+                && !b.plates.is_empty()
+                && !places::same_plate(&a.plates, &b.plates))
             || disjoint_nonempty(&a.gates, &b.gates)
             || places::places_conflict(&a.estates, &a.text, &b.estates, &b.text)
             || places::places_conflict(&a.venues, &a.text, &b.venues, &b.text);
@@ -270,21 +312,10 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         || !a.names.is_disjoint(&b.names)
         || a.names.iter().any(|n| b.text.contains(n.as_str()))
         || b.names.iter().any(|n| a.text.contains(n.as_str()));
-    let mut concept_conflicts = BTreeSet::new();
-    let mut shared_concepts = BTreeSet::new();
-    for (class, mine) in &a.concepts {
-        if let Some(theirs) = b.concepts.get(class) {
-            let related = *class == Class::Trouble
-                && mine
-                    .iter()
-                    .any(|x| theirs.iter().any(|y| lexicon::related_troubles(x, y)));
-            if !mine.is_disjoint(theirs) {
-                shared_concepts.insert(*class);
-            } else if !related {
-                concept_conflicts.insert(*class);
-            }
-        }
-    }
+    // What the callers ask for may confirm a match, but only what they
+    // tell of marks two complaints apart.
+    let (concept_conflicts, _) = weigh_concepts(&a.told_concepts, &b.told_concepts);
+    let (_, shared_concepts) = weigh_concepts(&a.concepts, &b.concepts);
     let respondents = match (&a.respondent, &b.respondent) {
         (Some(ra), Some(rb)) => Some(cosine(ra, rb)),
         _ => None,
@@ -293,6 +324,7 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         text: cosine(&a.bigrams, &b.bigrams),
         address_conflict,
         place_conflict,
+        mark_conflict: a.marks.conflict(&b.marks),
         concept_conflicts,
         shared_concepts,
         same_region: a.region == b.region,
@@ -304,7 +336,7 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         shared_place: shared_names
             || shared_address
             || !a.roads.is_disjoint(&b.roads)
-            || !a.plates.is_disjoint(&b.plates),
+            || places::same_plate(&a.plates, &b.plates),
     }
 }
 
@@ -457,6 +489,56 @@ mod tests {
         );
         let c = compare(&a, &b);
         assert!(c.another_instance && !is_duplicate(&a, &b, &s), "{c:?}");
+    }
+
+    #[test]
+    fn another_day_or_school_year_is_another_matter() {
+        let s = DuplicateSettings::default();
+        let trip = |facts: &str| m(facts, "速达出行", "transit");
+        let (a, b) = (
+            trip("4月12日晚上用速达出行从机场回家被绕路。"),
+            trip("5月2日下午用速达出行从机场回家被绕路。"),
+        );
+        assert!(compare(&a, &b).mark_conflict && !is_duplicate(&a, &b, &s));
+        let again = trip("十二号晚上机场打的速达网约车，被绕了一大圈，平台只退了五块钱。");
+        assert!(is_duplicate(&a, &again, &s), "{:?}", compare(&a, &again));
+        let (c, d) = (
+            m(
+                "第五中学初一的英语老师周末在家有偿补课。",
+                "第五中学",
+                "education",
+            ),
+            m(
+                "第五中学高二的物理老师周末在外面有偿补课。",
+                "第五中学",
+                "education",
+            ),
+        );
+        assert!(!is_duplicate(&c, &d, &s));
+    }
+
+    #[test]
+    fn a_request_never_marks_two_complaints_apart() {
+        let s = DuplicateSettings::default();
+        // What is asked differs (取消 is a trouble word); what is told agrees.
+        let a = Matter {
+            request: "取消家长执勤".into(),
+            ..m(
+                "育才实验小学要求家长每天轮流到校门口站岗执勤，强制的。",
+                "育才实验小学",
+                "education",
+            )
+        };
+        let b = m(
+            "育才实小强制家长护学岗，不去的话班主任在群里点名。",
+            "育才实小",
+            "education",
+        );
+        let c = compare(&a, &b);
+        assert!(
+            c.concept_conflicts.is_empty() && is_duplicate(&a, &b, &s),
+            "{c:?}"
+        );
     }
 
     #[test]

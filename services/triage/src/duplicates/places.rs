@@ -45,6 +45,12 @@ pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> 
         {
             // A room given right after its building or unit: 3栋1502.
             Some("room")
+        } else if before.is_some_and(|c| ROOM_AFTER.contains(c))
+            && looks_like_a_room(n)
+            && !next.starts_with(NOT_AFTER_A_ROOM)
+        {
+            // A room given right after the estate: 嘉和苑1402.
+            Some("room")
         } else {
             None
         };
@@ -53,6 +59,22 @@ pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> 
         }
     }
     parts
+}
+
+/// Characters after which a number such as 1402 is a room: the end of an
+/// estate's name (嘉和苑1402). (The flat above, 楼上1502, is a neighbour's,
+/// and the caller may give their own the next time.)
+const ROOM_AFTER: &str = "苑园府湾庭城里";
+/// Characters after a number that make it an amount, a year or a count,
+/// not a room.
+const NOT_AFTER_A_ROOM: [char; 16] = [
+    '元', '块', '度', '楼', '斤', '年', '米', '个', '人', '万', '平', '天', '次', '号', '分', '多',
+];
+
+/// A flat's number: a floor and a door (1402, 802), each at most 40
+/// (7-301 normalised to 7301 is a building and a room, not a flat).
+fn looks_like_a_room(n: u32) -> bool {
+    (1..=40).contains(&(n / 100)) && (1..=40).contains(&(n % 100))
 }
 
 /// Every position where `needle` starts in `hay` (non-overlapping), in chars.
@@ -83,13 +105,15 @@ fn two_before(chars: &[char], at: usize) -> Option<String> {
 const ROAD_ENDINGS: [&str; 4] = ["大道", "路", "街", "巷"];
 /// Words ending in 路 that are not roads (马路, 走路, 线路…), by their last
 /// two characters.
-const NOT_ROADS: [&str; 24] = [
+const NOT_ROADS: [&str; 26] = [
     "马路", "走路", "修路", "过路", "道路", "公路", "线路", "出路", "铁路", "上路", "绕路", "半路",
     "带路", "问路", "水路", "电路", "网路", "到路", "条路", "段路", "的路", "堵路", "行路", "在路",
+    "远路", "近路",
 ];
 
 /// Named roads and streets, by the two characters before 路, 街, 大道 or
-/// 巷: 光明路 → 光明. 路灯, 路面 and words such as 马路 are not roads.
+/// 巷: 光明路 → 光明; ring roads by their number: 东三环 → 3环. 路灯, 路面
+/// and words such as 马路 are not roads.
 pub fn roads(normalised: &str) -> BTreeSet<String> {
     let chars: Vec<char> = normalised.chars().collect();
     let mut out = BTreeSet::new();
@@ -101,8 +125,12 @@ pub fn roads(normalised: &str) -> BTreeSet<String> {
             };
             if matches!(
                 chars.get(at + len),
-                Some('灯' | '面' | '费' | '况' | '线' | '程' | '子' | '过' | '人')
-            ) {
+                Some('灯' | '面' | '费' | '况' | '线' | '程' | '子' | '过')
+            ) || (chars.get(at + len) == Some(&'人') && chars.get(at + len + 1) != Some(&'行'))
+                || (ending == "街" && chars.get(at + len) == Some(&'道'))
+            {
+                // 路灯, 路面…; 路人, but not 学府路人行道; 街道 is a street
+                // office, and 申请街道 no street.
                 continue;
             }
             let first = ending.chars().next().unwrap_or('路');
@@ -114,6 +142,13 @@ pub fn roads(normalised: &str) -> BTreeSet<String> {
                 continue;
             }
             out.insert(name);
+        }
+    }
+    // Ring roads by their number: 东三环 and 三环 → 3环 (≠ 2环).
+    for run in digit_runs(&chars) {
+        if chars.get(run.end) == Some(&'环') {
+            let n: String = chars[run].iter().collect();
+            out.insert(format!("{n}环"));
         }
     }
     out
@@ -133,13 +168,14 @@ pub fn same_roads(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
 }
 
 /// Endings of the names of estates (小区, 花园, 华庭, 苑…).
-pub const ESTATE_ENDINGS: [&str; 14] = [
-    "小区", "花园", "家园", "公寓", "大厦", "新村", "华庭", "苑", "园", "府", "湾", "庭", "里",
-    "城",
+pub const ESTATE_ENDINGS: [&str; 16] = [
+    "小区", "花园", "家园", "公寓", "大厦", "新村", "华庭", "花都", "山庄", "苑", "园", "府", "湾",
+    "庭", "里", "城",
 ];
 /// Endings of the names of venues people go to (广场, 医院, 小学, 酒吧…).
-pub const VENUE_ENDINGS: [&str; 24] = [
+pub const VENUE_ENDINGS: [&str; 25] = [
     "站",
+    "项目",
     "广场",
     "农贸市场",
     "菜市场",
@@ -168,13 +204,13 @@ pub const VENUE_ENDINGS: [&str; 24] = [
 pub const OTHER_ENDINGS: [&str; 7] = ["公司", "物业", "中心", "汽修", "中介", "机构", "河"];
 
 /// Two characters before an ending that are common words, not names.
-const GENERIC_NAMES: [&str; 70] = [
+const GENERIC_NAMES: [&str; 69] = [
     "农贸", "商家", "大家", "回家", "全家", "老家", "店家", "东家", "厂家", "每家", "家家", "家里",
     "家长", "来水", "热力", "燃气", "供电", "物业", "政府", "管理", "服务", "有限", "公司", "电力",
     "自来", "供水", "环卫", "市场", "建设", "交通", "街道", "社区", "卫生", "教育", "公交", "出租",
-    "汽车", "通信", "移动", "电信", "联通", "项目", "工程", "人民", "第2", "中心", "执法", "城管",
-    "监管", "房产", "我家", "我们", "他们", "这个", "那个", "1个", "这家", "那家", "旁边", "附近",
-    "门口", "对面", "楼下", "楼上", "就是", "还是", "1直", "已经", "我在", "在家",
+    "汽车", "通信", "移动", "电信", "联通", "工程", "人民", "第2", "中心", "执法", "城管", "监管",
+    "房产", "我家", "我们", "他们", "这个", "那个", "1个", "这家", "那家", "旁边", "附近", "门口",
+    "对面", "楼下", "楼上", "就是", "还是", "1直", "已经", "我在", "在家",
 ];
 /// Characters that are rarely part of a place's name but often of the
 /// words around one (的, 在, 到, 楼…).
@@ -221,8 +257,12 @@ pub fn respondent_name(normalised_respondent: &str) -> Option<String> {
         start = p + 1;
     }
     let name: String = chars.get(start..start + 2)?.iter().collect();
+    // A respondent's field holds only its name, so 和 there is part of
+    // one (仁和口腔), not a conjunction.
     (name.chars().all(is_han)
-        && !name.chars().any(|c| NOT_NAME_CHARS.contains(c))
+        && !name
+            .chars()
+            .any(|c| c != '和' && NOT_NAME_CHARS.contains(c))
         && !GENERIC_NAMES.contains(&name.as_str())
         && !holds_a_concept_word(&name))
     .then_some(name)
@@ -260,8 +300,12 @@ pub fn numbered_hospitals(normalised: &str) -> BTreeSet<String> {
 
 /// Endings that name the same kind of place.
 fn same_kind(a: &str, b: &str) -> bool {
-    const ALIKE: [[&str; 2]; 6] = [
+    const ALIKE: [[&str; 2]; 10] = [
         ["酒吧", "清吧"],
+        ["项目", "工地"],
+        ["小学", "学校"],
+        ["中学", "学校"],
+        ["幼儿园", "学校"],
         ["市场", "菜场"],
         ["菜市场", "菜场"],
         ["农贸市场", "菜场"],
@@ -288,15 +332,22 @@ fn named_in(place: &Place, other_text: &str, other_places: &BTreeSet<Place>) -> 
             .any(|(n, e)| n == name && !same_kind(e, ending))
 }
 
+/// Characters that end the names of estates (园, 苑, 城…).
+const ENDING_CHARS: &str = "园苑府湾庭里城";
+
 /// A slip of one character in a name with the same ending: 锦绣华庭 /
 /// 锦秀华庭, 育才小学 / 育材小学.
 fn named_with_a_slip(place: &Place, other_places: &BTreeSet<Place>) -> bool {
     let (name, ending) = place;
     let mut mine = name.chars();
     let (m0, m1) = (mine.next(), mine.next());
+    // 雪松园小区 / 白桦园小区 read as (松园, 小区) / (桦园, 小区): the
+    // 园 they share is an ending, not part of a name.
+    let of_a_name = |c: Option<char>| c.is_some_and(|c| !ENDING_CHARS.contains(c));
     other_places.iter().any(|(n, e)| {
         let mut theirs = n.chars();
-        e == ending && (theirs.next() == m0 || theirs.next() == m1)
+        e == ending
+            && ((theirs.next() == m0 && of_a_name(m0)) || (theirs.next() == m1 && of_a_name(m1)))
     })
 }
 
@@ -317,14 +368,28 @@ pub fn places_conflict(
     !found
 }
 
-/// Gates, blocks and sides: 南门, B座, 东侧 → 南, b, 东.
+/// Gates, blocks, sides and stretches of a road: 南门, B座, 东侧, 北段 →
+/// 南, b, 东, 北.
 pub fn gates(normalised: &str) -> BTreeSet<char> {
     let chars: Vec<char> = normalised.chars().collect();
     chars
         .windows(2)
-        .filter(|w| "东南西北abcdefg".contains(w[0]) && "门座口区侧".contains(w[1]))
+        .filter(|w| "东南西北abcdefg".contains(w[0]) && "门座口区侧段".contains(w[1]))
         .map(|w| w[0])
         .collect()
+}
+
+/// Whether two complaints name a plate in common. A plate read from
+/// normalised text may carry a neighbour: the province's letter (粤B·D5821
+/// / D5821) or a numeral after it (粤B7K3Q2，一直 → b7k3q21), so one
+/// plate of five or more characters inside the other is the same.
+pub fn same_plate(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    a.iter().any(|x| {
+        b.iter().any(|y| {
+            let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+            short.len() >= 5 && long.contains(short.as_str())
+        })
+    })
 }
 
 /// Vehicle plates: a run of Latin letters and digits with a letter and at
@@ -426,6 +491,41 @@ mod tests {
         );
         assert!(pa.iter().any(|(name, _)| name == "东门"), "{pa:?}");
         assert!(!places_conflict(&pa, &a, &pb, &b), "{pa:?} {pb:?}");
+    }
+
+    #[test]
+    fn a_flat_after_the_estate_is_a_room_and_a_neighbours_is_not() {
+        let p = address_parts(&normalise("我是嘉和苑1402的，楼上1502卫生间漏水"));
+        assert_eq!(p["room"], BTreeSet::from([1402]));
+        // 7-301 is a building and a room, not flat 7301.
+        assert!(!address_parts(&normalise("御景园7-301申请了停供")).contains_key("room"));
+    }
+
+    #[test]
+    fn a_plate_read_with_a_neighbour_is_the_same_plate() {
+        let a = plates(&normalise("出租车粤B·D5821不打表"));
+        let b = plates(&normalise("车牌D5821的的士"));
+        let c = plates(&normalise("车牌粤B7K3Q2，一直没人挪"));
+        let d = plates(&normalise("粤B·7K3Q2长期停在门口"));
+        assert!(same_plate(&a, &b) && same_plate(&c, &d));
+        assert!(!same_plate(&a, &d));
+    }
+
+    #[test]
+    fn stretches_ring_roads_and_street_offices() {
+        assert_eq!(
+            gates(&normalise("兴业大道北段有好几个坑")),
+            BTreeSet::from(['北'])
+        );
+        assert_eq!(
+            roads(&normalise("友谊路和东三环路口的红绿灯坏了")),
+            BTreeSet::from(["友谊".to_string(), "3环".to_string()])
+        );
+        assert!(roads(&normalise("交的公租房申请，街道一直说在审核")).is_empty());
+        assert_eq!(
+            roads(&normalise("学府路人行道上一棵大樟树歪了")),
+            BTreeSet::from(["学府".to_string()])
+        );
     }
 
     #[test]
