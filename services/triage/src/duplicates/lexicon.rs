@@ -134,9 +134,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "bus_stop",
-        &[
-            "站牌", "站点", "那站", "停站", "过站", "不停", "撤站", "车站",
-        ],
+        &["站牌", "站点", "那站", "停站", "过站", "撤站", "车站"],
     ),
     (Class::Thing, "shelter", &["候车亭", "顶棚"]),
     (
@@ -290,11 +288,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         ],
     ),
     (Class::Thing, "deposit", &["押金", "保证金"]),
-    (
-        Class::Thing,
-        "scale",
-        &["秤", "缺斤", "短斤", "少两", "差了"],
-    ),
+    (Class::Thing, "scale", &["秤", "缺斤", "短斤", "少两"]),
     (Class::Thing, "fumes", &["油烟"]),
     (
         Class::Thing,
@@ -417,6 +411,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "裂了",
             "停用",
             "不加热",
+            "花屏",
+            "起拱",
+            "变形",
+            "一直停着",
         ],
     ),
     (
@@ -462,6 +460,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "断",
             "一直没来",
             "恢复供",
+            "拉闸",
+            "拉了闸",
         ],
     ),
     (
@@ -515,6 +515,13 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "注水",
             "注过水",
             "湿漉漉",
+            "没熟",
+            "夹生",
+            "难吃",
+            "吃出",
+            "水垢",
+            "漂白粉",
+            "消毒水味",
         ],
     ),
     (
@@ -532,6 +539,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "煤气味",
             "味儿",
             "油烟",
+            "馊",
         ],
     ),
     (
@@ -567,6 +575,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "鼓声",
             "打鼓",
             "架子鼓",
+            "嚎叫",
+            "叫春",
         ],
     ),
     (
@@ -634,7 +644,6 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没给我交",
             "没给员工交",
             "1分没",
-            "没到",
             "克扣",
             "扣工资",
             "扣了我",
@@ -673,6 +682,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "拖延",
             "还没拿到",
             "没拿到",
+            "没下来",
         ],
     ),
     (Class::Trouble, "removed", &["撤", "取消", "不停了", "拆了"]),
@@ -699,6 +709,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "关着",
             "换了东家",
             "换东家",
+            "门关了",
         ],
     ),
     (
@@ -781,7 +792,15 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "short_weight",
-        &["缺斤", "短斤", "少两", "秤不准", "秤有问题", "差了", "少了"],
+        &[
+            "缺斤",
+            "短斤",
+            "少两",
+            "秤不准",
+            "秤有问题",
+            "不够数",
+            "少加",
+        ],
     ),
     (Class::Trouble, "expired", &["过期", "变质"]),
     (
@@ -802,6 +821,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "卖假",
             "假鞋",
             "不是正品",
+            "副厂",
+            "不是原装",
+            "冒充原厂",
         ],
     ),
     (
@@ -833,7 +855,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "亲戚",
         ],
     ),
-    (Class::Trouble, "stray", &["流浪", "野狗", "成群"]),
+    (Class::Trouble, "stray", &["流浪", "野狗", "成群", "野猫"]),
     (Class::Trouble, "unleashed", &["不拴绳", "遛狗"]),
     (Class::Trouble, "feeding", &["投喂", "喂"]),
     (Class::Trouble, "rejected", &["拒载", "不拉", "嫌距离近"]),
@@ -843,7 +865,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["绕路", "绕远", "绕了", "绕道", "故意绕"],
     ),
     (Class::Trouble, "no_meter", &["不打表", "拒绝打表"]),
-    (Class::Trouble, "skip_stop", &["过站", "不停站", "不停"]),
+    (
+        Class::Trouble,
+        "skip_stop",
+        &["过站", "不停站", "不停靠", "站不停", "都不停", "不靠站"],
+    ),
     (
         Class::Trouble,
         "frequency",
@@ -881,7 +907,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "missing",
-        &["丢了", "丢失", "不见了", "被偷", "没了盖"],
+        &["丢了", "丢失", "不见了", "被偷", "没了盖", "丢件"],
     ),
     (
         Class::Trouble,
@@ -972,6 +998,21 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         ],
     ),
     (Class::Trouble, "too_short", &["太短", "时间短"]),
+    (
+        Class::Trouble,
+        "scalping",
+        &["黄牛", "倒卖", "号贩子", "票贩子"],
+    ),
+    (
+        Class::Trouble,
+        "neglect",
+        &["褥疮", "压疮", "不给翻身", "换尿布"],
+    ),
+    (
+        Class::Trouble,
+        "too_hot",
+        &["太热", "闷热", "闷得", "空调不开", "跟没开一样"],
+    ),
     (Class::Trouble, "planting", &["种菜", "开荒", "毁绿"]),
     (
         Class::Trouble,
@@ -1000,7 +1041,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Source,
         "construction",
-        &["施工", "工地", "打桩", "浇筑", "搅拌", "切割", "围挡"],
+        &[
+            "施工", "工地", "打桩", "浇筑", "搅拌", "切割", "围挡", "在建",
+        ],
     ),
     (Class::Source, "renovation", &["装修", "电钻", "砸墙"]),
     (
@@ -1111,11 +1154,13 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::FeeItem, "workbook", &["教辅", "资料费", "资料"]),
     (Class::FeeItem, "uniform", &["校服"]),
     (Class::FeeItem, "aftercare", &["托管", "延时服务", "课后"]),
+    (Class::FeeItem, "ct_fee", &["ct", "检查费", "检查"]),
     (
         Class::FeeItem,
-        "exam_fee",
-        &["b超", "ct", "检查费", "检查", "彩超", "化验"],
+        "ultrasound_fee",
+        &["b超", "彩超", "检查费", "检查"],
     ),
+    (Class::FeeItem, "lab_fee", &["化验", "检查费", "检查"]),
     (Class::FeeItem, "deposit", &["押金", "保证金"]),
     (Class::FeeItem, "fundraising", &["集资"]),
     (Class::FeeItem, "water_bill", &["水费"]),
@@ -1236,7 +1281,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 6] = [
+pub const RELATED_TROUBLES: [&[&str]; 7] = [
     &[
         "broken",
         "leak",
@@ -1247,10 +1292,11 @@ pub const RELATED_TROUBLES: [&[&str]; 6] = [
         "flooding",
         "missing",
     ],
-    &["stalled", "unpaid", "no_refund", "closed"],
+    &["stalled", "unpaid", "no_refund", "closed", "fee"],
     &["noise", "odour", "dumping"],
     &["quality", "expired", "counterfeit", "swapped", "botched"],
     &["frequency", "queue"],
+    &["removed", "skip_stop"],
     &["dust", "spillage", "dumping"],
 ];
 

@@ -102,7 +102,7 @@ fn two_before(chars: &[char], at: usize) -> Option<String> {
         .then(|| name.iter().collect())
 }
 
-const ROAD_ENDINGS: [&str; 4] = ["大道", "路", "街", "巷"];
+const ROAD_ENDINGS: [&str; 5] = ["大道", "大街", "路", "街", "巷"];
 /// Words ending in 路 that are not roads (马路, 走路, 线路…), by their last
 /// two characters.
 const NOT_ROADS: [&str; 26] = [
@@ -127,10 +127,12 @@ pub fn roads(normalised: &str) -> BTreeSet<String> {
                 chars.get(at + len),
                 Some('灯' | '面' | '费' | '况' | '线' | '程' | '子' | '过')
             ) || (chars.get(at + len) == Some(&'人') && chars.get(at + len + 1) != Some(&'行'))
-                || (ending == "街" && chars.get(at + len) == Some(&'道'))
+                || (ending == "街" && matches!(chars.get(at + len), Some('道' | '坊')))
+                || (ending == "街" && at > 0 && chars[at - 1] == '大')
             {
                 // 路灯, 路面…; 路人, but not 学府路人行道; 街道 is a street
-                // office, and 申请街道 no street.
+                // office, and 申请街道 no street; 街坊 are neighbours; 大街
+                // is read whole.
                 continue;
             }
             let first = ending.chars().next().unwrap_or('路');
@@ -156,15 +158,25 @@ pub fn roads(normalised: &str) -> BTreeSet<String> {
 
 /// Whether two complaints' roads are the same: with two or more roads
 /// each (a crossing, a stretch), the same roads; otherwise one road in
-/// common, up to a slip of the second character (桃源路 / 桃园路).
+/// common, up to a slip of the second character (桃源路 / 桃园路), unless
+/// the two differ by a direction or number (东大街 / 西大街, 和平大街 /
+/// 和平二街).
 pub fn same_roads(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
     if a.len() >= 2 && b.len() >= 2 {
         return a == b || a.intersection(b).count() >= 2;
     }
-    a.iter().any(|x| {
-        b.iter()
-            .any(|y| x == y || x.chars().next() == y.chars().next())
-    })
+    a.iter().any(|x| b.iter().any(|y| x == y || a_slip(x, y)))
+}
+
+/// Two road names alike but for a slip of the second character.
+fn a_slip(x: &str, y: &str) -> bool {
+    let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+    let marks_apart = |c: char| "东南西北上下前后中新老".contains(c) || c.is_ascii_digit();
+    x.len() == y.len()
+        && x.first() == y.first()
+        && x.iter()
+            .zip(&y)
+            .all(|(p, q)| p == q || !(marks_apart(*p) || marks_apart(*q)))
 }
 
 /// Endings of the names of estates (小区, 花园, 华庭, 苑…).
@@ -232,6 +244,7 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
             if (name.chars().any(|c| NOT_NAME_CHARS.contains(c)) && !is_a_gate_name(&name))
                 || GENERIC_NAMES.contains(&name.as_str())
                 || holds_a_concept_word(&name)
+                || (*ending == "里" && !ends_an_estate_name(&chars, at + 1))
             {
                 continue;
             }
@@ -239,6 +252,15 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
         }
     }
     out
+}
+
+/// Whether a 里 at `at - 1` ends an estate's name (和平里小区, 梧桐里5栋,
+/// 和光里物业), not a word such as 家里, 车厢里, 小区里有….
+fn ends_an_estate_name(chars: &[char], after: usize) -> bool {
+    match chars.get(after) {
+        None => true,
+        Some(c) => c.is_ascii_digit() || "小社物栋号幢".contains(*c),
+    }
 }
 
 /// The name a respondent goes by: the first two characters of its name
@@ -372,11 +394,17 @@ pub fn places_conflict(
 /// 南, b, 东, 北.
 pub fn gates(normalised: &str) -> BTreeSet<char> {
     let chars: Vec<char> = normalised.chars().collect();
-    chars
+    let side = |c: char| "东南西北abcdefg".contains(c);
+    let two = chars
         .windows(2)
-        .filter(|w| "东南西北abcdefg".contains(w[0]) && "门座口区侧段".contains(w[1]))
-        .map(|w| w[0])
-        .collect()
+        .filter(|w| side(w[0]) && "门座口区侧段".contains(w[1]))
+        .map(|w| w[0]);
+    // C出口, 北入口.
+    let three = chars
+        .windows(3)
+        .filter(|w| side(w[0]) && "出入".contains(w[1]) && w[2] == '口')
+        .map(|w| w[0]);
+    two.chain(three).collect()
 }
 
 /// Whether two complaints name a plate in common. A plate read from
@@ -526,6 +554,28 @@ mod tests {
             roads(&normalise("学府路人行道上一棵大樟树歪了")),
             BTreeSet::from(["学府".to_string()])
         );
+    }
+
+    #[test]
+    fn roads_apart_by_a_direction_or_number_are_not_a_slip() {
+        let road = |t: &str| roads(&normalise(t));
+        assert!(same_roads(&road("桃源路口"), &road("桃园路口")));
+        assert!(!same_roads(
+            &road("一品鲜东大街店"),
+            &road("一品鲜西大街店")
+        ));
+        assert!(!same_roads(
+            &road("和平大街邮局门口"),
+            &road("和平二街菜场门口")
+        ));
+    }
+
+    #[test]
+    fn li_ends_an_estate_only_before_its_parts() {
+        let li = |t: &str| named_places(&normalise(t), &ESTATE_ENDINGS);
+        assert!(li("梧桐里小区化粪池堵了").contains(&("梧桐".to_string(), "里")));
+        assert!(!li("我们小区里有辆车").iter().any(|(_, e)| *e == "里"));
+        assert_eq!(gates(&normalise("湖滨站C出口电梯")), BTreeSet::from(['c']));
     }
 
     #[test]
