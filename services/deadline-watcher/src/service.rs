@@ -1,15 +1,15 @@
 //! The `complaints.v1.Deadlines` gRPC service: deadlines on request, the
 //! timers of a case, and the alerts as they fire.
 
+use crate::compute;
 use crate::deadlines::Deadlines;
 use crate::error::DeadlineError;
-use crate::policy::Policy;
 use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
 use chrono::{DateTime, Utc};
 use complaints_proto::v1::deadlines_server::Deadlines as DeadlinesApi;
 use complaints_proto::v1::{
-    ComputeDeadlineRequest, ComputeDeadlineResponse, Deadline, DeadlineAlert, DeadlineKind,
-    HandlingMode, Kind, ListDeadlinesRequest, ListDeadlinesResponse, Severity,
+    ComputeDeadlineRequest, ComputeDeadlineResponse, ComputeDeadlinesRequest,
+    ComputeDeadlinesResponse, Deadline, DeadlineAlert, ListDeadlinesRequest, ListDeadlinesResponse,
     ShiftDeadlineRequest, ShiftDeadlineResponse, WatchAlertsRequest,
 };
 use futures::StreamExt;
@@ -58,57 +58,6 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 /// Most working days a deadline moves at once (as dispatch's extensions).
 pub const MAX_SHIFT_WORKING_DAYS: u32 = 30;
 
-/// A `ComputeDeadlineRequest` whose every field obeys its rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Compute {
-    Acceptance {
-        start: DateTime<Utc>,
-    },
-    Conclusion {
-        mode: HandlingMode,
-        kind: Kind,
-        severity: Severity,
-        start: DateTime<Utc>,
-    },
-}
-
-impl Compute {
-    /// Unknown enum values are refused; an unspecified deadline kind is the
-    /// conclusion, an unspecified kind a complaint, an unspecified severity
-    /// general. The handling mode is required.
-    fn parse(req: &ComputeDeadlineRequest) -> Result<Self, DeadlineError> {
-        let deadline_kind: DeadlineKind =
-            input::enum_value("deadline_kind", req.deadline_kind, false)?;
-        let start = input::required_timestamp("start", req.start.as_ref())?;
-        match deadline_kind {
-            DeadlineKind::Conclusion | DeadlineKind::Unspecified => {}
-            DeadlineKind::Acceptance => return Ok(Compute::Acceptance { start }),
-            _ => {
-                return Err(FieldError::new(
-                    "deadline_kind",
-                    "only conclusion and acceptance deadlines are computed on request",
-                )
-                .into())
-            }
-        }
-        let mode: HandlingMode = input::enum_value("mode", req.mode, true)?;
-        let kind = match input::enum_value("kind", req.kind, false)? {
-            Kind::Unspecified => Kind::Complaint,
-            kind => kind,
-        };
-        let severity = match input::enum_value("severity", req.severity, false)? {
-            Severity::Unspecified => Severity::General,
-            severity => severity,
-        };
-        Ok(Compute::Conclusion {
-            mode,
-            kind,
-            severity,
-            start,
-        })
-    }
-}
-
 /// A `ShiftDeadlineRequest`'s deadline and working days.
 fn parse_shift(req: &ShiftDeadlineRequest) -> Result<(DateTime<Utc>, u32), DeadlineError> {
     let due = input::required_timestamp("due_at", req.due_at.as_ref())?;
@@ -143,35 +92,23 @@ impl DeadlinesApi for DeadlineService {
         request: Request<ComputeDeadlineRequest>,
     ) -> Result<Response<ComputeDeadlineResponse>, Status> {
         mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
-        let policy = &self.deadlines.policy;
-        let (mode, kind, severity, start) = match Compute::parse(request.get_ref())? {
-            Compute::Acceptance { start } => {
-                let at = self.deadlines.due(&policy.acceptance, start);
-                return Ok(Response::new(ComputeDeadlineResponse {
-                    due_at: Some(to_proto(at)),
-                    rule: format!(
-                        "acceptance: {}",
-                        policy.acceptance.describe().trim_start_matches("default: ")
-                    ),
-                    working_days: Policy::working_days(&policy.acceptance),
-                    ..Default::default()
-                }));
-            }
-            Compute::Conclusion {
-                mode,
-                kind,
-                severity,
-                start,
-            } => (mode, kind, severity, start),
-        };
-        let due = self.deadlines.conclusion(kind, mode, severity, start);
-        Ok(Response::new(ComputeDeadlineResponse {
-            due_at: Some(to_proto(due.at)),
-            rule: due.rule,
-            working_days: due.working_days,
-            return_window_seconds: u32::try_from(policy.return_window.num_seconds()).unwrap_or(0),
-            extension_cap_working_days: policy.extension_cap_working_days,
-        }))
+        Ok(Response::new(compute::one(
+            &self.deadlines,
+            request.get_ref(),
+        )?))
+    }
+
+    /// One call for many deadlines (dispatch's batch of new orders): the
+    /// call's trace is the caller's batch, not each case's.
+    async fn compute_deadlines(
+        &self,
+        request: Request<ComputeDeadlinesRequest>,
+    ) -> Result<Response<ComputeDeadlinesResponse>, Status> {
+        mesh_kit::telemetry::adopt_grpc_parent(request.metadata());
+        Ok(Response::new(compute::many(
+            &self.deadlines,
+            request.get_ref(),
+        )?))
     }
 
     async fn list_deadlines(
@@ -278,16 +215,6 @@ mod tests {
         at
     }
 
-    fn compute() -> ComputeDeadlineRequest {
-        ComputeDeadlineRequest {
-            deadline_kind: DeadlineKind::Conclusion as i32,
-            mode: HandlingMode::Transferred as i32,
-            kind: 0,
-            severity: 0,
-            start: Some(now()),
-        }
-    }
-
     /// The message of a refusal, which must be INVALID_ARGUMENT.
     fn refused(err: DeadlineError) -> String {
         let status = Status::from(err);
@@ -296,76 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn unspecified_kind_and_severity_default_but_unknown_values_are_refused() {
-        match Compute::parse(&compute()).expect("valid") {
-            Compute::Conclusion { kind, severity, .. } => {
-                assert_eq!((kind, severity), (Kind::Complaint, Severity::General))
-            }
-            other => panic!("{other:?}"),
-        }
-        for (req, field) in [
-            (
-                ComputeDeadlineRequest {
-                    deadline_kind: 77,
-                    ..compute()
-                },
-                "deadline_kind: 77 is not a known value",
-            ),
-            (
-                ComputeDeadlineRequest {
-                    mode: 0,
-                    ..compute()
-                },
-                "mode: is required",
-            ),
-            (
-                ComputeDeadlineRequest {
-                    mode: 9,
-                    ..compute()
-                },
-                "mode: 9 is not a known value",
-            ),
-            (
-                ComputeDeadlineRequest {
-                    kind: 42,
-                    ..compute()
-                },
-                "kind: 42 is not a known value",
-            ),
-            (
-                ComputeDeadlineRequest {
-                    severity: -3,
-                    ..compute()
-                },
-                "severity: -3 is not a known value",
-            ),
-            (
-                ComputeDeadlineRequest {
-                    deadline_kind: DeadlineKind::Callback as i32,
-                    ..compute()
-                },
-                "deadline_kind: only conclusion and acceptance",
-            ),
-        ] {
-            let message = refused(Compute::parse(&req).expect_err(field));
-            assert!(message.starts_with(field), "{message}");
-        }
-    }
-
-    #[test]
-    fn start_and_due_times_must_be_valid_and_plausible() {
-        for start in [
-            None,
-            Some(ts(i64::MAX, 0)),
-            Some(ts(0, 0)),
-            Some(ts(1_800_000_000, -5)),
-        ] {
-            let message = refused(
-                Compute::parse(&ComputeDeadlineRequest { start, ..compute() })
-                    .expect_err("bad start"),
-            );
-            assert!(message.starts_with("start: "), "{message}");
-        }
+    fn due_times_must_be_valid_and_plausible() {
         let message = refused(
             parse_shift(&ShiftDeadlineRequest {
                 due_at: Some(ts(i64::MIN, 0)),
