@@ -13,7 +13,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
 use complaints_proto::v1::triage_client::TriageClient;
 use complaints_proto::v1::{
-    ComputeDeadlineRequest, DeadlineKind, ShiftDeadlineRequest, SuggestRouteRequest, WorkflowStep,
+    ComputeDeadlineRequest, ComputeDeadlineResponse, ComputeDeadlinesRequest, DeadlineKind,
+    ShiftDeadlineRequest, SuggestRouteRequest, WorkflowStep,
 };
 use mesh_kit::network::Network;
 use mesh_kit::outbox::{self, Outgoing};
@@ -47,31 +48,35 @@ fn upstream(service: &str) -> impl Fn(tonic::Status) -> DispatchError + '_ {
     move |status| DispatchError::Upstream(format!("{service}: {}", status.message()))
 }
 
-impl Engine {
-    /// The conclusion deadline for an order handed over at `start`.
-    pub async fn compute(
-        &self,
-        mode: i32,
-        kind: i32,
-        severity: i32,
-        start: DateTime<Utc>,
-    ) -> Result<Due, DispatchError> {
-        let mut request = tonic::Request::new(ComputeDeadlineRequest {
+/// What a new order's conclusion deadline depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueFor {
+    pub mode: i32,
+    pub kind: i32,
+    pub severity: i32,
+}
+
+/// Most deadlines asked with one `ComputeDeadlines` call: the
+/// deadline-watcher's cap (`compute::MAX_BATCH` there). A consumer batch
+/// is at most 64 orders, so a batch is one call.
+pub const DEADLINES_PER_CALL: usize = 128;
+
+impl DueFor {
+    /// The request for this order's conclusion deadline from `start`.
+    fn request(self, start: DateTime<Utc>) -> ComputeDeadlineRequest {
+        ComputeDeadlineRequest {
             deadline_kind: DeadlineKind::Conclusion as i32,
-            mode,
-            kind,
-            severity,
+            mode: self.mode,
+            kind: self.kind,
+            severity: self.severity,
             start: Some(to_proto(start)),
-        });
-        request.set_timeout(std::time::Duration::from_secs(5));
-        mesh_kit::telemetry::inject_grpc(request.metadata_mut());
-        let reply = self
-            .deadlines
-            .clone()
-            .compute_deadline(request)
-            .await
-            .map_err(upstream("deadline-watcher"))?
-            .into_inner();
+        }
+    }
+}
+
+impl Due {
+    /// The deadline-watcher's answer; it must give a due time.
+    fn from_reply(reply: ComputeDeadlineResponse) -> Result<Self, DispatchError> {
         let at = from_proto_opt(reply.due_at.as_ref())
             .ok_or_else(|| DispatchError::Upstream("deadline-watcher gave no due time".into()))?;
         Ok(Due {
@@ -82,18 +87,71 @@ impl Engine {
             extension_cap: reply.extension_cap_working_days,
         })
     }
+}
+
+/// A request to a peer service, with a timeout and the current trace.
+fn traced<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.set_timeout(std::time::Duration::from_secs(5));
+    mesh_kit::telemetry::inject_grpc(request.metadata_mut());
+    request
+}
+
+impl Engine {
+    /// The conclusion deadline for an order handed over at `start`.
+    pub async fn compute(&self, order: DueFor, start: DateTime<Utc>) -> Result<Due, DispatchError> {
+        let reply = self
+            .deadlines
+            .clone()
+            .compute_deadline(traced(order.request(start)))
+            .await
+            .map_err(upstream("deadline-watcher"))?
+            .into_inner();
+        Due::from_reply(reply)
+    }
+
+    /// The conclusion deadlines for orders handed over at `start`, in
+    /// their order, asked with one `ComputeDeadlines` call per
+    /// [`DEADLINES_PER_CALL`] orders (none for no orders). An answer with
+    /// a different number of deadlines is the deadline-watcher's failure.
+    pub async fn compute_all(
+        &self,
+        orders: &[DueFor],
+        start: DateTime<Utc>,
+    ) -> Result<Vec<Due>, DispatchError> {
+        let mut dues = Vec::with_capacity(orders.len());
+        for chunk in orders.chunks(DEADLINES_PER_CALL) {
+            let requests = chunk.iter().map(|o| o.request(start)).collect();
+            let reply = self
+                .deadlines
+                .clone()
+                .compute_deadlines(traced(ComputeDeadlinesRequest { requests }))
+                .await
+                .map_err(upstream("deadline-watcher"))?
+                .into_inner();
+            if reply.responses.len() != chunk.len() {
+                return Err(DispatchError::Upstream(format!(
+                    "deadline-watcher answered {} deadlines for {} orders",
+                    reply.responses.len(),
+                    chunk.len()
+                )));
+            }
+            for response in reply.responses {
+                dues.push(Due::from_reply(response)?);
+            }
+        }
+        Ok(dues)
+    }
 
     async fn shift(
         &self,
         due: DateTime<Utc>,
         working_days: u32,
     ) -> Result<DateTime<Utc>, DispatchError> {
-        let mut request = tonic::Request::new(ShiftDeadlineRequest {
+        let request = traced(ShiftDeadlineRequest {
             due_at: Some(to_proto(due)),
             working_days,
         });
-        request.set_timeout(std::time::Duration::from_secs(5));
-        mesh_kit::telemetry::inject_grpc(request.metadata_mut());
         let reply = self
             .deadlines
             .clone()
@@ -195,7 +253,12 @@ impl Engine {
         match &t.deadline {
             DeadlineChange::Keep | DeadlineChange::Pause | DeadlineChange::Stop => {}
             DeadlineChange::Restart => {
-                let due = self.compute(row.mode, row.kind, row.severity, now).await?;
+                let order = DueFor {
+                    mode: row.mode,
+                    kind: row.kind,
+                    severity: row.severity,
+                };
+                let due = self.compute(order, now).await?;
                 row.due_at = due.at;
                 row.deadline_rule = due.rule;
                 row.base_working_days = i32::try_from(due.working_days).unwrap_or(0);

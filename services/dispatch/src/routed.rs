@@ -1,10 +1,10 @@
 //! Consumes triage's `CaseRouted`: asks the deadline-watcher for the
-//! conclusion deadline, creates the work order and queues it on
-//! `dispatch.v1.orders.<department>` through the outbox, in one
-//! transaction. A case that joins a batch incident gets no order: see
-//! [`crate::links`].
+//! conclusion deadline (a batch's deadlines with one call), creates the
+//! work order and queues it on `dispatch.v1.orders.<department>` through
+//! the outbox, in one transaction. A case that joins a batch incident gets
+//! no order: see [`crate::links`].
 
-use crate::engine::{Due, Engine};
+use crate::engine::{Due, DueFor, Engine};
 use crate::orders::{self, OrderRow};
 use chrono::{DateTime, SubsecRound, Utc};
 use complaints_proto::v1::{CaseRouted, Handover, Incident, Severity};
@@ -100,14 +100,35 @@ impl RoutedHandler {
         routed: &Routed,
         assigned_at: DateTime<Utc>,
     ) -> Result<Option<Due>, HandleError> {
-        let Routed::Order { routed, .. } = routed else {
+        let Some(order) = due_for(routed) else {
             return Ok(None);
         };
         self.engine
-            .compute(routed.mode, routed.kind, routed.severity, assigned_at)
+            .compute(order, assigned_at)
             .await
             .map(Some)
             .map_err(|err| HandleError::Retry(err.into()))
+    }
+
+    /// The conclusion deadlines of a batch's routed cases handed over at
+    /// `assigned_at`, in order, asked of the deadline-watcher with one
+    /// call; `None` for a case that joins an incident.
+    async fn dues(
+        &self,
+        parsed: &[Routed],
+        assigned_at: DateTime<Utc>,
+    ) -> Result<Vec<Option<Due>>, HandleError> {
+        let wanted: Vec<DueFor> = parsed.iter().filter_map(due_for).collect();
+        let mut dues = self
+            .engine
+            .compute_all(&wanted, assigned_at)
+            .await
+            .map_err(|err| HandleError::Retry(err.into()))?
+            .into_iter();
+        Ok(parsed
+            .iter()
+            .map(|routed| due_for(routed).and_then(|_| dues.next()))
+            .collect())
     }
 
     /// Applies a parsed `CaseRouted` whose deadline is known: joins the
@@ -226,6 +247,19 @@ impl RoutedHandler {
     }
 }
 
+/// What a routed case's deadline depends on; `None` for a case that joins
+/// an incident (no order, no deadline).
+fn due_for(routed: &Routed) -> Option<DueFor> {
+    match routed {
+        Routed::Incident { .. } => None,
+        Routed::Order { routed, .. } => Some(DueFor {
+            mode: routed.mode,
+            kind: routed.kind,
+            severity: routed.severity,
+        }),
+    }
+}
+
 /// What one `CaseRouted` comes to.
 enum Step {
     Incident {
@@ -262,11 +296,14 @@ impl Handler for RoutedHandler {
         self.apply(tx, routed, due, assigned_at).await
     }
 
-    /// The deadlines of a batch are asked of deadline-watcher all at once,
-    /// not one round trip after another while the transaction waits. The
-    /// new orders are written together, with one statement for the orders
-    /// and one for their queue messages, in stream order; a case that joins
-    /// an incident reads orders, so what came before it is written first.
+    /// The deadlines of a batch are asked of deadline-watcher with one
+    /// `ComputeDeadlines` call (in the batch's trace, not each case's),
+    /// not one call per order. The new orders are written together, with
+    /// one statement for the orders and one for their queue messages, in
+    /// stream order; a case that joins an incident reads orders, so what
+    /// came before it is written first. If the call fails (a
+    /// deadline-watcher older than the batch call answers UNIMPLEMENTED),
+    /// the runner handles each event alone, with a call of its own.
     async fn handle_batch(
         &self,
         tx: &mut PgConnection,
@@ -277,13 +314,7 @@ impl Handler for RoutedHandler {
             .map(|d| parse(&self.engine.network, &d.payload))
             .collect::<Result<Vec<_>, _>>()?;
         let assigned_at = Utc::now().trunc_subsecs(6);
-        let dues = futures::future::try_join_all(
-            parsed
-                .iter()
-                .zip(deliveries)
-                .map(|(routed, d)| self.due(routed, assigned_at).instrument(d.span.clone())),
-        )
-        .await?;
+        let dues = self.dues(&parsed, assigned_at).await?;
         let mut orders = NewOrders::default();
         for ((routed, due), d) in parsed.into_iter().zip(dues).zip(deliveries) {
             match d.span.in_scope(|| self.order(routed, due, assigned_at))? {
