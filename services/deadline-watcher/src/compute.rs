@@ -139,19 +139,19 @@ pub fn many(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::calendar::tests::cn;
     use chrono::FixedOffset;
     use prost::Message;
     use tonic::{Code, Status};
 
-    fn now() -> prost_types::Timestamp {
+    pub(crate) fn now() -> prost_types::Timestamp {
         to_proto(Utc::now())
     }
 
     /// A timestamp with any seconds and nanos, valid or not.
-    fn ts(seconds: i64, nanos: i32) -> prost_types::Timestamp {
+    pub(crate) fn ts(seconds: i64, nanos: i32) -> prost_types::Timestamp {
         let mut at = now();
         (at.seconds, at.nanos) = (seconds, nanos);
         at
@@ -177,7 +177,7 @@ mod tests {
     }
 
     /// The message of a refusal, which must be INVALID_ARGUMENT.
-    fn refused(err: impl Into<DeadlineError>) -> String {
+    pub(crate) fn refused(err: impl Into<DeadlineError>) -> String {
         let status = Status::from(err.into());
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         status.message().to_owned()

@@ -202,25 +202,8 @@ impl DeadlinesApi for DeadlineService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compute::tests::{now, refused, ts};
     use tonic::Code;
-
-    fn now() -> prost_types::Timestamp {
-        to_proto(Utc::now())
-    }
-
-    /// A timestamp with any seconds and nanos, valid or not.
-    fn ts(seconds: i64, nanos: i32) -> prost_types::Timestamp {
-        let mut at = now();
-        (at.seconds, at.nanos) = (seconds, nanos);
-        at
-    }
-
-    /// The message of a refusal, which must be INVALID_ARGUMENT.
-    fn refused(err: DeadlineError) -> String {
-        let status = Status::from(err);
-        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-        status.message().to_owned()
-    }
 
     #[test]
     fn due_times_must_be_valid_and_plausible() {
@@ -250,11 +233,7 @@ mod tests {
 
     #[test]
     fn case_ids_and_departments_are_checked() {
-        let message = refused(
-            input::uuid("case_id", "2026-11-000001")
-                .expect_err("id")
-                .into(),
-        );
+        let message = refused(input::uuid("case_id", "2026-11-000001").expect_err("id"));
         assert!(message.starts_with("case_id: "), "{message}");
         let network = Network::parse(
             r#"

@@ -45,7 +45,7 @@ pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> 
         {
             // A room given right after its building or unit: 3栋1502.
             Some("room")
-        } else if before.is_some_and(|c| ROOM_AFTER.contains(c))
+        } else if before.is_some_and(|c| ENDING_CHARS.contains(c))
             && looks_like_a_room(n)
             && !next.starts_with(NOT_AFTER_A_ROOM)
         {
@@ -61,10 +61,11 @@ pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> 
     parts
 }
 
-/// Characters after which a number such as 1402 is a room: the end of an
-/// estate's name (嘉和苑1402). (The flat above, 楼上1502, is a neighbour's,
-/// and the caller may give their own the next time.)
-const ROOM_AFTER: &str = "苑园府湾庭城里";
+/// Characters that end the names of estates (园, 苑, 城…). A number such
+/// as 1402 right after one is a room (嘉和苑1402). (The flat above,
+/// 楼上1502, is a neighbour's, and the caller may give their own the next
+/// time.)
+const ENDING_CHARS: &str = "苑园府湾庭城里";
 /// Characters after a number that make it an amount, a year or a count,
 /// not a room.
 const NOT_AFTER_A_ROOM: [char; 16] = [
@@ -353,9 +354,6 @@ fn named_in(place: &Place, other_text: &str, other_places: &BTreeSet<Place>) -> 
             .iter()
             .any(|(n, e)| n == name && !same_kind(e, ending))
 }
-
-/// Characters that end the names of estates (园, 苑, 城…).
-const ENDING_CHARS: &str = "园苑府湾庭里城";
 
 /// A slip of one character in a name with the same ending: 锦绣华庭 /
 /// 锦秀华庭, 育才小学 / 育材小学.
