@@ -13,7 +13,7 @@
 //!   nothing.
 
 use anyhow::{bail, ensure, Context};
-use async_nats::jetstream::{self, consumer::pull, message::PublishMessage};
+use async_nats::jetstream::{consumer::pull, message::PublishMessage};
 use async_nats::HeaderMap;
 use complaints_proto::v1::dispatch_client::DispatchClient;
 use complaints_proto::v1::intake_client::IntakeClient;
@@ -136,22 +136,30 @@ async fn listed(mesh: &TestMesh, service: Option<&str>) -> anyhow::Result<Vec<se
     }
 }
 
-/// Waits (20 s at most) until `durable` on `stream` has acknowledged every
-/// message of its stream so far.
+/// Waits (20 s at most) until `durable` on `stream` exists and has
+/// acknowledged every message of its stream so far. A service that
+/// started before the stream was declared creates its consumer on its
+/// next attempt, a second later, so a missing consumer is waited for too.
 async fn settled(mesh: &TestMesh, stream: &str, durable: &str) -> anyhow::Result<()> {
     let s = mesh.stream_ready(stream).await?;
-    let mut consumer: jetstream::consumer::Consumer<pull::Config> =
-        s.get_consumer(durable)
-            .await
-            .map_err(|e| anyhow::anyhow!("consumer {durable} on {stream}: {e}"))?;
+    let mut last = String::from("never asked");
     for _ in 0..200 {
-        let info = consumer.info().await?;
-        if info.num_pending == 0 && info.num_ack_pending == 0 {
-            return Ok(());
+        match s.get_consumer::<pull::Config>(durable).await {
+            Ok(mut consumer) => {
+                let info = consumer.info().await?;
+                if info.num_pending == 0 && info.num_ack_pending == 0 {
+                    return Ok(());
+                }
+                last = format!(
+                    "{} pending, {} unacknowledged",
+                    info.num_pending, info.num_ack_pending
+                );
+            }
+            Err(e) => last = format!("consumer: {e}"),
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    bail!("{durable} on {stream} did not catch up within 20 s")
+    bail!("{durable} on {stream} did not catch up within 20 s ({last})")
 }
 
 async fn poison(mesh: &TestMesh) -> anyhow::Result<()> {
@@ -215,6 +223,9 @@ async fn poison(mesh: &TestMesh) -> anyhow::Result<()> {
     // Replayed, it fails again for triage and is parked again: by triage
     // only, since the copy is for triage (reporting, which parked the
     // original too, skips it).
+    // Reporting must have parked the original first, or its late copy
+    // would be counted as a replay it handled.
+    wait_parked(mesh, poison_id, "reporting", &[]).await?;
     let reporting_before = parked(mesh)
         .await?
         .iter()
