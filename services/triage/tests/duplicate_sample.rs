@@ -1,6 +1,6 @@
 //! Precision and recall of the duplicate detector, with the shipped
-//! settings, on two labelled samples (true duplicates, near-misses,
-//! distinct cases):
+//! settings, on labelled samples (true duplicates, near-misses, distinct
+//! cases):
 //! - `tests/data/duplicates.toml`, which the weights were chosen on;
 //! - `tests/data/duplicates-holdout.toml`, written blind: by someone who saw
 //!   neither the detector nor the first sample;
@@ -16,13 +16,22 @@
 //! - `tests/data/duplicates-blind6.toml`, a sixth (200 pairs), measured
 //!   once after the fourth version was frozen, then read;
 //! - `tests/data/duplicates-blind7.toml`, a seventh (200 pairs), measured
-//!   once after the fifth version was frozen.
+//!   once after the fifth version was frozen, then read;
+//! - `tests/data/duplicates-blind8.toml`, an eighth (200 pairs), measured
+//!   once after the sixth version was frozen, then read;
+//! - `tests/data/duplicates-blind9.toml`, a ninth (200 pairs, written to
+//!   favour county and village matters), measured once after the seventh
+//!   version was frozen.
+//!
+//! `tests/data/duplicates-blind10.toml` is held back, unread and unmeasured,
+//! as the fair test of the next version (docs/triage.md); it gets its test
+//! once it has been measured.
 //!
 //! Run with `--nocapture` to see the figures and every miss:
 //! `cargo test -p mesh-triage --test duplicate_sample -- --nocapture`.
 //!
 //! The goal is 0.9 for both (issue 6). The samples that shaped the
-//! detector meet it or nearly; the unread seventh does not
+//! detector meet it or nearly; the unread ninth does not
 //! (docs/triage.md). Each floor is what the detector measures now, so a
 //! change can only make it better.
 
@@ -174,14 +183,33 @@ fn the_fifth_sample_keeps_its_measured_level() {
 fn the_sixth_sample_keeps_its_measured_level() {
     // Measured blind once, 2026-11-22, after 1d367cd (v4) was frozen:
     // precision 0.804, recall 0.562 (2606d47, v3: 0.808 / 0.525). Read
-    // afterwards; it shaped v5 (b52f134): precision 0.884, recall 0.762.
-    holds("tests/data/duplicates-blind6.toml", 200, 0.88, 0.76);
+    // afterwards; it shaped v5 (b52f134): precision 0.884, recall 0.762,
+    // and v6 (16b94c7): 0.915 / 0.812.
+    holds("tests/data/duplicates-blind6.toml", 200, 0.91, 0.81);
 }
 
 #[test]
 fn the_seventh_sample_keeps_its_measured_level() {
     // Measured blind once, 2026-11-22, after b52f134 (v5) was frozen:
     // precision 0.827, recall 0.775. v3 (2606d47) scores 0.833 / 0.812 on
-    // it and v4 (1d367cd) 0.827 / 0.775: see docs/triage.md.
-    holds("tests/data/duplicates-blind7.toml", 200, 0.82, 0.77);
+    // it and v4 (1d367cd) 0.827 / 0.775: see docs/triage.md. Read
+    // afterwards; it shaped v6 (16b94c7): precision 0.900, recall 0.900.
+    holds("tests/data/duplicates-blind7.toml", 200, 0.9, 0.9);
+}
+
+#[test]
+fn the_eighth_sample_keeps_its_measured_level() {
+    // Measured blind once, 2026-11-23, after 16b94c7 (v6) was frozen:
+    // precision 0.822, recall 0.750. v5 (b52f134) scores 0.812 / 0.700 on
+    // it: see docs/triage.md. Read afterwards; it shaped v7 (cfd0efa):
+    // precision 0.929, recall 0.812.
+    holds("tests/data/duplicates-blind8.toml", 200, 0.92, 0.81);
+}
+
+#[test]
+fn the_ninth_sample_keeps_its_measured_level() {
+    // Measured blind once, 2026-11-23, after cfd0efa (v7) was frozen:
+    // precision 0.770, recall 0.588. v6 (16b94c7) scores 0.692 / 0.562 on
+    // it and v5 (b52f134) 0.650 / 0.487: see docs/triage.md.
+    holds("tests/data/duplicates-blind9.toml", 200, 0.77, 0.58);
 }

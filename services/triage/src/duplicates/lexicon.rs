@@ -202,6 +202,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     (Class::Thing, "parking", &["车位", "停车", "车库"]),
     (Class::Thing, "fire_lane", &["消防通道"]),
+    (Class::Thing, "overtime_pay", &["加班费", "加班工资"]),
     (
         Class::Thing,
         "wages",
@@ -215,7 +216,15 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "social_contrib",
-        &["缴社保", "交社保", "补缴", "买社保", "五险", "社保"],
+        &[
+            "缴社保",
+            "交社保",
+            "补缴",
+            "买社保",
+            "五险",
+            "社保",
+            "社会保险",
+        ],
     ),
     (
         Class::Thing,
@@ -225,6 +234,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "medical_insurance", &["医保"]),
     (Class::Thing, "elderly_allowance", &["高龄补贴", "高龄津贴"]),
     (Class::Thing, "assistance", &["低保", "救助", "困难补助"]),
+    (Class::Thing, "disability_card", &["残疾证", "残疾人证"]),
     (
         Class::Thing,
         "resettlement",
@@ -293,7 +303,26 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "odour",
-        &["气味", "刺鼻", "化学味", "臭", "熏", "异味", "味"],
+        &[
+            "气味",
+            "刺鼻",
+            "化学味",
+            "臭",
+            "熏",
+            "异味",
+            "味道大",
+            "味很大",
+            "味太大",
+            "的味道",
+            "味道越来越",
+            "味儿",
+            "漆味",
+            "烟味",
+            "焦味",
+            "腥味",
+            "霉味",
+            "塑料味",
+        ],
     ),
     (
         Class::Thing,
@@ -316,6 +345,16 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "睡不着",
             "没睡好",
             "休息",
+            "狗叫",
+            "一直叫",
+            "乱叫",
+            "狂叫",
+            "叫个不停",
+            "叫唤",
+            "跑跳",
+            "拍球",
+            "蹦跳",
+            "咚咚",
         ],
     ),
     (
@@ -359,6 +398,14 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "brake", &["刹车片", "刹车"]),
     (Class::Thing, "glasses", &["眼镜", "镜片"]),
     (Class::Thing, "shoes", &["鞋"]),
+    (Class::Thing, "landlord", &["房东", "房主"]),
+    (Class::Thing, "roof", &["屋顶", "楼顶", "房顶", "顶楼漏"]),
+    (Class::Thing, "basement", &["地下室", "地下储藏室"]),
+    (
+        Class::Thing,
+        "clothes",
+        &["羽绒服", "外套", "大衣", "棉服", "冲锋衣", "裙子", "裤子"],
+    ),
     (Class::Thing, "flooring", &["地板"]),
     (Class::Thing, "toilet_fixture", &["马桶"]),
     (Class::Thing, "milk_powder", &["奶粉"]),
@@ -380,6 +427,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "坏",
             "故障",
             "不亮",
+            "全灭",
+            "灯灭了",
             "不热",
             "失灵",
             "停运",
@@ -577,6 +626,16 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "架子鼓",
             "嚎叫",
             "叫春",
+            "狗叫",
+            "一直叫",
+            "乱叫",
+            "狂叫",
+            "叫个不停",
+            "叫唤",
+            "跑跳",
+            "拍球",
+            "蹦跳",
+            "咚咚",
         ],
     ),
     (
@@ -647,6 +706,13 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "克扣",
             "扣工资",
             "扣了我",
+            "未缴",
+            "未缴纳",
+            "补缴",
+            "没给交",
+            "只给补",
+            "没补",
+            "未给缴",
         ],
     ),
     (
@@ -683,6 +749,17 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "还没拿到",
             "没拿到",
             "没下来",
+            "太久了",
+            "能不能快点",
+            "太慢了",
+            "未交货",
+            "不交货",
+            "没交货",
+            "未发货",
+            "不发货",
+            "没发货",
+            "没送货",
+            "不送货",
         ],
     ),
     (Class::Trouble, "removed", &["撤", "取消", "不停了", "拆了"]),
@@ -739,6 +816,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "occupation",
         &[
             "占道", "占用", "占了", "堵死", "堵路", "堵了", "乱停", "摆摊", "摆到", "摊子", "占满",
+            "拥堵", "堵车", "双排",
         ],
     ),
     (
@@ -802,7 +880,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "少加",
         ],
     ),
-    (Class::Trouble, "expired", &["过期", "变质"]),
+    (Class::Trouble, "expired", &["过期", "变质", "馊"]),
     (
         Class::Trouble,
         "counterfeit",
@@ -862,13 +940,36 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "detour",
-        &["绕路", "绕远", "绕了", "绕道", "故意绕"],
+        &[
+            "绕路",
+            "绕远",
+            "绕了",
+            "绕道",
+            "故意绕",
+            "绕行",
+            "没按导航",
+            "未按导航",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "too_short",
+        &["太短", "时间短", "走不过去", "走一半"],
     ),
     (Class::Trouble, "no_meter", &["不打表", "拒绝打表"]),
     (
         Class::Trouble,
         "skip_stop",
-        &["过站", "不停站", "不停靠", "站不停", "都不停", "不靠站"],
+        &[
+            "过站",
+            "不停站",
+            "不停靠",
+            "站不停",
+            "都不停",
+            "不靠站",
+            "甩站",
+            "直接开过",
+        ],
     ),
     (
         Class::Trouble,
@@ -902,12 +1003,32 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "dust",
-        &["扬尘", "灰尘", "尘土", "灰大", "漫天"],
+        &[
+            "扬尘",
+            "灰尘",
+            "尘土",
+            "灰大",
+            "漫天",
+            "是灰",
+            "一层土",
+            "一层灰",
+        ],
     ),
     (
         Class::Trouble,
         "missing",
-        &["丢了", "丢失", "不见了", "被偷", "没了盖", "丢件"],
+        &[
+            "丢了",
+            "丢失",
+            "不见了",
+            "被偷",
+            "没了盖",
+            "丢件",
+            "在查找",
+            "无物流",
+            "物流不更新",
+            "没有物流",
+        ],
     ),
     (
         Class::Trouble,
@@ -1042,7 +1163,16 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Source,
         "construction",
         &[
-            "施工", "工地", "打桩", "浇筑", "搅拌", "切割", "围挡", "在建",
+            "施工",
+            "工地",
+            "打桩",
+            "浇筑",
+            "搅拌",
+            "切割",
+            "围挡",
+            "在建",
+            "拆迁",
+            "拆房子",
         ],
     ),
     (Class::Source, "renovation", &["装修", "电钻", "砸墙"]),
@@ -1071,6 +1201,17 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["工厂", "化工", "厂房", "加工厂"],
     ),
     (Class::Source, "rubbish_station", &["中转站", "垃圾站"]),
+    (Class::Source, "sewage_plant", &["污水处理厂", "污水厂"]),
+    (
+        Class::Source,
+        "livestock",
+        &["养猪场", "养鸡场", "养殖场", "猪圈", "猪粪", "鸡粪", "牛粪"],
+    ),
+    (
+        Class::Source,
+        "ball_games",
+        &["打篮球", "打球", "拍球", "篮球场"],
+    ),
     (Class::Source, "traffic", &["鸣笛", "车辆噪音", "货车"]),
     (Class::Source, "shop", &["商铺", "店铺", "外放", "喇叭"]),
     // What a caller bought: another article is another matter.
@@ -1134,7 +1275,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::FeeItem,
         "heating_fee",
-        &["取暖费", "采暖费", "暖气费", "全额"],
+        &["取暖费", "采暖费", "暖气费"],
     ),
     (Class::FeeItem, "valve_fee", &["开栓费"]),
     (Class::FeeItem, "install_fee", &["初装费", "开户"]),
@@ -1154,13 +1295,21 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::FeeItem, "workbook", &["教辅", "资料费", "资料"]),
     (Class::FeeItem, "uniform", &["校服"]),
     (Class::FeeItem, "aftercare", &["托管", "延时服务", "课后"]),
-    (Class::FeeItem, "ct_fee", &["ct", "检查费", "检查"]),
+    (
+        Class::FeeItem,
+        "ct_fee",
+        &["ct", "检查费", "做检查", "检查项目"],
+    ),
     (
         Class::FeeItem,
         "ultrasound_fee",
-        &["b超", "彩超", "检查费", "检查"],
+        &["b超", "彩超", "检查费", "做检查", "检查项目"],
     ),
-    (Class::FeeItem, "lab_fee", &["化验", "检查费", "检查"]),
+    (
+        Class::FeeItem,
+        "lab_fee",
+        &["化验", "检查费", "做检查", "检查项目"],
+    ),
     (Class::FeeItem, "deposit", &["押金", "保证金"]),
     (Class::FeeItem, "fundraising", &["集资"]),
     (Class::FeeItem, "water_bill", &["水费"]),
@@ -1318,6 +1467,67 @@ pub fn tells_of_another(normalised_text: &str) -> bool {
         .another_instance
         .iter()
         .any(|w| normalised_text.contains(w.as_str()))
+        || super::marks::another_persons_too(normalised_text)
+        || another_purchase(normalised_text)
+}
+
+/// "又在联华超市文化路店买了一袋面包": 又 and a purchase within the next
+/// few characters tell of another purchase at a place already named.
+fn another_purchase(normalised_text: &str) -> bool {
+    normalised_text.match_indices('又').any(|(at, _)| {
+        let next: String = normalised_text[at..].chars().take(14).collect();
+        next.contains("买了") || next.contains("订了") || next.contains("办了")
+    })
+}
+
+/// Words by which a caller names the earlier matter as the topic of the
+/// call: "保安公司辞退不给补偿那件事，我再问问进度", "羽绒服那个投诉，平台
+/// 介入了还是只退一半". What comes before the word is the topic; what
+/// follows tells how the matter stands now.
+pub const MATTER_REFERENCES: [&str; 9] = [
+    "那件事",
+    "这件事",
+    "那个事",
+    "这个事",
+    "那事",
+    "的事情",
+    "的事",
+    "那个投诉",
+    "的投诉",
+];
+
+/// Questions after the progress of a known matter: "鲜味坊那张会员卡有消息
+/// 了吗". What comes before them is the topic.
+pub const PROGRESS_QUESTIONS: [&str; 12] = [
+    "有消息了吗",
+    "有消息吗",
+    "有没有消息",
+    "到哪一步",
+    "什么进度",
+    "问问进度",
+    "问一下进度",
+    "进度如何",
+    "进度怎么样",
+    "有结果了吗",
+    "有结果没",
+    "处理到哪",
+];
+
+/// The topic a caller names in the first clause of the facts, when the
+/// clause names it as a known matter ([`MATTER_REFERENCES`],
+/// [`PROGRESS_QUESTIONS`]); normalised, and empty when only "那件事" is
+/// said. Read on the text as written: the clause ends at its punctuation.
+pub fn matter_topic(facts: &str) -> Option<String> {
+    let first = facts
+        .split(|c: char| "，。？！；：,.?!;:\n".contains(c))
+        .map(str::trim)
+        .find(|clause| !clause.is_empty())?;
+    let at = MATTER_REFERENCES
+        .iter()
+        .chain(&PROGRESS_QUESTIONS)
+        .filter_map(|w| first.find(w))
+        .min()?;
+    Some(normalise(&first[..at]))
 }
 
 /// Whether a normalised text refers back to an earlier report.
@@ -1357,6 +1567,30 @@ mod tests {
             a[&Class::Trouble].is_disjoint(&b[&Class::Trouble]),
             "{a:?} {b:?}"
         );
+    }
+
+    #[test]
+    fn a_known_matter_is_named_as_the_topic_of_the_first_clause() {
+        assert_eq!(
+            matter_topic("保安公司辞退不给补偿那件事，我再问问进度").as_deref(),
+            Some("保安公司辞退不给补偿")
+        );
+        assert_eq!(
+            matter_topic("鲜味坊那张会员卡有消息了吗？现在连门都拆了。").as_deref(),
+            Some("鲜味坊那张会员卡")
+        );
+        assert_eq!(matter_topic("那件事还没人管").as_deref(), Some(""));
+        // Only the first clause names the topic.
+        assert_eq!(matter_topic("楼下烧烤店又开到半夜，这件事请尽快处理"), None);
+        assert_eq!(matter_topic("小区门口的路灯不亮"), None);
+    }
+
+    #[test]
+    fn another_purchase_at_a_named_shop_is_another_instance() {
+        assert!(tells_of_another(&normalise(
+            "昨天又在联华超市文化路店买了一袋切片面包，长了霉点"
+        )));
+        assert!(!tells_of_another(&normalise("联华超市买的牛奶又过期了")));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Marks that tell one instance of a like matter from another: the day it
 //! happened (4月12日 ≠ 5月2日), the school year and class of a pupil (初一
-//! ≠ 高二, 3班 ≠ 5班). Two complaints that both give a mark of one kind,
+//! ≠ 高二, 3班 ≠ 5班), and whose matter it is when the caller says so
+//! (我爸的手机号 ≠ 我自己的套餐). Two complaints that both give a mark of one kind,
 //! and no mark of that kind in common, are about other instances: another
 //! trip, another teacher. Read from normalised text (Arabic digits).
 
 use super::text::digit_runs;
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 /// A day a complaint names: its month when given, and its day of the month.
 pub type Day = (Option<u32>, u32);
@@ -16,6 +18,72 @@ const TIMES_OF_DAY: [&str; 11] = [
     "晚上", "早上", "上午", "下午", "中午", "凌晨", "傍晚", "夜里", "半夜", "那天", "当天",
 ];
 
+/// The people a caller tells of as "mine", by the relation each word names
+/// (爱人 = 老公): whose matter it is. A relation is read only after 我, or
+/// after the operator's 其 or 称 (来电人称其儿子…, 来电人称女儿…): bare 孩子
+/// or 老人 are named in passing (家里孩子睡不着).
+const PERSONS: [(&str, &[&str]); 11] = [
+    ("self", &["自己的", "本人的", "自己上", "自己在"]),
+    ("father", &["爸", "父亲", "老父亲"]),
+    ("mother", &["妈", "母亲", "老母亲"]),
+    ("spouse", &["老公", "丈夫", "爱人", "老婆", "妻子", "媳妇"]),
+    ("son", &["儿子"]),
+    ("daughter", &["女儿", "闺女"]),
+    ("sibling", &["哥", "姐", "弟", "妹"]),
+    (
+        "grandparent",
+        &["爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷"],
+    ),
+    ("in_law", &["公公", "婆婆", "岳父", "岳母"]),
+    ("colleague", &["同事"]),
+    ("neighbour", &["邻居"]),
+];
+
+/// The words that make a relation the caller's own.
+const OWNERS: [&str; 3] = ["我", "其", "称"];
+
+/// Each relation's words with an owner before them (我爸, 其爸, 称爸…),
+/// spelt out once: they are looked for in every complaint read.
+fn owned_words() -> &'static [(&'static str, String)] {
+    static WORDS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        PERSONS
+            .iter()
+            .flat_map(|(relation, words)| {
+                words.iter().flat_map(move |w| {
+                    OWNERS
+                        .iter()
+                        .map(move |owner| (*relation, format!("{owner}{w}")))
+                })
+            })
+            .collect()
+    })
+}
+
+/// Where a relation of [`PERSONS`] is named as the caller's own: the
+/// relation and the byte offset after its word.
+fn own_people(normalised: &str) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+    owned_words().iter().flat_map(move |(relation, word)| {
+        normalised
+            .match_indices(word.as_str())
+            .map(move |(at, _)| (*relation, at + word.len()))
+    })
+}
+
+/// The people a normalised text tells of as the caller's own ([`PERSONS`]).
+pub fn persons(normalised: &str) -> BTreeSet<&'static str> {
+    own_people(normalised)
+        .map(|(relation, _)| relation)
+        .collect()
+}
+
+/// Whether the caller tells of someone of theirs who has a like matter
+/// too: "我老公在力美健身也买了私教课" — one of [`PERSONS`] and 也 within
+/// the next few characters.
+pub fn another_persons_too(normalised: &str) -> bool {
+    own_people(normalised).any(|(_, after)| normalised[after..].chars().take(10).any(|c| c == '也'))
+}
+
 /// The marks of a complaint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Marks {
@@ -25,13 +93,18 @@ pub struct Marks {
     pub school_years: BTreeSet<String>,
     /// Classes of a school year: 3班 → 3.
     pub classes: BTreeSet<u32>,
+    /// Whose matter it is ([`persons`]).
+    pub persons: BTreeSet<&'static str>,
 }
 
 impl Marks {
     /// Reads the marks of a normalised text.
     pub fn of(normalised: &str) -> Self {
         let chars: Vec<char> = normalised.chars().collect();
-        let mut marks = Marks::default();
+        let mut marks = Marks {
+            persons: persons(normalised),
+            ..Marks::default()
+        };
         let number = |run: &std::ops::Range<usize>| {
             chars[run.clone()]
                 .iter()
@@ -76,7 +149,8 @@ impl Marks {
             if matches!(before, Some('初' | '高'))
                 && (1..=3).contains(&n)
                 && run.len() == 1
-                && !next.is_some_and(|c| "米度楼层分岁个".contains(c))
+                && !next
+                    .is_some_and(|c| "米度楼层分岁个份块元次天斤点倍件台张只位名万千百".contains(c))
             {
                 let year: String = [chars[run.start - 1], chars[run.start]].iter().collect();
                 marks.school_years.insert(year);
@@ -96,6 +170,7 @@ impl Marks {
         days_apart
             || apart(&self.school_years, &other.school_years)
             || apart(&self.classes, &other.classes)
+            || apart(&self.persons, &other.persons)
     }
 }
 
@@ -133,6 +208,35 @@ mod tests {
             BTreeSet::from([(None, 12)])
         );
         assert!(marks("住在12号楼，8号商铺").days.is_empty());
+    }
+
+    #[test]
+    fn a_count_after_high_is_no_school_year() {
+        assert!(marks("价格高，一份菜15元").school_years.is_empty());
+        assert_eq!(
+            marks("育才中学初二学生家长").school_years,
+            BTreeSet::from(["初2".to_string()])
+        );
+    }
+
+    #[test]
+    fn whose_matter_it_is_marks_two_apart_when_both_say() {
+        let father = marks("我爸的手机号被营业员办了两张副卡");
+        assert!(father.conflict(&marks("我自己的手机套餐被改成了199元的")));
+        assert!(!father.conflict(&marks("我父亲那两张副卡的事还没退费")));
+        // One that names nobody says nothing of whose matter it is.
+        assert!(!father.conflict(&marks("副卡的事营业厅还是不给取消")));
+        // The operator's 其 and 称 make a relation the caller's own too.
+        assert!(marks("来电人称其儿子暑假在湘味坊当服务员")
+            .conflict(&marks("来电人在湘味坊做厨师，我本人的工资没发")));
+        assert!(marks("来电人称其父亲住院期间多收了检查费")
+            .conflict(&marks("来电人称自己上周做胸部CT被收了两次")));
+        assert!(another_persons_too(&normalise(
+            "我老公在力美健身也买了私教课"
+        )));
+        assert!(!another_persons_too(&normalise(
+            "我老公说力美健身的教练走了"
+        )));
     }
 
     #[test]

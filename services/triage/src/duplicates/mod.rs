@@ -12,8 +12,9 @@
 //!   (3号楼 ≠ 5号楼, 3栋 = 3号楼, 1组 ≠ 3组), other roads, other plates,
 //!   other gates (南门 ≠ 北门), or other estates or venues (实验中学 ≠
 //!   实验小学; [`places`]);
-//! - both give a day, a school year or a class, and none agree (4月12日 ≠
-//!   5月2日, 初一 ≠ 高二; [`marks`]);
+//! - both give a day, a school year or a class, or say whose matter it is,
+//!   and none agree (4月12日 ≠ 5月2日, 初一 ≠ 高二, 我爸的 ≠ 我自己的;
+//!   [`marks`]);
 //! - both tell, in their facts, of concepts of one class of the [`lexicon`]
 //!   and share none: another thing (电梯 ≠ 水箱), another trouble (暖气不热
 //!   ≠ 暖气费), another source of a nuisance (广场舞 ≠ KTV), another fee
@@ -25,7 +26,15 @@
 //!   though a request in common counts as shared;
 //! - the new one tells of another instance of a like matter: another
 //!   person, another purchase, another workshop (我老公也在那家厂, 另一个车间,
-//!   又买了一台; [`lexicon::ANOTHER_INSTANCE`]).
+//!   又买了一台, 又在联华超市买了; [`lexicon::ANOTHER_INSTANCE`]).
+//!
+//! A caller who names the earlier matter as the topic of the call
+//! ("保安公司辞退不给补偿那件事，…", "羽绒服那个投诉，…"; [`lexicon::matter_topic`])
+//! is heard first: it is the same matter when nothing but concepts marks
+//! the two apart, the topic tells of nothing the earlier one marks apart,
+//! and they share a place or the topic shares a concept with it. What
+//! follows the topic tells how the matter stands now (只退200元, 停了工资)
+//! and may name other troubles.
 //!
 //! Otherwise it is the same matter when any of these holds
 //! ([`same_matter`]):
@@ -37,8 +46,9 @@
 //!   (第三人民医院 = 三院), a like-named respondent, or a respondent whose
 //!   name the other complaint uses: 安家易房产经纪公司 and "安家易中介") and a
 //!   trouble or a fee;
-//! - they share a thing and a trouble, and the new one follows up, or the
-//!   category is the same, or the texts are alike enough.
+//! - they share a thing or the source of a nuisance, and a trouble, and the
+//!   new one follows up, or the category is the same, or the texts are
+//!   alike enough.
 //!
 //! The weights and thresholds are settings (`[duplicates]` in the rules).
 //! Labelled samples measure it (docs/triage.md).
@@ -83,10 +93,10 @@ pub struct DuplicateSettings {
     pub respondent_weight: f64,
     /// Added when the operator chose the same category.
     pub category_weight: f64,
-    /// Two complaints that name the same thing and the same trouble, but
-    /// no place in common, are the same matter when the new one follows
-    /// up, or the category is the same, or their texts' similarity is at
-    /// least this.
+    /// Two complaints that name the same thing (or source of a nuisance)
+    /// and the same trouble, but no place in common, are the same matter
+    /// when the new one follows up, or the category is the same, or their
+    /// texts' similarity is at least this.
     pub shared_problem_text: f64,
     /// How far back a complainant's earlier cases are looked at.
     pub lookback_days: u32,
@@ -129,6 +139,13 @@ pub struct Comparison {
     pub another_instance: bool,
     /// The new complaint refers back to an earlier report.
     pub follow_up: bool,
+    /// The new complaint names a known matter as its topic ("…那件事",
+    /// "…的投诉", "…有消息了吗"), and the topic tells of nothing the
+    /// earlier one marks apart; what follows the topic tells how the
+    /// matter stands now, and may name other troubles.
+    pub names_this_matter: bool,
+    /// The topic shares a concept with the earlier complaint.
+    pub topic_shared: bool,
     /// Both name the same respondent, or one names none.
     pub same_respondent: bool,
     pub same_category: bool,
@@ -143,12 +160,17 @@ pub struct Comparison {
 impl Comparison {
     /// Something marks the two apart, whatever the score.
     pub fn conflict(&self) -> bool {
+        self.elsewhere() || !self.concept_conflicts.is_empty()
+    }
+
+    /// Another region, place, day or instance: what marks two apart even
+    /// when the caller names the earlier matter.
+    fn elsewhere(&self) -> bool {
         !self.same_region
             || self.another_instance
             || self.address_conflict
             || self.place_conflict
             || self.mark_conflict
-            || !self.concept_conflicts.is_empty()
     }
 
     /// The weighed evidence of the first detector: text, follow-up cue,
@@ -189,6 +211,9 @@ pub struct Features {
     /// what the caller wants, which may change from one call to the next.
     told_concepts: Concepts,
     marks: marks::Marks,
+    /// The concepts of the topic, when the caller names the earlier matter
+    /// as the topic of the call ([`lexicon::matter_topic`]).
+    topic: Option<Concepts>,
     follow_up: bool,
     another: bool,
     /// Bigrams of the respondent; `None` when none is named.
@@ -231,6 +256,7 @@ impl Features {
             concepts: lexicon::concepts(&text),
             told_concepts: lexicon::concepts(&normalise(&m.facts)),
             marks: marks::Marks::of(&text),
+            topic: lexicon::matter_topic(&m.facts).map(|t| lexicon::concepts(&t)),
             follow_up: lexicon::follows_up(&text),
             another: lexicon::tells_of_another(&text),
             respondent: (!respondent.is_empty()).then(|| bigram_counts(&respondent)),
@@ -311,11 +337,21 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         || named_by(b, a)
         || !a.names.is_disjoint(&b.names)
         || a.names.iter().any(|n| b.text.contains(n.as_str()))
-        || b.names.iter().any(|n| a.text.contains(n.as_str()));
+        || b.names.iter().any(|n| a.text.contains(n.as_str()))
+        || places::road_named_in(&a.roads, &b.text)
+        || places::road_named_in(&b.roads, &a.text);
     // What the callers ask for may confirm a match, but only what they
     // tell of marks two complaints apart.
     let (concept_conflicts, _) = weigh_concepts(&a.told_concepts, &b.told_concepts);
     let (_, shared_concepts) = weigh_concepts(&a.concepts, &b.concepts);
+    let (names_this_matter, topic_shared) = match &b.topic {
+        Some(topic) => {
+            let (conflicts, _) = weigh_concepts(&a.told_concepts, topic);
+            let (_, shared) = weigh_concepts(&a.concepts, topic);
+            (conflicts.is_empty(), !shared.is_empty())
+        }
+        None => (false, false),
+    };
     let respondents = match (&a.respondent, &b.respondent) {
         (Some(ra), Some(rb)) => Some(cosine(ra, rb)),
         _ => None,
@@ -330,6 +366,8 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         same_region: a.region == b.region,
         another_instance: b.another && !a.another,
         follow_up: b.follow_up,
+        names_this_matter,
+        topic_shared,
         same_respondent: respondents.is_none_or(|similarity| similarity >= 0.5),
         named_respondents_alike: respondents.is_some_and(|similarity| similarity >= 0.3),
         same_category: a.category == b.category,
@@ -352,14 +390,17 @@ pub fn same_matter(a: &Features, b: &Features, settings: &DuplicateSettings) -> 
 
 /// The decision on a comparison (see the module's documentation).
 pub fn decide(c: &Comparison, s: &DuplicateSettings) -> bool {
+    let place = c.shared_place || c.named_respondents_alike;
+    if c.names_this_matter && !c.elsewhere() && (place || c.topic_shared) {
+        return true;
+    }
     if c.conflict() {
         return false;
     }
     let same_problem = c.shares(Class::Trouble) || c.shares(Class::FeeItem);
-    let place = c.shared_place || c.named_respondents_alike;
     c.score(s) >= s.threshold
         || (place && same_problem)
-        || (c.shares(Class::Thing)
+        || ((c.shares(Class::Thing) || c.shares(Class::Source))
             && c.shares(Class::Trouble)
             && (c.follow_up || c.same_category || c.text >= s.shared_problem_text))
 }
@@ -392,6 +433,34 @@ mod tests {
             "heating",
         );
         assert!(is_duplicate(&a, &b, &s), "{:?}", compare(&a, &b));
+    }
+
+    #[test]
+    fn a_caller_naming_the_matter_is_heard_though_the_news_tells_of_other_troubles() {
+        let s = DuplicateSettings::default();
+        let a = m(
+            "在乐途旅行社报了云南六日游，导游强迫购物，不买就甩脸色",
+            "乐途旅行社",
+            "consumer",
+        );
+        let b = m(
+            "乐途旅行社那个云南团的投诉，旅行社说只能退200元，我们都不认可",
+            "乐途",
+            "consumer",
+        );
+        assert!(is_duplicate(&a, &b, &s), "{:?}", compare(&a, &b));
+        // A topic that tells of another matter at the same office is not it.
+        let a = m(
+            "红星街道低保申请材料交了两个月，没人给回话",
+            "红星街道办",
+            "efficiency",
+        );
+        let b = m(
+            "红星街道办残疾证的事一直拖着，鉴定都做完了",
+            "红星街道办",
+            "efficiency",
+        );
+        assert!(!is_duplicate(&a, &b, &s), "{:?}", compare(&a, &b));
     }
 
     #[test]

@@ -106,11 +106,21 @@ fn two_before(chars: &[char], at: usize) -> Option<String> {
 const ROAD_ENDINGS: [&str; 5] = ["大道", "大街", "路", "街", "巷"];
 /// Words ending in 路 that are not roads (马路, 走路, 线路…), by their last
 /// two characters.
-const NOT_ROADS: [&str; 26] = [
+const NOT_ROADS: [&str; 40] = [
     "马路", "走路", "修路", "过路", "道路", "公路", "线路", "出路", "铁路", "上路", "绕路", "半路",
     "带路", "问路", "水路", "电路", "网路", "到路", "条路", "段路", "的路", "堵路", "行路", "在路",
-    "远路", "近路",
+    "远路", "近路", "跑路", "让路", "挡路", "占路", "赶路", "迷路", "拦路", "临街", "沿街", "上街",
+    "逛街", "满街", "小巷", "后巷",
 ];
+
+/// Whether a named road of one complaint is named, without its ending, in
+/// the other's text: callers shorten a junction (桃源路和凤栖路交叉口 →
+/// 桃源凤栖那个路口). Ring roads ("3环") are found by their number only.
+pub fn road_named_in(roads: &BTreeSet<String>, other_text: &str) -> bool {
+    roads
+        .iter()
+        .any(|r| !r.ends_with('环') && other_text.contains(r.as_str()))
+}
 
 /// Named roads and streets, by the two characters before 路, 街, 大道 or
 /// 巷: 光明路 → 光明; ring roads by their number: 东三环 → 3环. 路灯, 路面
@@ -464,6 +474,14 @@ mod tests {
             roads(&t),
             BTreeSet::from(["西桥".to_string(), "长安".to_string()])
         );
+    }
+
+    #[test]
+    fn a_road_is_found_without_its_ending_and_running_off_is_no_road() {
+        let a = roads(&normalise("桃源路和凤栖路交叉口的红绿灯晚上全灭了"));
+        assert!(road_named_in(&a, &normalise("桃源凤栖那个路口灯不亮")));
+        assert!(!road_named_in(&a, &normalise("文昌路口的红绿灯坏了")));
+        assert!(roads(&normalise("伊人美容跑路了，卡里还有五千")).is_empty());
     }
 
     #[test]

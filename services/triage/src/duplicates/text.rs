@@ -68,11 +68,37 @@ fn arabic(text: &str) -> String {
 
 /// Lower-case, Arabic digits, no punctuation or spaces.
 pub fn normalise(text: &str) -> String {
-    arabic(text)
+    arabic(&without_call_words(text))
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// The operator's words for the call itself, which say nothing of the
+/// matter: 来电人反映, 来电人称, 家长来电：. Left in, 来电 would read as power
+/// coming back, and every operator-written text would share their
+/// characters. "到现在还没来电" keeps its 来电.
+fn without_call_words(text: &str) -> String {
+    const AFTER_CALL: [&str; 10] = [
+        "人", "反映", "称", "表示", "说", "投诉", "咨询", "：", ":", "，",
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("来电") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "来电".len()..];
+        match AFTER_CALL.iter().find(|w| after.starts_with(*w)) {
+            Some(&"人") => rest = &after["人".len()..],
+            Some(_) => rest = after,
+            None => {
+                out.push_str("来电");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How often each pair of adjacent characters occurs.
@@ -129,6 +155,13 @@ pub fn is_han(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_operators_words_for_the_call_are_dropped() {
+        assert_eq!(normalise("来电人反映小区停电"), "反映小区停电");
+        assert_eq!(normalise("家长来电：食堂又贵又少"), "家长食堂又贵又少");
+        assert_eq!(normalise("到现在还没来电"), "到现在还没来电");
+    }
 
     #[test]
     fn chinese_numerals_become_digits() {
