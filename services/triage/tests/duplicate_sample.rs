@@ -184,7 +184,7 @@ fn the_sixth_sample_keeps_its_measured_level() {
     // Measured blind once, 2026-11-22, after 1d367cd (v4) was frozen:
     // precision 0.804, recall 0.562 (2606d47, v3: 0.808 / 0.525). Read
     // afterwards; it shaped v5 (b52f134): precision 0.884, recall 0.762,
-    // and v6 (16b94c7): 0.915 / 0.812.
+    // and v6 (landed only within v7, c98911d): 0.915 / 0.812.
     holds("tests/data/duplicates-blind6.toml", 200, 0.91, 0.81);
 }
 
@@ -193,23 +193,24 @@ fn the_seventh_sample_keeps_its_measured_level() {
     // Measured blind once, 2026-11-22, after b52f134 (v5) was frozen:
     // precision 0.827, recall 0.775. v3 (2606d47) scores 0.833 / 0.812 on
     // it and v4 (1d367cd) 0.827 / 0.775: see docs/triage.md. Read
-    // afterwards; it shaped v6 (16b94c7): precision 0.900, recall 0.900.
+    // afterwards; it shaped v6 (landed only within v7, c98911d):
+    // precision 0.900, recall 0.900.
     holds("tests/data/duplicates-blind7.toml", 200, 0.9, 0.9);
 }
 
 #[test]
 fn the_eighth_sample_keeps_its_measured_level() {
-    // Measured blind once, 2026-11-23, after 16b94c7 (v6) was frozen:
+    // Measured blind once, 2026-11-23, after v6 was frozen:
     // precision 0.822, recall 0.750. v5 (b52f134) scores 0.812 / 0.700 on
-    // it: see docs/triage.md. Read afterwards; it shaped v7 (cfd0efa):
+    // it: see docs/triage.md. Read afterwards; it shaped v7 (c98911d):
     // precision 0.929, recall 0.812.
     holds("tests/data/duplicates-blind8.toml", 200, 0.92, 0.81);
 }
 
 #[test]
 fn the_ninth_sample_keeps_its_measured_level() {
-    // Measured blind once, 2026-11-23, after cfd0efa (v7) was frozen:
-    // precision 0.770, recall 0.588. v6 (16b94c7) scores 0.692 / 0.562 on
-    // it and v5 (b52f134) 0.650 / 0.487: see docs/triage.md.
+    // Measured blind once, 2026-11-23, after v7 (c98911d) was frozen:
+    // precision 0.770, recall 0.588. v6 scores 0.692 / 0.562 on it and
+    // v5 (b52f134) 0.650 / 0.487: see docs/triage.md.
     holds("tests/data/duplicates-blind9.toml", 200, 0.77, 0.58);
 }
