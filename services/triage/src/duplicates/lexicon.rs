@@ -200,7 +200,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "铁皮",
         ],
     ),
-    (Class::Thing, "parking", &["车位", "停车", "车库"]),
+    (Class::Thing, "parking", &["违停", "车位", "停车", "车库"]),
     (Class::Thing, "fire_lane", &["消防通道"]),
     (Class::Thing, "overtime_pay", &["加班费", "加班工资"]),
     (
@@ -251,6 +251,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["房产证", "不动产", "过户", "抵押"],
     ),
     (Class::Thing, "homestead", &["宅基地"]),
+    (
+        Class::Thing,
+        "farmland",
+        &["责任田", "耕地", "地界", "田地", "农田", "麦地", "稻田"],
+    ),
     (
         Class::Thing,
         "land_transfer",
@@ -378,14 +383,33 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "air_con", &["空调", "外机"]),
     (Class::Thing, "pool", &["游泳"]),
     (Class::Thing, "wiring", &["飞线", "拉线", "电动车充电"]),
-    (Class::Thing, "stair_light", &["楼道灯", "声控灯", "楼梯灯"]),
-    (Class::Thing, "facade", &["外墙", "瓷砖", "墙皮"]),
+    (
+        Class::Thing,
+        "stair_light",
+        &["感应灯", "楼道灯", "声控灯", "楼梯灯"],
+    ),
+    (Class::Thing, "facade", &["外墙", "瓷砖"]),
     (Class::Thing, "crack", &["裂缝", "开裂"]),
     // Goods a caller bought: another article from the same shop is
     // another purchase, another matter (a cracked sofa, an undelivered
     // wardrobe).
     (Class::Thing, "sofa", &["沙发"]),
     (Class::Thing, "wardrobe", &["衣柜", "柜子", "橱柜"]),
+    (Class::Thing, "produce_sale", &["收购", "货款"]),
+    (
+        Class::Thing,
+        "irrigation",
+        &[
+            "灌溉",
+            "水渠",
+            "沟渠",
+            "水沟",
+            "放水",
+            "放不进水",
+            "浇地",
+            "机井",
+        ],
+    ),
     (Class::Thing, "mattress", &["床垫", "床架"]),
     (Class::Thing, "fridge", &["冰箱", "冰柜"]),
     (Class::Thing, "television", &["电视"]),
@@ -399,7 +423,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "glasses", &["眼镜", "镜片"]),
     (Class::Thing, "shoes", &["鞋"]),
     (Class::Thing, "landlord", &["房东", "房主"]),
-    (Class::Thing, "roof", &["屋顶", "楼顶", "房顶", "顶楼漏"]),
+    (
+        Class::Thing,
+        "roof",
+        &["屋面", "屋顶", "楼顶", "房顶", "顶楼漏"],
+    ),
     (Class::Thing, "basement", &["地下室", "地下储藏室"]),
     (
         Class::Thing,
@@ -516,7 +544,18 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "low_supply",
-        &["水压", "电压", "带不动", "开不起来", "压力"],
+        &[
+            "电不够",
+            "不够用",
+            "煮不熟",
+            "忽明忽暗",
+            "变压器太小",
+            "水压",
+            "电压",
+            "带不动",
+            "开不起来",
+            "压力",
+        ],
     ),
     (
         Class::Trouble,
@@ -642,6 +681,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "fee",
         &[
+            "全交",
+            "补收",
             "多收",
             "乱收费",
             "收费",
@@ -682,6 +723,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "unpaid",
         &[
+            "未付",
+            "没付",
+            "尾款",
+            "余款",
+            "欠款",
             "欠薪",
             "欠我",
             "欠了",
@@ -719,6 +765,13 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "stalled",
         &[
+            "超期",
+            "要再等",
+            "不管了",
+            "扔那",
+            "未办结",
+            "没办结",
+            "停工",
             "还没办",
             "没办好",
             "没办完",
@@ -799,6 +852,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "illegal_build",
         &[
+            "还在搭",
+            "在搭",
+            "焊好",
             "违建",
             "私搭",
             "搭建",
@@ -815,14 +871,17 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "occupation",
         &[
-            "占道", "占用", "占了", "堵死", "堵路", "堵了", "乱停", "摆摊", "摆到", "摊子", "占满",
-            "拥堵", "堵车", "双排",
+            "占道", "占用", "占了", "堵死", "堵路", "堵了", "乱停", "摆摊", "摆到", "占满", "拥堵",
+            "堵车", "双排",
         ],
     ),
     (
         Class::Trouble,
         "dumping",
         &[
+            "堆放",
+            "粪堆",
+            "粪水",
             "倾倒",
             "倒建筑",
             "倒渣",
@@ -845,6 +904,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "danger",
         &[
+            "翻了",
+            "出人命",
             "歪",
             "要倒",
             "倒在",
@@ -924,6 +985,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "unfair",
         &[
+            "不公",
             "不公平",
             "不公开",
             "没有公示",
@@ -975,6 +1037,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "frequency",
         &[
+            "清运不及时",
+            "一天就",
+            "才来1次",
+            "减为",
             "等了",
             "要等",
             "等车",
@@ -1004,6 +1070,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "dust",
         &[
+            "灰太大",
+            "灰很大",
+            "全是灰",
+            "擦3遍",
             "扬尘",
             "灰尘",
             "尘土",
@@ -1050,7 +1120,12 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "flooding",
         &["积水", "淹", "内涝", "排水不畅", "进水", "泡了", "被泡"],
     ),
-    (Class::Trouble, "subsidy", &["补贴"]),
+    (Class::Trouble, "subsidy", &["补助", "补贴"]),
+    (
+        Class::Trouble,
+        "blocked",
+        &["筑坝", "拦水", "封死", "堵着", "被堵", "截流"],
+    ),
     (
         Class::Trouble,
         "flyposting",
@@ -1064,7 +1139,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "queue",
-        &["排队", "没轮到", "没看上", "排长队", "排了好"],
+        &["等到", "排队", "没轮到", "没看上", "排长队", "排了好"],
     ),
     (
         Class::Trouble,
@@ -1074,7 +1149,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "overloaded",
-        &["超载", "超员", "挤满", "塞了"],
+        &["挤得", "满满的", "都站着", "超载", "超员", "挤满", "塞了"],
     ),
     (
         Class::Trouble,
@@ -1159,6 +1234,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Source, "square_dance", &["广场舞", "跳舞", "跳广场"]),
     (Class::Source, "ktv", &["ktv", "歌厅", "练歌"]),
     (Class::Source, "bar", &["酒吧", "清吧", "酒馆"]),
+    (Class::Source, "card_room", &["棋牌室", "麻将馆", "麻将室"]),
+    (Class::Source, "studio", &["舞蹈室", "琴房", "琴行"]),
     (
         Class::Source,
         "construction",
@@ -1233,9 +1310,14 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Goods,
         "fruit",
-        &["水果", "苹果", "西瓜", "橘子", "葡萄"],
+        &[
+            "橙子", "脐橙", "柑橘", "水果", "苹果", "西瓜", "橘子", "葡萄",
+        ],
     ),
     (Class::Goods, "eggs", &["鸡蛋"]),
+    (Class::Goods, "seed", &["种子", "种苗", "出苗"]),
+    (Class::Goods, "fertiliser", &["化肥", "肥料", "复合肥"]),
+    (Class::Goods, "pesticide", &["农药", "除草剂", "杀虫剂"]),
     // What a course or lesson teaches.
     (Class::Course, "maths", &["数学", "奥数"]),
     (Class::Course, "english", &["英语"]),
@@ -1340,6 +1422,12 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     (Class::FeeItem, "handling_fee", &["手续费"]),
     (Class::FeeItem, "care_fee", &["床位费", "护理费"]),
+    (Class::FeeItem, "escort_bed", &["陪护床", "陪床"]),
+    (
+        Class::FeeItem,
+        "therapy_fee",
+        &["理疗", "针灸", "电针", "推拿"],
+    ),
     (Class::FeeItem, "materials_fee", &["材料费", "耗材"]),
 ];
 
@@ -1415,11 +1503,40 @@ fn normalised() -> &'static Normalised {
     })
 }
 
+/// Words that hold a concept's word without meaning it, masked before
+/// the concepts are read: 未发现 is not 未发 (unpaid), 1度电 is no
+/// temperature, a 冷库 is not a fridge that does not cool, 摔门 is no fall,
+/// 态度冷淡 is no cold, 戴眼镜的司机 tells who, not what.
+const FALSE_FRIENDS: [&str; 6] = ["发现", "度电", "冷库", "摔门", "冷淡", "戴眼镜"];
+
+/// The text with 度 masked after three or more digits: 820度 is a meter
+/// reading (kWh), not a temperature.
+fn without_meter_readings(normalised_text: &str) -> String {
+    let mut digits = 0;
+    normalised_text
+        .chars()
+        .map(|c| {
+            let masked = c == '度' && digits >= 3;
+            digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
+            if masked {
+                '·'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// The concepts a normalised text names.
 pub fn concepts(normalised_text: &str) -> Concepts {
+    let text = FALSE_FRIENDS
+        .iter()
+        .fold(without_meter_readings(normalised_text), |t, w| {
+            t.replace(w, "·")
+        });
     let mut out = Concepts::new();
     for (class, name, words) in &normalised().concepts {
-        if words.iter().any(|w| normalised_text.contains(w.as_str())) {
+        if words.iter().any(|w| text.contains(w.as_str())) {
             out.entry(*class).or_default().insert(*name);
         }
     }
@@ -1430,7 +1547,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 7] = [
+pub const RELATED_TROUBLES: [&[&str]; 8] = [
     &[
         "broken",
         "leak",
@@ -1444,8 +1561,9 @@ pub const RELATED_TROUBLES: [&[&str]; 7] = [
     &["stalled", "unpaid", "no_refund", "closed", "fee"],
     &["noise", "odour", "dumping"],
     &["quality", "expired", "counterfeit", "swapped", "botched"],
-    &["frequency", "queue"],
+    &["frequency", "queue", "overloaded"],
     &["removed", "skip_stop"],
+    &["skip_stop", "frequency"],
     &["dust", "spillage", "dumping"],
 ];
 
@@ -1459,14 +1577,33 @@ pub fn related_troubles(a: &str, b: &str) -> bool {
 /// Words by which a caller tells of another instance of a like matter:
 /// another person, another purchase, another branch (我老公也在那家厂,
 /// 另一个车间, 又买了一台).
-pub const ANOTHER_INSTANCE: [&str; 6] = ["另一", "另外一", "也在", "也是", "又买", "新买"];
+pub const ANOTHER_INSTANCE: [&str; 11] = [
+    "另一",
+    "另外一",
+    "另外买",
+    "另外办",
+    "也在",
+    "也是",
+    "又买",
+    "新买",
+    "不是一家",
+    "不是同一",
+    "不是1家",
+];
+
+/// Words that hold a word of [`ANOTHER_INSTANCE`] without telling of
+/// another instance: 另一半 is half of the same sum.
+const NOT_ANOTHER: [&str; 1] = ["另一半"];
 
 /// Whether a normalised text tells of another instance of a like matter.
 pub fn tells_of_another(normalised_text: &str) -> bool {
+    let text = NOT_ANOTHER.iter().fold(normalised_text.to_owned(), |t, w| {
+        t.replace(&normalise(w), "·")
+    });
     normalised()
         .another_instance
         .iter()
-        .any(|w| normalised_text.contains(w.as_str()))
+        .any(|w| text.contains(w.as_str()))
         || super::marks::another_persons_too(normalised_text)
         || another_purchase(normalised_text)
 }
@@ -1530,6 +1667,43 @@ pub fn matter_topic(facts: &str) -> Option<String> {
     Some(normalise(&first[..at]))
 }
 
+/// Whether the first clause of the facts points back at something the
+/// caller takes as known: "黄焖鸡里吃出钢丝那个", "佳禾那个过期牛奶",
+/// "定做衣柜的那家店". Read on the text as written.
+pub fn points_back(facts: &str) -> bool {
+    let Some(first) = first_clause(facts) else {
+        return false;
+    };
+    first.match_indices('那').any(|(at, _)| {
+        let before = &first[..at];
+        // 门口那个, 街上那家; 在…那个工地: where, not which.
+        let after_a_place = before.contains('在')
+            || before
+                .chars()
+                .next_back()
+                .is_some_and(|c| PLACE_SIDES.contains(c));
+        !after_a_place
+            && first[at + '那'.len_utf8()..]
+                .chars()
+                .next()
+                .is_some_and(|c| DEMONSTRATED.contains(c))
+    })
+}
+
+/// Endings of a place's side (门口那个, 对面那个, 街上那家): 那 after them
+/// points at where something is, not at a known matter.
+const PLACE_SIDES: &str = "上前后口面边旁头里下近侧";
+
+/// Measure words after 那 that point at a known thing (那个, 那家, 那辆…).
+const DEMONSTRATED: &str = "个家辆座堆张条间批次件位块栋台只";
+
+fn first_clause(facts: &str) -> Option<&str> {
+    facts
+        .split(|c: char| "，。？！；：,.?!;:\n".contains(c))
+        .map(str::trim)
+        .find(|clause| !clause.is_empty())
+}
+
 /// Whether a normalised text refers back to an earlier report.
 pub fn follows_up(normalised_text: &str) -> bool {
     normalised()
@@ -1591,6 +1765,45 @@ mod tests {
             "昨天又在联华超市文化路店买了一袋切片面包，长了霉点"
         )));
         assert!(!tells_of_another(&normalise("联华超市买的牛奶又过期了")));
+    }
+
+    #[test]
+    fn a_thing_pointed_at_in_the_first_clause_points_back() {
+        assert!(points_back(
+            "黄焖鸡里吃出钢丝那个，平台客服说商家已经整改了"
+        ));
+        assert!(points_back("定做衣柜的那家店，现在来装了"));
+        // 那 after a side of a place says where, not which known matter.
+        assert!(!points_back("中心小学对面那个污水井往外冒脏水"));
+        assert!(!points_back("正阳街上那家药房门口摆了个音箱"));
+        assert!(!points_back("我在福顺建筑柳岸名邸那个工地干水电"));
+        // Only the first clause counts.
+        assert!(!points_back("小区门口的路灯不亮，那个路口也黑"));
+    }
+
+    #[test]
+    fn false_friends_and_meter_readings_name_no_concept() {
+        let found = concepts(&normalise("两盒牛奶已过期三天，收银时未发现"));
+        assert!(
+            found
+                .get(&Class::Trouble)
+                .is_some_and(|t| !t.contains("unpaid") && t.contains("expired")),
+            "{found:?}"
+        );
+        let reading = concepts(&normalise("上月用电量820度，平时300度"));
+        assert!(!reading.contains_key(&Class::Trouble), "{reading:?}");
+        let cold = concepts(&normalise("室内只有14度"));
+        assert!(cold[&Class::Trouble].contains("cold"), "{cold:?}");
+    }
+
+    #[test]
+    fn half_of_a_sum_is_no_other_instance_but_another_firm_is() {
+        assert!(!tells_of_another(&normalise(
+            "院里退了90块，说另一半是治疗费"
+        )));
+        assert!(tells_of_another(&normalise(
+            "邓老板也没给钱，跟宏盛劳务不是一家"
+        )));
     }
 
     #[test]

@@ -231,6 +231,9 @@ mod tests {
             .conflict(&marks("来电人在湘味坊做厨师，我本人的工资没发")));
         assert!(marks("来电人称其父亲住院期间多收了检查费")
             .conflict(&marks("来电人称自己上周做胸部CT被收了两次")));
+        // So is the operator's 来电人在…: the caller's own matter.
+        assert!(marks("来电人在瑞驰4S店做常规保养，多收800元")
+            .conflict(&marks("来电人称妻子去年在瑞驰4S店买的新车变速箱顿挫")));
         assert!(another_persons_too(&normalise(
             "我老公在力美健身也买了私教课"
         )));

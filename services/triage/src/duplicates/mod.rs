@@ -46,9 +46,11 @@
 //!   (第三人民医院 = 三院), a like-named respondent, or a respondent whose
 //!   name the other complaint uses: 安家易房产经纪公司 and "安家易中介") and a
 //!   trouble or a fee;
-//! - they share a thing or the source of a nuisance, and a trouble, and the
-//!   new one follows up, or the category is the same, or the texts are
-//!   alike enough.
+//! - they share a thing, the source of a nuisance or a fee item, and a
+//!   trouble, and the new one follows up, or the category is the same, or
+//!   the texts are alike enough (shipped: any likeness). A first clause
+//!   that points back ("佳禾那个过期牛奶，…"; [`lexicon::points_back`]) is a
+//!   follow-up.
 //!
 //! The weights and thresholds are settings (`[duplicates]` in the rules).
 //! Labelled samples measure it (docs/triage.md).
@@ -111,7 +113,7 @@ impl Default for DuplicateSettings {
             follow_up_weight: 0.6,
             respondent_weight: 0.05,
             category_weight: 0.05,
-            shared_problem_text: 0.25,
+            shared_problem_text: 0.0,
             lookback_days: 365,
         }
     }
@@ -257,7 +259,7 @@ impl Features {
             told_concepts: lexicon::concepts(&normalise(&m.facts)),
             marks: marks::Marks::of(&text),
             topic: lexicon::matter_topic(&m.facts).map(|t| lexicon::concepts(&t)),
-            follow_up: lexicon::follows_up(&text),
+            follow_up: lexicon::follows_up(&text) || lexicon::points_back(&m.facts),
             another: lexicon::tells_of_another(&text),
             respondent: (!respondent.is_empty()).then(|| bigram_counts(&respondent)),
             respondent_name: places::respondent_name(&respondent),
@@ -400,7 +402,7 @@ pub fn decide(c: &Comparison, s: &DuplicateSettings) -> bool {
     let same_problem = c.shares(Class::Trouble) || c.shares(Class::FeeItem);
     c.score(s) >= s.threshold
         || (place && same_problem)
-        || ((c.shares(Class::Thing) || c.shares(Class::Source))
+        || ((c.shares(Class::Thing) || c.shares(Class::Source) || c.shares(Class::FeeItem))
             && c.shares(Class::Trouble)
             && (c.follow_up || c.same_category || c.text >= s.shared_problem_text))
 }

@@ -78,7 +78,9 @@ pub fn normalise(text: &str) -> String {
 /// The operator's words for the call itself, which say nothing of the
 /// matter: 来电人反映, 来电人称, 家长来电：. Left in, 来电 would read as power
 /// coming back, and every operator-written text would share their
-/// characters. "到现在还没来电" keeps its 来电.
+/// characters. "到现在还没来电" keeps its 来电. "来电人在…" tells of the
+/// caller's own matter, and becomes "称自己在…" (marks.rs reads it as the
+/// caller's, as it reads 来电人称自己).
 fn without_call_words(text: &str) -> String {
     const AFTER_CALL: [&str; 10] = [
         "人", "反映", "称", "表示", "说", "投诉", "咨询", "：", ":", "，",
@@ -89,7 +91,13 @@ fn without_call_words(text: &str) -> String {
         out.push_str(&rest[..at]);
         let after = &rest[at + "来电".len()..];
         match AFTER_CALL.iter().find(|w| after.starts_with(*w)) {
-            Some(&"人") => rest = &after["人".len()..],
+            Some(&"人") => {
+                rest = &after["人".len()..];
+                // 来电人在…: the operator tells of the caller's own matter.
+                if rest.starts_with('在') {
+                    out.push_str("称自己");
+                }
+            }
             Some(_) => rest = after,
             None => {
                 out.push_str("来电");
