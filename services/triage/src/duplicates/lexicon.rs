@@ -156,6 +156,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Thing,
         "taxi",
         &[
+            "叫车",
+            "约车",
             "出租车",
             "的士",
             "打车",
@@ -852,6 +854,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "illegal_build",
         &[
+            "加建",
             "还在搭",
             "在搭",
             "焊好",
@@ -1506,8 +1509,18 @@ fn normalised() -> &'static Normalised {
 /// Words that hold a concept's word without meaning it, masked before
 /// the concepts are read: 未发现 is not 未发 (unpaid), 1度电 is no
 /// temperature, a 冷库 is not a fridge that does not cool, 摔门 is no fall,
-/// 态度冷淡 is no cold, 戴眼镜的司机 tells who, not what.
-const FALSE_FRIENDS: [&str; 6] = ["发现", "度电", "冷库", "摔门", "冷淡", "戴眼镜"];
+/// 态度冷淡 is no cold, 戴眼镜的司机 tells who, not what, 撤回投诉 removes
+/// nothing, 被司机坑了 is no pothole.
+const FALSE_FRIENDS: [&str; 8] = [
+    "发现",
+    "度电",
+    "冷库",
+    "摔门",
+    "冷淡",
+    "戴眼镜",
+    "撤回",
+    "坑了",
+];
 
 /// The text with 度 masked after three or more digits: 820度 is a meter
 /// reading (kWh), not a temperature.
@@ -1566,6 +1579,20 @@ pub const RELATED_TROUBLES: [&[&str]; 8] = [
     &["skip_stop", "frequency"],
     &["dust", "spillage", "dumping"],
 ];
+
+/// Things told of one another: the bus, its stop and its driver; a taxi
+/// or ride-hailing car and its driver.
+pub const RELATED_THINGS: [&[&str]; 2] = [
+    &["bus_service", "bus_stop", "bus_driver"],
+    &["taxi", "bus_driver"],
+];
+
+/// Whether two things are of one family ([`RELATED_THINGS`]).
+pub fn related_things(a: &str, b: &str) -> bool {
+    RELATED_THINGS
+        .iter()
+        .any(|family| family.contains(&a) && family.contains(&b))
+}
 
 /// Whether two troubles are of one family ([`RELATED_TROUBLES`]).
 pub fn related_troubles(a: &str, b: &str) -> bool {

@@ -291,10 +291,12 @@ fn weigh_concepts(a: &Concepts, b: &Concepts) -> (BTreeSet<Class>, BTreeSet<Clas
     let mut shared_concepts = BTreeSet::new();
     for (class, mine) in a {
         if let Some(theirs) = b.get(class) {
-            let related = *class == Class::Trouble
-                && mine
-                    .iter()
-                    .any(|x| theirs.iter().any(|y| lexicon::related_troubles(x, y)));
+            let family: fn(&str, &str) -> bool = match class {
+                Class::Trouble => lexicon::related_troubles,
+                Class::Thing => lexicon::related_things,
+                _ => |_, _| false,
+            };
+            let related = mine.iter().any(|x| theirs.iter().any(|y| family(x, y)));
             if !mine.is_disjoint(theirs) {
                 shared_concepts.insert(*class);
             } else if !related {
@@ -527,6 +529,20 @@ mod tests {
         let c = compare(&a, &b);
         assert!(c.shared_place, "{c:?}");
         assert!(is_duplicate(&a, &b, &s), "{c:?}");
+    }
+
+    #[test]
+    fn a_bus_and_its_driver_do_not_conflict() {
+        // A skipped stop is told of the bus, then of its driver.
+        let a = m(
+            "12路公交车早高峰经常不停靠纺织厂站，直接开过",
+            "",
+            "transit",
+        );
+        let b = m("十二路还是甩站，在纺织厂站招手司机看都不看", "", "transit");
+        let c = compare(&a, &b);
+        assert!(!c.concept_conflicts.contains(&Class::Thing), "{c:?}");
+        assert!(is_duplicate(&a, &b, &DuplicateSettings::default()), "{c:?}");
     }
 
     #[test]
