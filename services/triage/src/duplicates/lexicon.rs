@@ -1682,10 +1682,7 @@ pub const PROGRESS_QUESTIONS: [&str; 12] = [
 /// [`PROGRESS_QUESTIONS`]); normalised, and empty when only "那件事" is
 /// said. Read on the text as written: the clause ends at its punctuation.
 pub fn matter_topic(facts: &str) -> Option<String> {
-    let first = facts
-        .split(|c: char| "，。？！；：,.?!;:\n".contains(c))
-        .map(str::trim)
-        .find(|clause| !clause.is_empty())?;
+    let first = first_clause(facts)?;
     let at = MATTER_REFERENCES
         .iter()
         .chain(&PROGRESS_QUESTIONS)
@@ -1724,6 +1721,7 @@ const PLACE_SIDES: &str = "上前后口面边旁头里下近侧";
 /// Measure words after 那 that point at a known thing (那个, 那家, 那辆…).
 const DEMONSTRATED: &str = "个家辆座堆张条间批次件位块栋台只";
 
+/// The first clause of a text as written, up to its punctuation.
 fn first_clause(facts: &str) -> Option<&str> {
     facts
         .split(|c: char| "，。？！；：,.?!;:\n".contains(c))
