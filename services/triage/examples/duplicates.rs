@@ -16,39 +16,12 @@
 //! - `-w TEXT`: what the detector reads in one text (normalised text,
 //!   concepts, topic, places, marks).
 
-use mesh_kit::network::Network;
-use mesh_triage::duplicates::{
-    compare, is_duplicate, lexicon, marks, places, text, DuplicateSettings, Matter,
-};
-use mesh_triage::rules::Rules;
-use serde::Deserialize;
-use std::path::PathBuf;
+#[path = "../tests/support/samples.rs"]
+mod samples;
 
-#[derive(Deserialize)]
-struct Sample {
-    pairs: Vec<Pair>,
-}
-
-#[derive(Deserialize)]
-struct Pair {
-    id: u32,
-    label: String,
-    note: String,
-    a: Matter,
-    b: Matter,
-}
-
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path)
-}
-
-fn shipped_settings() -> anyhow::Result<DuplicateSettings> {
-    let network_file = repo("deploy/network/sample-city.toml");
-    let network = Network::load(&network_file)?;
-    Ok(Rules::load(&network_file, &network)?.duplicates)
-}
+use mesh_triage::duplicates::{compare, is_duplicate, lexicon, marks, places, text};
+use samples::{load, shipped_settings};
+use std::path::Path;
 
 fn words(raw: &str) {
     let t = text::normalise(raw);
@@ -120,10 +93,10 @@ fn main() -> anyhow::Result<()> {
     let settings = shipped_settings()?;
     let mut pooled = Tally::default();
     for file in args.iter().filter(|a| !a.starts_with('-')) {
-        let sample: Sample = toml::from_str(&std::fs::read_to_string(file)?)?;
+        let sample = load(Path::new(file))?;
         let mut tally = Tally::default();
         for p in &sample.pairs {
-            let truth = p.label == "duplicate";
+            let truth = p.is_duplicate();
             let said = is_duplicate(&p.a, &p.b, &settings);
             tally.add(truth, said);
             pooled.add(truth, said);

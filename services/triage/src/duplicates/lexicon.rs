@@ -1480,6 +1480,8 @@ struct Normalised {
     common_words: Vec<String>,
     follow_up: Vec<String>,
     another_instance: Vec<String>,
+    false_friends: Vec<String>,
+    not_another: Vec<String>,
 }
 
 fn normalised() -> &'static Normalised {
@@ -1502,6 +1504,8 @@ fn normalised() -> &'static Normalised {
             common_words,
             follow_up: FOLLOW_UP.iter().map(|w| normalise(w)).collect(),
             another_instance: ANOTHER_INSTANCE.iter().map(|w| normalise(w)).collect(),
+            false_friends: FALSE_FRIENDS.iter().map(|w| normalise(w)).collect(),
+            not_another: NOT_ANOTHER.iter().map(|w| normalise(w)).collect(),
         }
     })
 }
@@ -1521,6 +1525,12 @@ const FALSE_FRIENDS: [&str; 8] = [
     "撤回",
     "坑了",
 ];
+
+/// The text with each of `words` masked (replaced by ·), so that no word
+/// read afterwards is found inside them.
+fn masked(text: String, words: &[String]) -> String {
+    words.iter().fold(text, |t, w| t.replace(w.as_str(), "·"))
+}
 
 /// The text with 度 masked after three or more digits: 820度 is a meter
 /// reading (kWh), not a temperature.
@@ -1542,11 +1552,10 @@ fn without_meter_readings(normalised_text: &str) -> String {
 
 /// The concepts a normalised text names.
 pub fn concepts(normalised_text: &str) -> Concepts {
-    let text = FALSE_FRIENDS
-        .iter()
-        .fold(without_meter_readings(normalised_text), |t, w| {
-            t.replace(w, "·")
-        });
+    let text = masked(
+        without_meter_readings(normalised_text),
+        &normalised().false_friends,
+    );
     let mut out = Concepts::new();
     for (class, name, words) in &normalised().concepts {
         if words.iter().any(|w| text.contains(w.as_str())) {
@@ -1624,9 +1633,7 @@ const NOT_ANOTHER: [&str; 1] = ["另一半"];
 
 /// Whether a normalised text tells of another instance of a like matter.
 pub fn tells_of_another(normalised_text: &str) -> bool {
-    let text = NOT_ANOTHER.iter().fold(normalised_text.to_owned(), |t, w| {
-        t.replace(&normalise(w), "·")
-    });
+    let text = masked(normalised_text.to_owned(), &normalised().not_another);
     normalised()
         .another_instance
         .iter()
