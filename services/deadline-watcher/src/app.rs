@@ -36,6 +36,10 @@ pub struct Settings {
     /// cost in latency; 0 takes only what has arrived.
     #[arg(long, env = "DEADLINE_WATCHER__CONSUMER__LINGER_MS", default_value_t = mesh_kit::consumer::DEFAULT_LINGER_MS)]
     pub consumer_linger_ms: u64,
+    /// Most events each event consumer handles in one transaction: under
+    /// load, bigger batches cost fewer statements and commits per event.
+    #[arg(long, env = "DEADLINE_WATCHER__CONSUMER__BATCH", default_value_t = mesh_kit::consumer::DEFAULT_BATCH)]
+    pub consumer_batch: usize,
     /// How long the outbox relay waits after it is woken before it reads
     /// the outbox, in milliseconds: the commits of that while leave in one
     /// relay transaction; 0 reads at once.
@@ -99,6 +103,7 @@ impl Service for Application {
         backbone.consumer_linger = Some(std::time::Duration::from_millis(
             settings.consumer_linger_ms,
         ));
+        backbone.consumer_batch = Some(settings.consumer_batch);
         backbone.relay_linger = Some(std::time::Duration::from_millis(settings.relay_linger_ms));
         let deadlines = Arc::new(Deadlines {
             policy,

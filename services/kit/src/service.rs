@@ -91,6 +91,10 @@ pub struct Backbone {
     /// settings give one; else each consumer's own
     /// ([`ConsumerSpec::linger`]).
     pub consumer_linger: Option<std::time::Duration>,
+    /// The batch size of every consumer of this service, when the
+    /// service's settings give one; else each consumer's own
+    /// ([`ConsumerSpec::batch`]).
+    pub consumer_batch: Option<usize>,
     /// The linger of this service's outbox relay, when the service's
     /// settings give one; else the kit's ([`RelaySettings::linger`]).
     pub relay_linger: Option<std::time::Duration>,
@@ -129,6 +133,7 @@ impl Backbone {
             js,
             subjects,
             consumer_linger: None,
+            consumer_batch: None,
             relay_linger: None,
         })
     }
@@ -152,6 +157,10 @@ impl Backbone {
     ) -> Consumer<H> {
         let spec = match self.consumer_linger {
             Some(linger) => spec.with_linger(linger),
+            None => spec,
+        };
+        let spec = match self.consumer_batch {
+            Some(batch) => spec.with_batch(batch),
             None => spec,
         };
         Consumer {
