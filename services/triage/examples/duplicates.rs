@@ -15,11 +15,16 @@
 //!   versions of the detector;
 //! - `-w TEXT`: what the detector reads in one text (normalised text,
 //!   concepts, topic, places, marks).
+//! - `-t FILE...`: how long reading one complaint takes (`Features::of`,
+//!   which triage runs for every case), over the samples' texts, in a
+//!   release build (`cargo run --release ...`): the lexicon's cost.
 
 #[path = "../tests/support/samples.rs"]
 mod samples;
 
-use mesh_triage::duplicates::{compare, is_duplicate, lexicon, marks, places, text};
+use mesh_triage::duplicates::{
+    compare, is_duplicate, lexicon, marks, places, text, Features, Matter,
+};
 use samples::{load, shipped_settings};
 use std::path::Path;
 
@@ -57,6 +62,29 @@ fn words(raw: &str) {
     println!("marks:      {:?}", marks::Marks::of(&t));
 }
 
+/// Times `Features::of` over every text of the samples, several rounds.
+fn time_reading(files: &[&String]) -> anyhow::Result<()> {
+    let mut matters: Vec<Matter> = Vec::new();
+    for file in files {
+        let sample = load(Path::new(file.as_str()))?;
+        matters.extend(sample.pairs.into_iter().flat_map(|p| [p.a, p.b]));
+    }
+    const ROUNDS: u32 = 20;
+    let started = std::time::Instant::now();
+    for _ in 0..ROUNDS {
+        for m in &matters {
+            std::hint::black_box(Features::of(m));
+        }
+    }
+    let each = started.elapsed() / (ROUNDS * u32::try_from(matters.len().max(1))?);
+    println!(
+        "Features::of over {} texts, {ROUNDS} rounds: {:.1} µs a text",
+        matters.len(),
+        each.as_secs_f64() * 1e6
+    );
+    Ok(())
+}
+
 #[derive(Default)]
 struct Tally {
     tp: u32,
@@ -88,12 +116,16 @@ fn main() -> anyhow::Result<()> {
         words(args.get(i + 1).map_or("", String::as_str));
         return Ok(());
     }
+    let files: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if args.iter().any(|a| a == "-t") {
+        return time_reading(&files);
+    }
     let verbose = args.iter().any(|a| a == "-v");
     let decisions = args.iter().any(|a| a == "-d");
     let settings = shipped_settings()?;
     let mut pooled = Tally::default();
-    for file in args.iter().filter(|a| !a.starts_with('-')) {
-        let sample = load(Path::new(file))?;
+    for file in files {
+        let sample = load(Path::new(file.as_str()))?;
         let mut tally = Tally::default();
         for p in &sample.pairs {
             let truth = p.is_duplicate();

@@ -12,6 +12,7 @@
 //! complaints (一直 → 1直) when first used.
 
 use super::text::normalise;
+use aho_corasick::AhoCorasick;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -1475,9 +1476,15 @@ pub const FOLLOW_UP: [&str; 33] = [
 
 /// The lexicon's words, normalised once.
 struct Normalised {
-    concepts: Vec<(Class, &'static str, Vec<String>)>,
+    /// Each concept's class and name, in [`CONCEPTS`]' order.
+    concepts: Vec<(Class, &'static str)>,
+    /// Every concept's words in one automaton, so that a text is read
+    /// once for all of them ([`concepts`]).
+    concept_words: AhoCorasick,
+    /// For each of `concept_words`' patterns, the index of its concept.
+    concept_of_word: Vec<usize>,
     /// The words of two or more characters, of every concept.
-    common_words: Vec<String>,
+    common_words: AhoCorasick,
     follow_up: Vec<String>,
     another_instance: Vec<String>,
     false_friends: Vec<String>,
@@ -1487,27 +1494,42 @@ struct Normalised {
 fn normalised() -> &'static Normalised {
     static WORDS: OnceLock<Normalised> = OnceLock::new();
     WORDS.get_or_init(|| {
-        let concepts: Vec<(Class, &'static str, Vec<String>)> = CONCEPTS
-            .iter()
-            .map(|(class, name, words)| {
-                (*class, *name, words.iter().map(|w| normalise(w)).collect())
-            })
-            .collect();
-        let common_words = concepts
-            .iter()
-            .flat_map(|(_, _, words)| words)
-            .filter(|w| w.chars().count() >= 2)
-            .cloned()
-            .collect();
+        let mut words: Vec<String> = Vec::new();
+        let mut concept_of_word = Vec::new();
+        for (i, (_, _, concept_words)) in CONCEPTS.iter().enumerate() {
+            for w in concept_words.iter() {
+                words.push(normalise(w));
+                concept_of_word.push(i);
+            }
+        }
+        let common_words = words.iter().filter(|w| w.chars().count() >= 2);
         Normalised {
-            concepts,
-            common_words,
+            concepts: CONCEPTS
+                .iter()
+                .map(|(class, name, _)| (*class, *name))
+                .collect(),
+            concept_words: automaton(&words),
+            concept_of_word,
+            common_words: automaton(common_words),
             follow_up: FOLLOW_UP.iter().map(|w| normalise(w)).collect(),
             another_instance: ANOTHER_INSTANCE.iter().map(|w| normalise(w)).collect(),
             false_friends: FALSE_FRIENDS.iter().map(|w| normalise(w)).collect(),
             not_another: NOT_ANOTHER.iter().map(|w| normalise(w)).collect(),
         }
     })
+}
+
+/// An automaton that finds every occurrence of each word, overlapping
+/// ones included: a word is found in a text exactly when the text
+/// contains it.
+fn automaton<I, W>(words: I) -> AhoCorasick
+where
+    I: IntoIterator<Item = W>,
+    W: AsRef<[u8]>,
+{
+    // The words are the lexicon's constants, a few thousand short strings,
+    // far below the automaton's limits; `the_lexicon_builds` checks it.
+    AhoCorasick::new(words).expect("the lexicon's words build an automaton")
 }
 
 /// Words that hold a concept's word without meaning it, masked before
@@ -1556,11 +1578,11 @@ pub fn concepts(normalised_text: &str) -> Concepts {
         without_meter_readings(normalised_text),
         &normalised().false_friends,
     );
+    let lexicon = normalised();
     let mut out = Concepts::new();
-    for (class, name, words) in &normalised().concepts {
-        if words.iter().any(|w| text.contains(w.as_str())) {
-            out.entry(*class).or_default().insert(*name);
-        }
+    for found in lexicon.concept_words.find_overlapping_iter(&text) {
+        let (class, name) = lexicon.concepts[lexicon.concept_of_word[found.pattern().as_usize()]];
+        out.entry(class).or_default().insert(name);
     }
     out
 }
@@ -1747,15 +1769,49 @@ pub fn follows_up(normalised_text: &str) -> bool {
 /// Whether a short string contains a word of the lexicon of two or more
 /// characters: such a string is a common word, not a name.
 pub fn holds_a_concept_word(s: &str) -> bool {
-    normalised()
-        .common_words
-        .iter()
-        .any(|w| s.contains(w.as_str()))
+    normalised().common_words.is_match(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lexicon_builds() {
+        let lexicon = normalised();
+        assert_eq!(
+            lexicon.concept_of_word.len(),
+            lexicon.concept_words.patterns_len()
+        );
+        assert!(CONCEPTS
+            .iter()
+            .flat_map(|(_, _, words)| words.iter())
+            .all(|w| !normalise(w).is_empty()));
+    }
+
+    #[test]
+    fn concepts_are_what_a_word_by_word_search_finds() {
+        // The automaton against the plain reading it replaced: a concept
+        // is named when the masked text contains one of its words.
+        for raw in [
+            "锦绣华庭8栋电梯经常停在半中间，把人困在里面",
+            "暖气一直不热，室温只有14度，物业说锅炉房在修",
+            "公交12路司机不等人就关门，车站也没有站牌",
+            "在佳禾超市买的牛奶过期了，要求退款",
+            "本月电费820度电，未发现漏电，电表是不是坏了",
+        ] {
+            let t = normalise(raw);
+            let text = masked(without_meter_readings(&t), &normalised().false_friends);
+            let mut plain = Concepts::new();
+            for (class, name, words) in CONCEPTS {
+                if words.iter().any(|w| text.contains(normalise(w).as_str())) {
+                    plain.entry(*class).or_default().insert(*name);
+                }
+            }
+            assert!(!plain.is_empty(), "{raw}");
+            assert_eq!(concepts(&t), plain, "{raw}");
+        }
+    }
 
     #[test]
     fn a_retelling_names_the_same_concepts() {
