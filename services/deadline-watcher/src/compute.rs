@@ -141,8 +141,7 @@ pub fn many(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::calendar::tests::cn;
-    use chrono::FixedOffset;
+    use crate::deadlines::tests::shipped;
     use prost::Message;
     use tonic::{Code, Status};
 
@@ -164,15 +163,6 @@ pub(crate) mod tests {
             kind: 0,
             severity: 0,
             start: Some(now()),
-        }
-    }
-
-    fn deadlines() -> Deadlines {
-        Deadlines {
-            policy: Policy::parse(include_str!("../../../deploy/policy/deadlines.toml"))
-                .expect("policy"),
-            calendar: cn(),
-            offset: FixedOffset::east_opt(8 * 3600).expect("offset"),
         }
     }
 
@@ -301,7 +291,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_batch_answers_each_request_as_alone_in_order() {
-        let d = deadlines();
+        let d = shipped();
         let requests = varied();
         let batch = many(
             &d,
@@ -326,13 +316,13 @@ pub(crate) mod tests {
 
     #[test]
     fn an_empty_batch_has_no_answers() {
-        let answer = many(&deadlines(), &ComputeDeadlinesRequest::default()).expect("empty");
+        let answer = many(&shipped(), &ComputeDeadlinesRequest::default()).expect("empty");
         assert!(answer.responses.is_empty());
     }
 
     #[test]
     fn an_invalid_request_refuses_the_batch_naming_its_index() {
-        let d = deadlines();
+        let d = shipped();
         for (at, bad, want) in [
             (
                 0,
@@ -376,7 +366,7 @@ pub(crate) mod tests {
 
     #[test]
     fn batches_are_capped_and_the_cap_fits_the_decoding_limit() {
-        let d = deadlines();
+        let d = shipped();
         let full = ComputeDeadlinesRequest {
             requests: vec![compute(); MAX_BATCH],
         };

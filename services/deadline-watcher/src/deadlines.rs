@@ -77,18 +77,23 @@ impl Deadlines {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::calendar::tests::cn;
 
-    #[test]
-    fn an_extension_counts_working_days_after_the_old_deadline() {
-        let d = Deadlines {
+    /// The shipped policy and calendar, in China's time.
+    pub(crate) fn shipped() -> Deadlines {
+        Deadlines {
             policy: Policy::parse(include_str!("../../../deploy/policy/deadlines.toml"))
                 .expect("policy"),
             calendar: cn(),
             offset: FixedOffset::east_opt(8 * 3600).expect("offset"),
-        };
+        }
+    }
+
+    #[test]
+    fn an_extension_counts_working_days_after_the_old_deadline() {
+        let d = shipped();
         let due = DateTime::parse_from_rfc3339("2025-09-30T23:59:59+08:00")
             .expect("time")
             .with_timezone(&Utc);

@@ -637,18 +637,7 @@ impl Handler for OrderHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::tests::cn;
-    use crate::policy::Policy;
-    use chrono::FixedOffset;
-
-    fn d() -> Deadlines {
-        Deadlines {
-            policy: Policy::parse(include_str!("../../../deploy/policy/deadlines.toml"))
-                .expect("policy"),
-            calendar: cn(),
-            offset: FixedOffset::east_opt(8 * 3600).expect("offset"),
-        }
-    }
+    use crate::deadlines::tests::shipped;
 
     fn header() -> Option<EventHeader> {
         Some(EventHeader {
@@ -671,9 +660,13 @@ mod tests {
             revision: 1,
             ..Default::default()
         };
-        let planned = plan(&d(), "dispatch.v1.orders.east-heat", &order.encode_to_vec())
-            .expect("planned")
-            .expect("timers");
+        let planned = plan(
+            &shipped(),
+            "dispatch.v1.orders.east-heat",
+            &order.encode_to_vec(),
+        )
+        .expect("planned")
+        .expect("timers");
         let kinds: Vec<DeadlineKind> = planned.timers.iter().map(|t| t.kind).collect();
         assert_eq!(
             kinds,
@@ -689,10 +682,15 @@ mod tests {
             ..order
         };
         assert_eq!(
-            plan(&d(), "dispatch.v1.orders.centre", &notice.encode_to_vec()).expect("planned"),
+            plan(
+                &shipped(),
+                "dispatch.v1.orders.centre",
+                &notice.encode_to_vec()
+            )
+            .expect("planned"),
             None
         );
-        assert!(plan(&d(), "dispatch.v1.steps.signed", b"\xff\xff").is_err());
+        assert!(plan(&shipped(), "dispatch.v1.steps.signed", b"\xff\xff").is_err());
     }
 
     #[test]
@@ -709,9 +707,13 @@ mod tests {
             assigned_at: Some(to_proto(last)),
             ..Default::default()
         };
-        let planned = plan(&d(), "dispatch.v1.orders.east-heat", &order.encode_to_vec())
-            .expect("planned")
-            .expect("timers");
+        let planned = plan(
+            &shipped(),
+            "dispatch.v1.orders.east-heat",
+            &order.encode_to_vec(),
+        )
+        .expect("planned")
+        .expect("timers");
         for t in &planned.timers {
             assert!(t
                 .due_at
@@ -724,8 +726,12 @@ mod tests {
             last_contact_at: Some(to_proto(last)),
             ..Default::default()
         };
-        let planned =
-            plan(&d(), "dispatch.v1.steps.concluded", &step.encode_to_vec()).expect("planned");
+        let planned = plan(
+            &shipped(),
+            "dispatch.v1.steps.concluded",
+            &step.encode_to_vec(),
+        )
+        .expect("planned");
         let contact = planned.and_then(|p| {
             p.timers
                 .into_iter()

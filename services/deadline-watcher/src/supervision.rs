@@ -151,18 +151,7 @@ pub fn fire(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::tests::cn;
-    use crate::policy::Policy;
-    use chrono::FixedOffset;
-
-    fn d() -> Deadlines {
-        Deadlines {
-            policy: Policy::parse(include_str!("../../../deploy/policy/deadlines.toml"))
-                .expect("policy"),
-            calendar: cn(),
-            offset: FixedOffset::east_opt(8 * 3600).expect("offset"),
-        }
-    }
+    use crate::deadlines::tests::shipped;
 
     fn net() -> Network {
         Network::load(
@@ -180,7 +169,7 @@ mod tests {
 
     #[test]
     fn the_warning_comes_at_the_earlier_of_share_and_lead() {
-        let d = d();
+        let d = shipped();
         // Ten days allowed: 20% is two days before, earlier than 24 hours.
         let w = d
             .policy
@@ -203,7 +192,7 @@ mod tests {
 
     #[test]
     fn a_passed_warning_goes_straight_to_the_deadline() {
-        let d = d();
+        let d = shipped();
         let (start, due) = (at("2025-10-01T00:00:00Z"), at("2025-10-11T00:00:00Z"));
         let p = first_plan(&d, DeadlineKind::Conclusion, start, due, start);
         assert_eq!(
@@ -224,7 +213,7 @@ mod tests {
 
     #[test]
     fn overdue_escalates_tier_by_tier_to_the_centre_on_working_days() {
-        let (d, n) = (d(), net());
+        let (d, n) = (shipped(), net());
         let due = at("2025-09-30T23:59:59+08:00");
         let plan = Plan {
             stage: Stage::Overdue,
@@ -271,7 +260,7 @@ mod tests {
 
     #[test]
     fn contacts_and_the_centre_do_not_escalate() {
-        let (d, n) = (d(), net());
+        let (d, n) = (shipped(), net());
         let due = at("2025-09-30T23:59:59+08:00");
         let plan = Plan {
             stage: Stage::Overdue,
@@ -288,7 +277,7 @@ mod tests {
 
     #[test]
     fn a_warning_is_followed_by_the_deadline() {
-        let (d, n) = (d(), net());
+        let (d, n) = (shipped(), net());
         let due = at("2025-10-11T00:00:00Z");
         let plan = Plan {
             stage: Stage::Warning,
