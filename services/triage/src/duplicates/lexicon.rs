@@ -1522,13 +1522,14 @@ fn normalised() -> &'static Normalised {
 /// An automaton that finds every occurrence of each word, overlapping
 /// ones included: a word is found in a text exactly when the text
 /// contains it.
-fn automaton<I, W>(words: I) -> AhoCorasick
+pub(super) fn automaton<I, W>(words: I) -> AhoCorasick
 where
     I: IntoIterator<Item = W>,
     W: AsRef<[u8]>,
 {
-    // The words are the lexicon's constants, a few thousand short strings,
-    // far below the automaton's limits; `the_lexicon_builds` checks it.
+    // The words are the lexicon's constants (and marks.rs's owned words),
+    // a few thousand short strings, far below the automaton's limits;
+    // `the_lexicon_builds` and `every_owned_word_is_found` build them.
     AhoCorasick::new(words).expect("the lexicon's words build an automaton")
 }
 

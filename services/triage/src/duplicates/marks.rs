@@ -64,10 +64,10 @@ fn owned_words() -> &'static OwnedWords {
                 })
             })
             .unzip();
-        // A few hundred short constant words, far below the automaton's
-        // limits; `every_owned_word_is_found` checks it.
-        let words = AhoCorasick::new(&words).expect("the owned words build an automaton");
-        OwnedWords { relations, words }
+        OwnedWords {
+            relations,
+            words: super::lexicon::automaton(&words),
+        }
     })
 }
 
