@@ -1537,8 +1537,10 @@ where
 /// the concepts are read: 未发现 is not 未发 (unpaid), 1度电 is no
 /// temperature, a 冷库 is not a fridge that does not cool, 摔门 is no fall,
 /// 态度冷淡 is no cold, 戴眼镜的司机 tells who, not what, 撤回投诉 removes
-/// nothing, 被司机坑了 is no pothole.
-const FALSE_FRIENDS: [&str; 8] = [
+/// nothing, 被司机坑了 is no pothole, 影响 (affect) is no noise (响), a
+/// firm's 破产 (bankruptcy) nothing broken (破), and 在那站了 (stood there)
+/// no bus stop.
+const FALSE_FRIENDS: [&str; 11] = [
     "发现",
     "度电",
     "冷库",
@@ -1547,6 +1549,9 @@ const FALSE_FRIENDS: [&str; 8] = [
     "戴眼镜",
     "撤回",
     "坑了",
+    "影响",
+    "破产",
+    "在那站",
 ];
 
 /// The text with each of `words` masked (replaced by ·), so that no word
@@ -1883,6 +1888,13 @@ mod tests {
         assert!(!reading.contains_key(&Class::Trouble), "{reading:?}");
         let cold = concepts(&normalise("室内只有14度"));
         assert!(cold[&Class::Trouble].contains("cold"), "{cold:?}");
+        // 影响 is no noise, 破产 nothing broken, 在那站了 no bus stop.
+        let parked = concepts(&normalise("面包车占用盲道，影响行人通行"));
+        assert!(!parked[&Class::Trouble].contains("noise"), "{parked:?}");
+        let bankrupt = concepts(&normalise("原单位已破产，档案下落不明"));
+        assert!(!bankrupt.contains_key(&Class::Trouble), "{bankrupt:?}");
+        let stood = concepts(&normalise("那个灯还是坏的，交警在那站了一会儿就走了"));
+        assert!(!stood.contains_key(&Class::Thing), "{stood:?}");
     }
 
     #[test]

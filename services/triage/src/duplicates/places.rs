@@ -258,7 +258,10 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
                 || GENERIC_NAMES.contains(&name.as_str())
                 || holds_a_concept_word(&name)
                 || (*ending == "里" && !ends_an_estate_name(&chars, at + 1))
+                || (*ending == "村" && chars.get(at + 1) == Some(&'里'))
             {
+                // 村里 is the village (村里说, 要求村里出证明), not a
+                // village's name: 出证明村里说 names no 证明村.
                 continue;
             }
             out.insert((name, *ending));
@@ -594,6 +597,15 @@ mod tests {
         assert!(li("梧桐里小区化粪池堵了").contains(&("梧桐".to_string(), "里")));
         assert!(!li("我们小区里有辆车").iter().any(|(_, e)| *e == "里"));
         assert_eq!(gates(&normalise("湖滨站C出口电梯")), BTreeSet::from(['c']));
+    }
+
+    #[test]
+    fn the_village_is_no_villages_name() {
+        let venues = |t: &str| named_places(&normalise(t), &VENUE_ENDINGS);
+        assert!(venues("北区河西乡马庄村在确权时登记错了").contains(&("马庄".to_string(), "村")));
+        assert!(!venues("乡里说要村里出证明，村里说要乡里先改系统")
+            .iter()
+            .any(|(_, e)| *e == "村"));
     }
 
     #[test]
