@@ -234,7 +234,16 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "pension",
         &["养老金", "退休金", "养老保险", "退休"],
     ),
-    (Class::Thing, "medical_insurance", &["医保"]),
+    (
+        Class::Thing,
+        "medical_insurance",
+        &["医保", "医疗保障", "异地就医"],
+    ),
+    (
+        Class::Thing,
+        "unemployment_benefit",
+        &["失业金", "失业保险"],
+    ),
     (Class::Thing, "elderly_allowance", &["高龄补贴", "高龄津贴"]),
     (Class::Thing, "assistance", &["低保", "救助", "困难补助"]),
     (Class::Thing, "disability_card", &["残疾证", "残疾人证"]),
@@ -262,8 +271,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "land_transfer",
-        &["土地流转", "承包地", "流转"],
+        &["土地流转", "承包地", "流转", "地租"],
     ),
+    (Class::Thing, "dividend", &["分红"]),
     (Class::Thing, "housing_fund", &["公积金"]),
     (Class::Thing, "business_licence", &["营业执照"]),
     (Class::Thing, "permit", &["许可证", "经营许可"]),
@@ -398,7 +408,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     // wardrobe).
     (Class::Thing, "sofa", &["沙发"]),
     (Class::Thing, "wardrobe", &["衣柜", "柜子", "橱柜"]),
-    (Class::Thing, "produce_sale", &["收购", "货款"]),
+    (
+        Class::Thing,
+        "produce_sale",
+        &["收购", "货款", "粮站", "收粮", "卖粮", "售粮"],
+    ),
     (
         Class::Thing,
         "irrigation",
@@ -542,6 +556,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "恢复供",
             "拉闸",
             "拉了闸",
+            "未接入",
+            "没接入",
+            "未接通",
+            "没接通",
+            "接不到水",
         ],
     ),
     (
@@ -613,6 +632,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "水垢",
             "漂白粉",
             "消毒水味",
+            "吃坏",
         ],
     ),
     (
@@ -762,6 +782,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "只给补",
             "没补",
             "未给缴",
+            "未支付",
+            "没支付",
+            "不支付",
         ],
     ),
     (
@@ -816,6 +839,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没发货",
             "没送货",
             "不送货",
+            "未完成",
+            "没完成",
         ],
     ),
     (Class::Trouble, "removed", &["撤", "取消", "不停了", "拆了"]),
@@ -1163,7 +1188,15 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "botched",
-        &["失败", "不对称", "做坏", "一大一小", "发炎", "后遗症"],
+        &[
+            "失败",
+            "不对称",
+            "做坏",
+            "一大一小",
+            "发炎",
+            "感染",
+            "后遗症",
+        ],
     ),
     (
         Class::Trouble,
@@ -1825,6 +1858,48 @@ mod tests {
         let b = concepts(&normalise("锦秀华庭八栋的电梯又坏了"));
         assert!(a[&Class::Thing].contains("lift") && b[&Class::Thing].contains("lift"));
         assert!(a[&Class::Trouble].contains("broken") && b[&Class::Trouble].contains("broken"));
+    }
+
+    #[test]
+    fn services_and_village_matters_are_read_in_callers_words() {
+        // (text, class, concept): what a caller says for a thing or a
+        // trouble of a village, an office or a hospital.
+        for (raw, class, concept) in [
+            (
+                "三合镇那个收麦子的粮站，多扣了水分",
+                Class::Thing,
+                "produce_sale",
+            ),
+            ("姓冯的那个收粮的说等明年再说", Class::Thing, "produce_sale"),
+            (
+                "到医疗保障事务中心申请异地就医报销",
+                Class::Thing,
+                "medical_insurance",
+            ),
+            (
+                "失业金那个事，社保说单位没给我减员",
+                Class::Thing,
+                "unemployment_benefit",
+            ),
+            (
+                "我闺女那个分红的事，外嫁的就是不给",
+                Class::Thing,
+                "dividend",
+            ),
+            ("吴老板那个地租还是没给", Class::Thing, "land_transfer"),
+            ("已两年未支付租金", Class::Trouble, "unpaid"),
+            ("登记中心称开发商未完成首次登记", Class::Trouble, "stalled"),
+            ("交房一年多，至今未接入集中供暖", Class::Trouble, "outage"),
+            ("地势高的农户根本接不到水", Class::Trouble, "outage"),
+            ("膝关节置换手术后伤口感染", Class::Trouble, "botched"),
+            ("味之源吃坏肚子那个", Class::Trouble, "quality"),
+        ] {
+            let found = concepts(&normalise(raw));
+            assert!(
+                found.get(&class).is_some_and(|c| c.contains(concept)),
+                "{raw}: {found:?}"
+            );
+        }
     }
 
     #[test]
