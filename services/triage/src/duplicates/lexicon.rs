@@ -129,7 +129,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "signal_light",
         &["红绿灯", "信号灯", "绿灯", "黄灯", "红灯"],
     ),
-    (Class::Thing, "pothole", &["坑", "塌陷", "凹陷"]),
+    (Class::Thing, "pothole", &["坑", "塌陷", "凹陷", "挖开"]),
     (Class::Thing, "pavement", &["人行道", "地砖", "盲道"]),
     (Class::Thing, "manhole", &["井盖", "窨井", "下水井"]),
     (
@@ -784,6 +784,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "未给缴",
             "未支付",
             "没支付",
+            "还没给",
+            "还是没给",
             "不支付",
         ],
     ),
@@ -892,6 +894,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "盖了",
             "扩建",
             "圈起来",
+            "围起",
+            "圈占",
             "彩钢",
             "棚子",
         ],
@@ -909,6 +913,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "dumping",
         &[
             "堆放",
+            "堆在",
+            "堆着",
             "粪堆",
             "粪水",
             "倾倒",
@@ -1471,7 +1477,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
 /// Words by which a caller refers back to an earlier report of the same
 /// matter (催办): "之前反映过", "上次打过电话", "还是没修", "怎么样了".
 /// New matters rarely say them.
-pub const FOLLOW_UP: [&str; 33] = [
+pub const FOLLOW_UP: [&str; 34] = [
     "之前",
     "上次",
     "上回",
@@ -1500,6 +1506,7 @@ pub const FOLLOW_UP: [&str; 33] = [
     "怎么样了",
     "有进展",
     "处理了没有",
+    "还在那",
     "还没",
     "没人管",
     "没人处理",
@@ -1893,6 +1900,14 @@ mod tests {
             ("地势高的农户根本接不到水", Class::Trouble, "outage"),
             ("膝关节置换手术后伤口感染", Class::Trouble, "botched"),
             ("味之源吃坏肚子那个", Class::Trouble, "quality"),
+            ("卖玉米那个钱还没给", Class::Trouble, "unpaid"),
+            ("滨河南路挖开的那个坑还没填", Class::Thing, "pothole"),
+            ("村道两侧用铁丝网围起", Class::Trouble, "illegal_build"),
+            (
+                "菜市场后面那堆垃圾今天中午还堆在那",
+                Class::Trouble,
+                "dumping",
+            ),
         ] {
             let found = concepts(&normalise(raw));
             assert!(
@@ -1985,6 +2000,8 @@ mod tests {
     #[test]
     fn follow_up_words_are_read_after_normalising() {
         assert!(follows_up(&normalise("上次反映的事到现在还没人管")));
+        // A chase that says the thing is still there.
+        assert!(follows_up(&normalise("人行道上那辆白面包车还在那儿")));
         assert!(!follows_up(&normalise("小区门口的路灯不亮")));
     }
 }
