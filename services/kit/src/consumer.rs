@@ -166,6 +166,19 @@ pub const DEFAULT_LINGER: Duration = Duration::from_millis(DEFAULT_LINGER_MS);
 /// [`DEFAULT_LINGER`] in milliseconds, the default of the services' setting.
 pub const DEFAULT_LINGER_MS: u64 = 3;
 
+/// How long the server keeps one of the consumer's pull requests open. A
+/// request the client counts on but the server no longer holds (dropped
+/// on a reconnect, say) is re-sent after this, plus five seconds.
+pub const PULL_EXPIRES: Duration = Duration::from_secs(10);
+
+/// How often the server tells an idle pull request it is still there. Two
+/// missed in a row end the message stream and the consumer starts again
+/// with fresh requests: a silent stall lasts about twice this. With
+/// async-nats' `messages()` defaults (a 15-s heartbeat, 30-s expiry) triage
+/// stood still for about 30 s in 2 of some 35 benchmark runs
+/// (`docs/performance.md`).
+pub const PULL_HEARTBEAT: Duration = Duration::from_secs(2);
+
 /// The most messages a consumer handles in one transaction unless its
 /// service says otherwise (`<SERVICE>__CONSUMER__BATCH`). At 64 the mesh
 /// saturated at about 1,400 complaints/s with triage's consumer the stage
@@ -296,7 +309,13 @@ impl<H: Handler> Consumer<H> {
                 .await?;
         }
 
-        let mut messages = consumer.messages().await?;
+        let mut messages = consumer
+            .stream()
+            .max_messages_per_batch(self.spec.batch)
+            .expires(PULL_EXPIRES)
+            .heartbeat(PULL_HEARTBEAT)
+            .messages()
+            .await?;
         tracing::info!(consumer = self.spec.durable, stream = %stream_name, "consuming");
         let mut heartbeat = tokio::time::interval(broker::HEARTBEAT);
         loop {
