@@ -292,11 +292,19 @@ impl Relay {
     }
 
     /// Publishes one batch; returns how many rows it sent.
+    ///
+    /// The oldest unsent rows are claimed and marked sent in one statement,
+    /// inside a transaction that commits only after the broker has acked
+    /// every one of them: a failed publish rolls the mark back, and the
+    /// rows stay unsent. Marking as it claims writes each row once, where a
+    /// `SELECT … FOR UPDATE` and a later `UPDATE` wrote it twice.
     async fn relay_batch(&self) -> Result<usize, RelayError> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT id, event_id, subject, payload, traceparent FROM outbox \
-             WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        let mut rows: Vec<OutboxRow> = sqlx::query_as(
+            "UPDATE outbox SET sent_at = now() WHERE id IN (\
+               SELECT id FROM outbox WHERE sent_at IS NULL \
+               ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, event_id, subject, payload, traceparent",
         )
         .bind(self.settings.batch_size)
         .fetch_all(&mut *tx)
@@ -304,15 +312,14 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        // RETURNING keeps no order; events leave in the order they were
+        // written.
+        rows.sort_unstable_by_key(|r| r.id);
+        let count = rows.len();
         self.publish(rows).await?;
-        sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
-        tracing::debug!(count = ids.len(), "outbox batch published");
-        Ok(ids.len())
+        tracing::debug!(count, "outbox batch published");
+        Ok(count)
     }
 
     /// Publishes rows with their event ids and waits for every ack;
