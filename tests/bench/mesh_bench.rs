@@ -119,6 +119,10 @@ struct Args {
 /// Regions, varied independently of the text ([`PLAIN_FACTS`]).
 const REGIONS: [&str; 3] = ["east", "west", "north"];
 
+/// Lines of each service's log kept in the summary (the services log at
+/// warn, so a quiet run keeps none).
+const LOG_LINES_KEPT: usize = 20;
+
 fn request(run: &str, i: u64) -> complaints_proto::v1::SubmitComplaintRequest {
     let (facts, _) = PLAIN_FACTS[(i % PLAIN_FACTS.len() as u64) as usize];
     let region = REGIONS[(i % REGIONS.len() as u64) as usize];
@@ -1272,6 +1276,22 @@ async fn run(
         })
         .collect();
 
+    // The services log at warn: whatever they logged is worth keeping with
+    // the figures (a consumer that reconnected, a relay that retried),
+    // since their log files go with the mesh.
+    let service_logs: serde_json::Map<String, serde_json::Value> = SERVICES
+        .iter()
+        .map(|(name, _)| {
+            let log = mesh.log(name);
+            let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+            let first: Vec<&str> = lines.iter().take(LOG_LINES_KEPT).copied().collect();
+            (
+                (*name).to_owned(),
+                json!({ "lines": lines.len(), "first": first }),
+            )
+        })
+        .collect();
+
     let summary = json!({
         "benchmark": "mesh",
         "date": Utc::now().to_rfc3339(),
@@ -1326,6 +1346,7 @@ async fn run(
         "cpu_ms_per_order_in_window": cpu_rows.iter().map(|(n, c, _)| (n.clone(), json!(per_complaint(*c)))).collect::<serde_json::Map<_, _>>(),
         "machine_cpu_busy_fraction_in_window": machine_busy,
         "memory_over_time": memory_over_time,
+        "service_logs": service_logs,
         "peak_memory_mb": cpu_rows.iter().filter_map(|(n, _, m)| Some((n.clone(), json!((*m)?)))).collect::<serde_json::Map<_, _>>(),
     });
 
@@ -1454,6 +1475,21 @@ async fn run(
             )
         }
     );
+    let logged: Vec<String> = summary["service_logs"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, log)| {
+            let lines = log["lines"].as_u64().filter(|n| *n > 0)?;
+            Some(format!("{name} {lines}"))
+        })
+        .collect();
+    if !logged.is_empty() {
+        println!(
+            "  services' warnings and errors (lines; the first {LOG_LINES_KEPT} of each in the JSON): {}",
+            logged.join(", ")
+        );
+    }
     if let Some(top) = summary["postgres_statements"].as_array() {
         let window_ms: f64 = top.iter().filter_map(|s| s["total_ms"].as_f64()).sum();
         println!(
