@@ -170,6 +170,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         ],
     ),
     (Class::Thing, "metro", &["地铁"]),
+    // The post's delivery, not the post office (邮政局对面 says where).
+    (Class::Thing, "post", &["投递", "邮递员", "挂号信"]),
     (Class::Thing, "toilet", &["厕所", "公厕", "卫生间"]),
     (
         Class::Thing,
@@ -180,8 +182,15 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Thing,
         "river",
         &[
-            "河道", "河水", "河里", "河边", "河面", "暗管", "死鱼", "往河",
+            "河道", "河水", "河里", "河边", "河面", "河堤", "暗管", "死鱼", "往河",
         ],
+    ),
+    // Sand dug from a river bed, told as the thing and as the wrong done
+    // (like 违建).
+    (
+        Class::Thing,
+        "sand_mining",
+        &["采砂", "采沙", "挖沙", "挖砂", "抽砂", "抽沙", "盗采"],
     ),
     (Class::Thing, "tree", &["树", "树枝", "树木"]),
     (Class::Thing, "greenery", &["绿化", "绿地", "草坪"]),
@@ -509,6 +518,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "起拱",
             "变形",
             "一直停着",
+            "塌",
+            "冲垮",
+            "冲毁",
         ],
     ),
     (
@@ -1133,6 +1145,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "无物流",
             "物流不更新",
             "没有物流",
+            "没收到",
+            "收不到",
         ],
     ),
     (
@@ -1253,6 +1267,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["太热", "闷热", "闷得", "空调不开", "跟没开一样"],
     ),
     (Class::Trouble, "planting", &["种菜", "开荒", "毁绿"]),
+    (
+        Class::Trouble,
+        "illegal_mining",
+        &["采砂", "采沙", "挖沙", "挖砂", "抽砂", "抽沙", "盗采"],
+    ),
     (
         Class::Trouble,
         "unlicensed",
@@ -1637,7 +1656,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 8] = [
+pub const RELATED_TROUBLES: [&[&str]; 9] = [
     &[
         "broken",
         "leak",
@@ -1655,6 +1674,9 @@ pub const RELATED_TROUBLES: [&[&str]; 8] = [
     &["removed", "skip_stop"],
     &["skip_stop", "frequency"],
     &["dust", "spillage", "dumping"],
+    // Standing water and leaks come to smell (积水 → 臭味; 返污水, a gas
+    // leak's 燃气味).
+    &["flooding", "leak", "odour"],
 ];
 
 /// Things told of one another: the bus, its stop and its driver; a taxi
@@ -1908,6 +1930,16 @@ mod tests {
                 Class::Trouble,
                 "dumping",
             ),
+            ("白沙河柳湾段有人夜间非法采砂", Class::Thing, "sand_mining"),
+            (
+                "柳湾那边河里挖沙的又开始了",
+                Class::Trouble,
+                "illegal_mining",
+            ),
+            ("河堤被挖出大坑", Class::Thing, "river"),
+            ("惠民家园这边的邮递员还是不来", Class::Thing, "post"),
+            ("订阅的报纸和挂号信都没收到", Class::Trouble, "missing"),
+            ("村道塌的地方一下雨又冲垮了", Class::Trouble, "broken"),
         ] {
             let found = concepts(&normalise(raw));
             assert!(
@@ -1915,6 +1947,12 @@ mod tests {
                 "{raw}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_post_office_says_where_not_what() {
+        let landmark = concepts(&normalise("新华路邮政局对面的路灯杆被撞歪了"));
+        assert!(!landmark[&Class::Thing].contains("post"), "{landmark:?}");
     }
 
     #[test]

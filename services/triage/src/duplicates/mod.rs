@@ -559,6 +559,16 @@ mod tests {
         let c = compare(&a, &b);
         assert!(!c.concept_conflicts.contains(&Class::Trouble), "{c:?}");
         assert!(is_duplicate(&a, &b, &s), "{c:?}");
+        // Standing water left there comes to smell.
+        let a = m(
+            "和谐家园6号楼地下室长期积水，疑似消防管道漏水",
+            "",
+            "property",
+        );
+        let b = m("和谐家园地下室那水还没抽，现在都有臭味了", "", "property");
+        let c = compare(&a, &b);
+        assert!(!c.concept_conflicts.contains(&Class::Trouble), "{c:?}");
+        assert!(is_duplicate(&a, &b, &s), "{c:?}");
     }
 
     #[test]
