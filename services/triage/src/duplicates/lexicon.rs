@@ -411,6 +411,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["感应灯", "楼道灯", "声控灯", "楼梯灯"],
     ),
     (Class::Thing, "facade", &["外墙", "瓷砖"]),
+    (Class::Thing, "door_access", &["门禁", "单元门"]),
+    (Class::Thing, "fitness_equipment", &["健身器材", "健身器械"]),
+    (Class::Thing, "playground", &["滑梯", "秋千", "游乐设施"]),
     (Class::Thing, "crack", &["裂缝", "开裂"]),
     // Goods a caller bought: another article from the same shop is
     // another purchase, another matter (a cracked sofa, an undelivered
@@ -444,6 +447,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "water_heater", &["热水器"]),
     (Class::Thing, "range_hood", &["油烟机", "抽油烟机"]),
     (Class::Thing, "computer", &["电脑", "笔记本"]),
+    (Class::Thing, "screen", &["屏幕", "换屏", "外屏", "内屏"]),
+    (Class::Thing, "battery", &["电池"]),
     (Class::Thing, "tyre", &["轮胎", "车胎", "补胎"]),
     (Class::Thing, "brake", &["刹车片", "刹车"]),
     (Class::Thing, "glasses", &["眼镜", "镜片"]),
@@ -1413,6 +1418,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "车位管理费",
             "月租",
             "车位租金",
+            "停车管理费",
         ],
     ),
     (Class::FeeItem, "charging_fee", &["充电费", "充电收费"]),

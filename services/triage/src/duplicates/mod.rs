@@ -518,6 +518,39 @@ mod tests {
     }
 
     #[test]
+    fn another_fixture_article_or_fee_at_the_same_place_is_another_matter() {
+        // The same building, estate or shop, and something else of it.
+        let s = DuplicateSettings::default();
+        for (a, b, class) in [
+            (
+                "翠竹苑小区12号楼2单元楼道声控灯全部不亮",
+                "翠竹苑小区12号楼2单元单元门门禁损坏，门关不上",
+                Class::Thing,
+            ),
+            (
+                "阳光新城小区中心花园的健身器材多处损坏",
+                "阳光新城小区儿童游乐区的塑料滑梯开裂，划伤了孩子",
+                Class::Thing,
+            ),
+            (
+                "在极速手机维修更换手机屏幕，原装屏被换成了副厂屏",
+                "上月在极速手机维修店更换手机电池后，充电时严重发烫",
+                Class::Thing,
+            ),
+            (
+                "翠湖苑小区物业将物业费由每平方米1.2元上调至1.8元",
+                "翠湖苑小区物业对停放电动车收取每月20元停车管理费",
+                Class::FeeItem,
+            ),
+        ] {
+            let (a, b) = (m(a, "", "property"), m(b, "", "property"));
+            let c = compare(&a, &b);
+            assert!(c.concept_conflicts.contains(&class), "{c:?}");
+            assert!(!is_duplicate(&a, &b, &s), "{c:?}");
+        }
+    }
+
+    #[test]
     fn a_firm_named_in_the_other_complaint_is_a_shared_place() {
         let s = DuplicateSettings::default();
         let a = m(
