@@ -4,7 +4,8 @@
 //! bad one is dead-lettered, and a redelivered batch has no second effect.
 //! A batch lingers after its first message, so that messages arriving in
 //! quick succession are handled together, and a lone one waits no longer
-//! than the linger.
+//! than the linger. After a broker restart, a consumer is rewound to its
+//! ack floor; one the broker never had is left to be created as usual.
 
 use anyhow::ensure;
 use async_nats::jetstream::{self, message::PublishMessage};
@@ -302,5 +303,88 @@ async fn linger(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> any
     .await;
     shutdown.trigger();
     task.await?;
+    result
+}
+
+/// `broker::rewind`, which a consumer runs when it finds a new broker
+/// process: a durable the stream does not have is left alone (`None`, it
+/// is created from the stream's start as usual); one it has is recreated
+/// to start after its ack floor, or at the first message stored since the
+/// old broker was last seen when that is earlier.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewind_restarts_a_consumer_at_its_ack_floor_and_leaves_an_absent_one(
+) -> anyhow::Result<()> {
+    use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
+    use futures::StreamExt;
+
+    let prefix = format!("rewind{:08x}", rand::random::<u32>());
+    let js = jetstream::new(async_nats::connect(nats_url()).await?);
+    let subjects = Subjects::new(&prefix);
+    let stream_name = subjects.stream("REWIND");
+    let result = async {
+        mesh_kit::nats::ensure_stream(&js, &stream_name, vec![subjects.subject("rewind.v1.>")])
+            .await?;
+        let subject = subjects.subject("rewind.v1.rows");
+        for n in 1..=3 {
+            js.publish(subject.clone(), format!("row {n}").into())
+                .await?
+                .await?;
+        }
+        let mut stream = js.get_stream(&stream_name).await?;
+        let config = |durable: &str| pull::Config {
+            durable_name: Some(durable.to_owned()),
+            filter_subject: subjects.subject("rewind.v1.>"),
+            ack_policy: AckPolicy::Explicit,
+            ..Default::default()
+        };
+
+        let absent =
+            mesh_kit::broker::rewind(&mut stream, &config("absent"), chrono::Utc::now()).await?;
+        ensure!(
+            absent.is_none(),
+            "a consumer the stream lacks was rewound to {absent:?}"
+        );
+        ensure!(
+            stream.consumer_info("absent").await.is_err(),
+            "the rewind created a consumer the stream lacked"
+        );
+
+        // Two of the three handled and acked: the ack floor is 2.
+        let consumer = stream.create_consumer(config("present")).await?;
+        let mut messages = consumer.fetch().max_messages(2).messages().await?;
+        while let Some(message) = messages.next().await {
+            message
+                .map_err(|e| anyhow::anyhow!(e))?
+                .double_ack()
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
+        // The old broker was last seen after all three were stored: the
+        // consumer starts after its ack floor.
+        let later = chrono::Utc::now() + chrono::Duration::seconds(60);
+        let start = mesh_kit::broker::rewind(&mut stream, &config("present"), later).await?;
+        ensure!(
+            start == Some(3),
+            "rewound to {start:?}, want the message after the ack floor, 3"
+        );
+        let info = stream.consumer_info("present").await?;
+        ensure!(
+            info.config.deliver_policy == DeliverPolicy::ByStartSequence { start_sequence: 3 },
+            "the recreated consumer starts with {:?}",
+            info.config.deliver_policy
+        );
+        // Last seen before they were stored (within the heartbeat's lag):
+        // the broker may have lost them with its position, so the
+        // consumer starts at the first of them, below its ack floor.
+        let start =
+            mesh_kit::broker::rewind(&mut stream, &config("present"), chrono::Utc::now()).await?;
+        ensure!(
+            start == Some(1),
+            "rewound to {start:?}, want the first message stored since the broker was last seen, 1"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = js.delete_stream(&stream_name).await;
     result
 }

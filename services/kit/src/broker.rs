@@ -20,6 +20,7 @@
 //!   ([`rewind`]), so nothing stored since is skipped; what it handled
 //!   already is found in `processed_events` and acknowledged again.
 
+use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy, stream::Stream};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -158,7 +159,7 @@ pub async fn rewind(
     };
     let info = match stream.consumer_info(&durable).await {
         Ok(info) => info,
-        Err(err) if err.to_string().contains("not found") => return Ok(None),
+        Err(err) if err.kind() == ConsumerInfoErrorKind::NotFound => return Ok(None),
         Err(err) => return Err(RewindError::Info(err.to_string())),
     };
     let last = stream
