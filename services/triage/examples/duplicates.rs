@@ -44,7 +44,10 @@ fn words(raw: &str) {
     }
     println!("topic:      {:?}", lexicon::matter_topic(raw));
     println!("follow-up:  {}", lexicon::follows_up(&t));
-    println!("another:    {}", lexicon::tells_of_another(&t));
+    println!(
+        "another:    {}",
+        lexicon::tells_of_another(&text::normalise(&lexicon::unreported(raw)))
+    );
     println!("address:    {:?}", places::address_parts(&t));
     println!("roads:      {:?}", places::roads(&t));
     println!(

@@ -1738,6 +1738,18 @@ pub fn tells_of_another(normalised_text: &str) -> bool {
         || another_purchase(normalised_text)
 }
 
+/// The text as written without what the caller reports the other side
+/// as saying: in each clause, what follows 说 is someone else's account
+/// (店员说老店的卡是另一个老板的, 二房东说自己也是被骗了), and its 另一 or
+/// 也是 tells of no other instance of the caller's matter. [`tells_of_another`]
+/// reads what remains, normalised.
+pub fn unreported(text: &str) -> String {
+    text.split(|c: char| CLAUSE_ENDS.contains(c))
+        .map(|clause| clause.split('说').next().unwrap_or(clause))
+        .collect::<Vec<_>>()
+        .join("，")
+}
+
 /// "又在联华超市文化路店买了一袋面包": 又 and a purchase within the next
 /// few characters tell of another purchase at a place already named.
 fn another_purchase(normalised_text: &str) -> bool {
@@ -1824,10 +1836,13 @@ const PLACE_SIDES: &str = "上前后口面边旁头里下近侧";
 /// Measure words after 那 that point at a known thing (那个, 那家, 那辆…).
 const DEMONSTRATED: &str = "个家辆座堆张条间批次件位块栋台只";
 
+/// The punctuation that ends a clause of a text as written.
+const CLAUSE_ENDS: &str = "，。？！；：,.?!;:\n";
+
 /// The first clause of a text as written, up to its punctuation.
 fn first_clause(facts: &str) -> Option<&str> {
     facts
-        .split(|c: char| "，。？！；：,.?!;:\n".contains(c))
+        .split(|c: char| CLAUSE_ENDS.contains(c))
         .map(str::trim)
         .find(|clause| !clause.is_empty())
 }
@@ -1993,6 +2008,18 @@ mod tests {
             "昨天又在联华超市文化路店买了一袋切片面包，长了霉点"
         )));
         assert!(!tells_of_another(&normalise("联华超市买的牛奶又过期了")));
+    }
+
+    #[test]
+    fn what_the_other_side_says_tells_of_no_other_instance() {
+        let another = |raw: &str| tells_of_another(&normalise(&unreported(raw)));
+        assert!(!another(
+            "安居的人说中介费可以退一半，二房东说他自己也是被骗了"
+        ));
+        assert!(!another("去了说老店的卡是另一个老板的，不认"));
+        // The caller's own words still do.
+        assert!(another("我老公也在宏远电子厂，另一个车间的"));
+        assert!(another("邓老板也没给钱，他说欠着，跟宏盛劳务不是一家"));
     }
 
     #[test]

@@ -26,7 +26,9 @@
 //!   though a request in common counts as shared;
 //! - the new one tells of another instance of a like matter: another
 //!   person, another purchase, another workshop (我老公也在那家厂, 另一个车间,
-//!   又买了一台, 又在联华超市买了; [`lexicon::ANOTHER_INSTANCE`]).
+//!   又买了一台, 又在联华超市买了; [`lexicon::ANOTHER_INSTANCE`]), in the
+//!   caller's own words: what follows 说 is the other side's account
+//!   (店员说卡是另一个老板的; [`lexicon::unreported`]).
 //!
 //! A caller who names the earlier matter as the topic of the call
 //! ("保安公司辞退不给补偿那件事，…", "羽绒服那个投诉，…"; [`lexicon::matter_topic`])
@@ -260,7 +262,10 @@ impl Features {
             marks: marks::Marks::of(&text),
             topic: lexicon::matter_topic(&m.facts).map(|t| lexicon::concepts(&t)),
             follow_up: lexicon::follows_up(&text) || lexicon::points_back(&m.facts),
-            another: lexicon::tells_of_another(&text),
+            another: lexicon::tells_of_another(&normalise(&lexicon::unreported(&format!(
+                "{}{}",
+                m.facts, m.request
+            )))),
             respondent: (!respondent.is_empty()).then(|| bigram_counts(&respondent)),
             respondent_name: places::respondent_name(&respondent),
             respondent_text: respondent,
