@@ -21,15 +21,18 @@ const TIMES_OF_DAY: [&str; 11] = [
 
 /// The people a caller tells of as "mine", by the relation each word names
 /// (爱人 = 老公): whose matter it is. A relation is read only after 我, or
-/// after the operator's 其 or 称 (来电人称其儿子…, 来电人称女儿…): bare 孩子
-/// or 老人 are named in passing (家里孩子睡不着).
-const PERSONS: [(&str, &[&str]); 11] = [
-    ("self", &["自己的", "本人的", "自己上", "自己在"]),
+/// after the operator's 其 or 称 (来电人称其儿子…, 来电人称女儿…), or after
+/// 为 or 给, whom the caller acted for (为孩子报名, 发放给本人): bare 孩子
+/// or 老人 are named in passing (家里孩子睡不着), and so are they after
+/// 因为 (because).
+const PERSONS: [(&str, &[&str]); 12] = [
+    ("self", &["自己的", "本人的", "自己上", "自己在", "本人"]),
     ("father", &["爸", "父亲", "老父亲"]),
     ("mother", &["妈", "母亲", "老母亲"]),
     ("spouse", &["老公", "丈夫", "爱人", "老婆", "妻子", "媳妇"]),
     ("son", &["儿子"]),
     ("daughter", &["女儿", "闺女"]),
+    ("child", &["孩子", "小孩"]),
     ("sibling", &["哥", "姐", "弟", "妹"]),
     (
         "grandparent",
@@ -41,7 +44,7 @@ const PERSONS: [(&str, &[&str]); 11] = [
 ];
 
 /// The words that make a relation the caller's own.
-const OWNERS: [&str; 3] = ["我", "其", "称"];
+const OWNERS: [&str; 5] = ["我", "其", "称", "为", "给"];
 
 /// Each relation's words with an owner before them (我爸, 其爸, 称爸…),
 /// spelt out once, with one automaton that finds them all in one pass:
@@ -78,6 +81,7 @@ fn own_people(normalised: &str) -> impl Iterator<Item = (&'static str, usize)> +
     owned
         .words
         .find_overlapping_iter(normalised)
+        .filter(move |found| !normalised[..found.start()].ends_with('因'))
         .map(move |found| (owned.relations[found.pattern().as_usize()], found.end()))
 }
 
@@ -271,6 +275,14 @@ mod tests {
         assert!(!another_persons_too(&normalise(
             "我老公说力美健身的教练走了"
         )));
+        // Whom the caller acted for: the child's course is not the
+        // caller's own, the father's plot not the one paid to the caller.
+        assert!(marks("来电人反映其去年9月为孩子在启航英语报名少儿英语年课")
+            .conflict(&marks("来电人反映其本人去年12月在启航英语报名成人口语课程")));
+        assert!(marks("流转费村里也未发放给本人")
+            .conflict(&marks("修村道时占用了其父亲名下的1.8亩承包地")));
+        // 因为 is because, not for.
+        assert!(marks("因为孩子要上学，每天走这条路").persons.is_empty());
     }
 
     #[test]
