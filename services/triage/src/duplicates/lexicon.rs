@@ -1703,6 +1703,17 @@ pub const RELATED_THINGS: [&[&str]; 2] = [
     &["taxi", "bus_driver"],
 ];
 
+/// Sources of a nuisance told of one another: the neighbour upstairs and
+/// the renovation they are doing (楼上住户 / 装修, 楼上那家 / 砸墙).
+pub const RELATED_SOURCES: [&[&str]; 1] = [&["neighbour", "renovation"]];
+
+/// Whether two sources of a nuisance are of one family ([`RELATED_SOURCES`]).
+pub fn related_sources(a: &str, b: &str) -> bool {
+    RELATED_SOURCES
+        .iter()
+        .any(|family| family.contains(&a) && family.contains(&b))
+}
+
 /// Whether two things are of one family ([`RELATED_THINGS`]).
 pub fn related_things(a: &str, b: &str) -> bool {
     RELATED_THINGS

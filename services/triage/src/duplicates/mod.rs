@@ -289,7 +289,8 @@ fn disjoint_nonempty<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
 }
 
 /// The classes in which two sets of concepts conflict (both name some,
-/// none in common, and not troubles of one family), and those in which
+/// none in common, and none of one family: troubles, things or sources
+/// told of one another), and those in which
 /// they share one.
 fn weigh_concepts(a: &Concepts, b: &Concepts) -> (BTreeSet<Class>, BTreeSet<Class>) {
     let mut concept_conflicts = BTreeSet::new();
@@ -299,6 +300,7 @@ fn weigh_concepts(a: &Concepts, b: &Concepts) -> (BTreeSet<Class>, BTreeSet<Clas
             let family: fn(&str, &str) -> bool = match class {
                 Class::Trouble => lexicon::related_troubles,
                 Class::Thing => lexicon::related_things,
+                Class::Source => lexicon::related_sources,
                 _ => |_, _| false,
             };
             let related = mine.iter().any(|x| theirs.iter().any(|y| family(x, y)));
@@ -580,6 +582,23 @@ mod tests {
         let b = m("十二路还是甩站，在纺织厂站招手司机看都不看", "", "transit");
         let c = compare(&a, &b);
         assert!(!c.concept_conflicts.contains(&Class::Thing), "{c:?}");
+        assert!(is_duplicate(&a, &b, &DuplicateSettings::default()), "{c:?}");
+    }
+
+    #[test]
+    fn a_neighbour_and_their_renovation_do_not_conflict() {
+        let a = m(
+            "滨江花园11栋顶楼住户在楼顶加建阳光房，已搭起钢架",
+            "",
+            "urban",
+        );
+        let b = m(
+            "滨江花园11号楼楼顶违建至今未拆，现已封顶并开始装修",
+            "",
+            "urban",
+        );
+        let c = compare(&a, &b);
+        assert!(!c.concept_conflicts.contains(&Class::Source), "{c:?}");
         assert!(is_duplicate(&a, &b, &DuplicateSettings::default()), "{c:?}");
     }
 
