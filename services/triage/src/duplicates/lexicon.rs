@@ -1730,8 +1730,9 @@ pub fn related_troubles(a: &str, b: &str) -> bool {
 
 /// Words by which a caller tells of another instance of a like matter:
 /// another person, another purchase, another branch (我老公也在那家厂,
-/// 另一个车间, 又买了一台).
-pub const ANOTHER_INSTANCE: [&str; 11] = [
+/// 另一个车间, 又买了一台), or this time another trip or another car
+/// (这回是昨天早上, 这回是一辆绿色的).
+pub const ANOTHER_INSTANCE: [&str; 14] = [
     "另一",
     "另外一",
     "另外买",
@@ -1743,6 +1744,9 @@ pub const ANOTHER_INSTANCE: [&str; 11] = [
     "不是一家",
     "不是同一",
     "不是1家",
+    "这回是",
+    "这回我",
+    "这回不是",
 ];
 
 /// Words that hold a word of [`ANOTHER_INSTANCE`] without telling of
@@ -2064,6 +2068,9 @@ mod tests {
         // The caller's own words still do.
         assert!(another("我老公也在宏远电子厂，另一个车间的"));
         assert!(another("邓老板也没给钱，他说欠着，跟宏盛劳务不是一家"));
+        // "This time it is…": another trip, another car.
+        assert!(another("我又被快嘀的司机坑了，这回是昨天早上从家去单位"));
+        assert!(!another("快嘀的司机绕路那件事，平台还是没回复"));
     }
 
     #[test]
