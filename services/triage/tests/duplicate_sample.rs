@@ -29,7 +29,8 @@
 //! - `tests/data/duplicates-blind11.toml`, an eleventh (200 pairs), measured
 //!   once after the ninth version was frozen, then read;
 //! - `tests/data/duplicates-blind12.toml`, a twelfth (200 pairs), measured
-//!   once on the ninth version too (no version was shaped in between).
+//!   once on the ninth version too (no version was shaped in between), and
+//!   once on the tenth.
 //!
 //! Run with `--nocapture` to see the figures and every miss:
 //! `cargo test -p mesh-triage --test duplicate_sample -- --nocapture`.
@@ -219,6 +220,8 @@ fn the_eleventh_sample_keeps_its_measured_level() {
 fn the_twelfth_sample_keeps_its_measured_level() {
     // Measured blind once, 2026-11-23, on v9 (its lexicon read in one
     // pass since 19bf38d, every decision unchanged): precision 0.836,
-    // recall 0.637. Not read: see docs/triage.md.
-    holds("tests/data/duplicates-blind12.toml", 200, 0.83, 0.63);
+    // recall 0.637. Measured blind once more on v10 (f2d4df0): precision
+    // 0.847, recall 0.625 — the recall fell below its floor, which is
+    // left where v9 put it. Not read: see docs/triage.md.
+    holds("tests/data/duplicates-blind12.toml", 200, 0.84, 0.63);
 }
