@@ -1,11 +1,11 @@
 //! The transactional outbox (DESIGN.md "State").
 //!
 //! A service writes its state change and the event it announces in one
-//! Postgres transaction ([`enqueue`]). The [`Relay`] reads unsent rows in id
-//! order, publishes them to JetStream with the event id as `Nats-Msg-Id`,
-//! waits for every server ack and only then marks them sent. A crash between
-//! publish and mark re-publishes the row later; JetStream's duplicate window
-//! drops the copy. Several replicas may relay at once: `FOR UPDATE SKIP
+//! Postgres transaction ([`enqueue`]). The [`Relay`] claims unsent rows in id
+//! order and marks them sent in a transaction, publishes them to JetStream
+//! with the event id as `Nats-Msg-Id`, waits for every server ack and only
+//! then commits. A crash between publish and commit re-publishes the rows
+//! later; JetStream's duplicate window drops the copies. Several replicas may relay at once: `FOR UPDATE SKIP
 //! LOCKED` gives each row to one of them.
 //!
 //! A wake lingers ([`RelaySettings::linger`]): the relay waits that long
@@ -296,8 +296,8 @@ impl Relay {
     /// The oldest unsent rows are claimed and marked sent in one statement,
     /// inside a transaction that commits only after the broker has acked
     /// every one of them: a failed publish rolls the mark back, and the
-    /// rows stay unsent. Marking as it claims writes each row once, where a
-    /// `SELECT … FOR UPDATE` and a later `UPDATE` wrote it twice.
+    /// rows stay unsent. One statement where a `SELECT … FOR UPDATE` and a
+    /// later `UPDATE` took two; each row is still locked, then updated.
     async fn relay_batch(&self) -> Result<usize, RelayError> {
         let mut tx = self.pool.begin().await?;
         let mut rows: Vec<OutboxRow> = sqlx::query_as(

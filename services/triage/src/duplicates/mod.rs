@@ -230,7 +230,8 @@ pub struct Features {
 
 impl Features {
     pub fn of(m: &Matter) -> Self {
-        let text = normalise(&format!("{}{}", m.facts, m.request));
+        let written = format!("{}{}", m.facts, m.request);
+        let text = normalise(&written);
         let respondent = normalise(&m.respondent);
         let estates = places::named_places(&text, &places::ESTATE_ENDINGS);
         let venues = places::named_places(&text, &places::VENUE_ENDINGS);
@@ -262,10 +263,7 @@ impl Features {
             marks: marks::Marks::of(&text),
             topic: lexicon::matter_topic(&m.facts).map(|t| lexicon::concepts(&t)),
             follow_up: lexicon::follows_up(&text) || lexicon::points_back(&m.facts),
-            another: lexicon::tells_of_another(&normalise(&lexicon::unreported(&format!(
-                "{}{}",
-                m.facts, m.request
-            )))),
+            another: lexicon::tells_of_another(&normalise(&lexicon::unreported(&written))),
             respondent: (!respondent.is_empty()).then(|| bigram_counts(&respondent)),
             respondent_name: places::respondent_name(&respondent),
             respondent_text: respondent,
