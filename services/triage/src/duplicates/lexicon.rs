@@ -122,7 +122,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "streetlight",
-        &["路灯", "黑漆漆", "全黑", "看不清路"],
+        &["路灯", "黑漆漆", "全黑", "看不清路", "黑咕隆咚"],
     ),
     (
         Class::Thing,
@@ -439,6 +439,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "放不进水",
             "浇地",
             "机井",
+            "干渠",
+            "支渠",
+            "春灌",
         ],
     ),
     (Class::Thing, "mattress", &["床垫", "床架"]),
@@ -529,6 +532,14 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "塌",
             "冲垮",
             "冲毁",
+            "没人修",
+            "不见人修",
+            "没人来修",
+            "坑洼",
+            "泥泞",
+            "砸扁",
+            "黑咕隆咚",
+            "老亮",
         ],
     ),
     (
@@ -597,6 +608,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "带不动",
             "开不起来",
             "压力",
+            "容量不足",
         ],
     ),
     (
@@ -612,6 +624,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "返污水",
             "冒脏水",
             "反水",
+            "外溢",
         ],
     ),
     (
@@ -654,6 +667,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "漂白粉",
             "消毒水味",
             "吃坏",
+            "钉子",
         ],
     ),
     (
@@ -808,6 +822,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "还没给",
             "还是没给",
             "不支付",
+            "扣押",
+            "扣留",
         ],
     ),
     (
@@ -867,9 +883,17 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没完成",
             "被退回",
             "退回了",
+            "在审",
+            "未审批",
+            "未予审批",
+            "没审批",
         ],
     ),
-    (Class::Trouble, "removed", &["撤", "取消", "不停了", "拆了"]),
+    (
+        Class::Trouble,
+        "removed",
+        &["撤", "取消", "不停了", "拆了", "停发"],
+    ),
     (
         Class::Trouble,
         "closed",
@@ -902,7 +926,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "attitude",
         &["态度", "骂", "不耐烦", "拒绝接诊", "推诿"],
     ),
-    (Class::Trouble, "bribe", &["红包", "要钱", "暗示"]),
+    (Class::Trouble, "bribe", &["红包", "要钱", "暗示", "好处费"]),
     (
         Class::Trouble,
         "illegal_build",
@@ -929,8 +953,23 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "occupation",
         &[
-            "占道", "占用", "占了", "堵死", "堵路", "堵了", "乱停", "摆摊", "摆到", "占满", "拥堵",
-            "堵车", "双排",
+            "占道",
+            "占用",
+            "占了",
+            "堵死",
+            "堵路",
+            "堵了",
+            "乱停",
+            "摆摊",
+            "摆到",
+            "占满",
+            "拥堵",
+            "堵车",
+            "双排",
+            "停满",
+            "占着",
+            "开不进",
+            "堵塞",
         ],
     ),
     (
@@ -960,6 +999,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "排气",
             "废气",
             "排烟",
+            "黑烟",
+            "浓烟",
         ],
     ),
     (
@@ -1056,6 +1097,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "不公布",
             "去哪",
             "亲戚",
+            "未公开",
+            "没公开",
+            "没公布",
+            "未公布",
         ],
     ),
     (Class::Trouble, "stray", &["流浪", "野狗", "成群", "野猫"]),
@@ -1079,7 +1124,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "too_short",
-        &["太短", "时间短", "走不过去", "走一半"],
+        &["太短", "时间短", "走不过去", "走一半", "时长仅", "时长只有"],
     ),
     (Class::Trouble, "no_meter", &["不打表", "拒绝打表"]),
     (
@@ -1163,6 +1208,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没有物流",
             "没收到",
             "收不到",
+            "未收到",
+            "没拿到",
+            "没有收到",
         ],
     ),
     (
@@ -1178,6 +1226,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "堆成山",
             "堆成小山",
             "没人拉",
+            "堆积",
         ],
     ),
     (
@@ -1209,7 +1258,15 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "booking",
-        &["约不上", "约不到", "抢不到", "挂不上", "预约不上", "挂不到"],
+        &[
+            "约不上",
+            "约不到",
+            "抢不到",
+            "挂不上",
+            "预约不上",
+            "挂不到",
+            "约满",
+        ],
     ),
     (
         Class::Trouble,
@@ -1232,6 +1289,31 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "发炎",
             "感染",
             "后遗症",
+            "不成功",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "fire_risk",
+        &["火灾", "着火", "起火", "失火", "烧死"],
+    ),
+    (
+        Class::Trouble,
+        "accident_car",
+        &["事故车", "无事故", "事故史", "泡水车"],
+    ),
+    (Class::Trouble, "odometer", &["调表"]),
+    (
+        Class::Trouble,
+        "cannot_claim",
+        &[
+            "状态异常",
+            "无法结算",
+            "不能结算",
+            "结算不了",
+            "不能报销",
+            "无法报销",
+            "报不了",
         ],
     ),
     (
@@ -1673,7 +1755,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 9] = [
+pub const RELATED_TROUBLES: [&[&str]; 13] = [
     &[
         "broken",
         "leak",
@@ -1694,6 +1776,14 @@ pub const RELATED_TROUBLES: [&[&str]; 9] = [
     // Standing water and leaks come to smell (积水 → 臭味; 返污水, a gas
     // leak's 燃气味).
     &["flooding", "leak", "odour"],
+    // A fire hazard is told of what causes it: a blocked fire lane, a
+    // stairwell stacked with junk, a loose wire.
+    &["fire_risk", "occupation"],
+    &["fire_risk", "dumping"],
+    &["fire_risk", "danger"],
+    // What never arrived is told as lost or as not sent (没收到 / 未发货,
+    // 未收到通知 / 还在审核).
+    &["missing", "stalled"],
 ];
 
 /// Things told of one another: the bus, its stop and its driver; a taxi
@@ -2016,6 +2106,51 @@ mod tests {
                 "{raw}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn troubles_of_blind_twelve_are_read_in_callers_words() {
+        // (text, trouble): what callers of blind 12 said for a trouble.
+        for (raw, trouble) in [
+            ("发动机灯老亮，去恒通修了三回了", "broken"),
+            ("扶梯都停了两个多月，一直围着挡板也不见人修", "broken"),
+            ("村道约2公里路段坑洼严重，雨天泥泞", "broken"),
+            ("医保卡显示参保状态异常无法结算", "cannot_claim"),
+            ("行人绿灯时长仅15秒", "too_short"),
+            (
+                "车行承诺无事故，后查询显示该车曾发生严重碰撞",
+                "accident_car",
+            ),
+            ("教练索要好处费", "bribe"),
+            ("酒楼扣押其最后两个月工资", "unpaid"),
+            ("快递显示已被签收，本人并未收到", "missing"),
+            ("米饭里有根钉子", "quality"),
+            ("今年7月起低保金停发", "removed"),
+            ("手机人脸识别多次不成功", "botched"),
+            ("消防通道天天停满车，救护车开不进来", "occupation"),
+            ("物业以电力容量不足为由拒绝", "low_supply"),
+            ("申请交到镇上三个月了，说在审", "stalled"),
+            ("下水道堵塞，污水外溢至路面", "leak"),
+            ("铸造厂一到晚上就冒黑烟", "dumping"),
+            ("村委会近三年未公开土地承包收入", "unfair"),
+            ("线上号源一放出即显示约满", "booking"),
+            ("共享单车大量堆积", "uncollected"),
+            ("推电动车进电梯回家充电，存在火灾隐患", "fire_risk"),
+        ] {
+            let found = concepts(&normalise(raw));
+            assert!(
+                found
+                    .get(&Class::Trouble)
+                    .is_some_and(|c| c.contains(trouble)),
+                "{raw}: {found:?}"
+            );
+        }
+        let canal = concepts(&normalise("东湾村南干渠被冲毁一段，影响春灌"));
+        assert!(canal[&Class::Thing].contains("irrigation"), "{canal:?}");
+        // A fire hazard is told of what causes it, and a notice never
+        // received of a case still in review.
+        assert!(related_troubles("fire_risk", "occupation"));
+        assert!(related_troubles("missing", "stalled"));
     }
 
     #[test]
