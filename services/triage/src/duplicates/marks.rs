@@ -185,8 +185,18 @@ impl Marks {
         days_apart
             || apart(&self.school_years, &other.school_years)
             || apart(&self.classes, &other.classes)
-            || apart(&self.persons, &other.persons)
+            || persons_apart(&self.persons, &other.persons)
     }
+}
+
+/// Both say whose matter it is and name nobody in common. A child (孩子,
+/// 小孩) is a son or a daughter told without saying which: 其孩子 and 我儿子
+/// may be one person.
+fn persons_apart(a: &BTreeSet<&'static str>, b: &BTreeSet<&'static str>) -> bool {
+    let child_of = |x: &BTreeSet<&'static str>, y: &BTreeSet<&'static str>| {
+        x.contains("child") && (y.contains("son") || y.contains("daughter"))
+    };
+    apart(a, b) && !child_of(a, b) && !child_of(b, a)
 }
 
 /// Both sets hold something and nothing in common.
@@ -281,6 +291,9 @@ mod tests {
             .conflict(&marks("来电人反映其本人去年12月在启航英语报名成人口语课程")));
         assert!(marks("流转费村里也未发放给本人")
             .conflict(&marks("修村道时占用了其父亲名下的1.8亩承包地")));
+        // A child is a son or a daughter told without saying which.
+        assert!(!marks("其孩子放学途经时被追咬").conflict(&marks("我儿子放学被野狗咬了")));
+        assert!(marks("我儿子的学费").conflict(&marks("我女儿的学费")));
         // 因为 is because, not for.
         assert!(marks("因为孩子要上学，每天走这条路").persons.is_empty());
     }
