@@ -104,13 +104,13 @@ fn two_before(chars: &[char], at: usize) -> Option<String> {
 }
 
 const ROAD_ENDINGS: [&str; 5] = ["大道", "大街", "路", "街", "巷"];
-/// Words ending in 路 that are not roads (马路, 走路, 线路…), by their last
-/// two characters.
-const NOT_ROADS: [&str; 40] = [
+/// Words ending in 路 that are not roads (马路, 走路, 线路…, 2公里路段), by
+/// their last two characters.
+const NOT_ROADS: [&str; 41] = [
     "马路", "走路", "修路", "过路", "道路", "公路", "线路", "出路", "铁路", "上路", "绕路", "半路",
     "带路", "问路", "水路", "电路", "网路", "到路", "条路", "段路", "的路", "堵路", "行路", "在路",
     "远路", "近路", "跑路", "让路", "挡路", "占路", "赶路", "迷路", "拦路", "临街", "沿街", "上街",
-    "逛街", "满街", "小巷", "后巷",
+    "逛街", "满街", "小巷", "后巷", "里路",
 ];
 
 /// Whether a named road of one complaint is named, without its ending, in
@@ -149,8 +149,14 @@ pub fn roads(normalised: &str) -> BTreeSet<String> {
             let first = ending.chars().next().unwrap_or('路');
             let last = name.chars().last().unwrap_or(' ');
             let tail: String = [last, first].iter().collect();
+            // 该路段 is this stretch; 第3中学路段 the stretch by a school,
+            // not a road named 中学路.
+            let a_stretch_by_a_place = chars.get(at + len) == Some(&'段')
+                && (VENUE_ENDINGS.contains(&name.as_str())
+                    || ESTATE_ENDINGS.contains(&name.as_str()));
             if NOT_ROADS.contains(&tail.as_str())
-                || "条段那这在的往到从至和与个路街道巷".contains(last)
+                || "条段那这该在的往到从至和与个路街道巷".contains(last)
+                || a_stretch_by_a_place
             {
                 continue;
             }
@@ -571,6 +577,14 @@ mod tests {
             BTreeSet::from(["友谊".to_string(), "3环".to_string()])
         );
         assert!(roads(&normalise("交的公租房申请，街道一直说在审核")).is_empty());
+        // A stretch: of so many kilometres, this one, the one by a school.
+        assert!(roads(&normalise("村道约2公里路段坑洼严重")).is_empty());
+        assert_eq!(
+            roads(&normalise(
+                "团结路人民桥至第三中学路段路灯已连续半个月不亮，该路段夜间行人较多"
+            )),
+            BTreeSet::from(["团结".to_string()])
+        );
         assert_eq!(
             roads(&normalise("学府路人行道上一棵大樟树歪了")),
             BTreeSet::from(["学府".to_string()])
