@@ -1965,10 +1965,27 @@ fn first_clause(facts: &str) -> Option<&str> {
 
 /// Whether a normalised text refers back to an earlier report.
 pub fn follows_up(normalised_text: &str) -> bool {
+    let text = without_both_and(normalised_text);
     normalised()
         .follow_up
         .iter()
-        .any(|w| normalised_text.contains(w.as_str()))
+        .any(|w| text.contains(w.as_str()))
+}
+
+/// The text with the 又 of "又…又…" (both… and…: 又破又旧, 又贵又难吃)
+/// masked: it says nothing of a second time.
+fn without_both_and(normalised_text: &str) -> String {
+    let mut chars: Vec<char> = normalised_text.chars().collect();
+    for i in 0..chars.len() {
+        if chars[i] != '又' {
+            continue;
+        }
+        if let Some(j) = (i + 2..=i + 3).find(|&j| chars.get(j) == Some(&'又')) {
+            chars[i] = '·';
+            chars[j] = '·';
+        }
+    }
+    chars.into_iter().collect()
 }
 
 /// Whether a short string contains a word of the lexicon of two or more
@@ -2260,5 +2277,9 @@ mod tests {
         // A chase that says the thing is still there.
         assert!(follows_up(&normalise("人行道上那辆白面包车还在那儿")));
         assert!(!follows_up(&normalise("小区门口的路灯不亮")));
+        // 又…又… is both… and…, not again.
+        assert!(!follows_up(&normalise("12路车又破又旧，下雨车里漏水")));
+        assert!(!follows_up(&normalise("食堂的饭菜又贵又难吃")));
+        assert!(follows_up(&normalise("电梯又坏了，物业说要等配件")));
     }
 }
