@@ -311,7 +311,24 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         ],
     ),
     (Class::Thing, "broadband", &["宽带", "断网", "网络", "网速"]),
-    (Class::Thing, "mobile_signal", &["信号", "基站"]),
+    // A phone's signal; not a signal light (信号灯) or a cable TV's signal.
+    (
+        Class::Thing,
+        "mobile_signal",
+        &[
+            "手机信号",
+            "没信号",
+            "无信号",
+            "没有信号",
+            "信号差",
+            "信号很差",
+            "信号极差",
+            "信号特别差",
+            "信号弱",
+            "信号不好",
+            "基站",
+        ],
+    ),
     (
         Class::Thing,
         "subscription",
@@ -417,6 +434,23 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "fitness_equipment", &["健身器材", "健身器械"]),
     (Class::Thing, "playground", &["滑梯", "秋千", "游乐设施"]),
     (Class::Thing, "crack", &["裂缝", "开裂"]),
+    // A beauty salon's or clinic's treatment, not the card it sold.
+    (
+        Class::Thing,
+        "beauty_treatment",
+        &[
+            "祛斑",
+            "祛痘",
+            "医美",
+            "玻尿酸",
+            "纹眉",
+            "纹绣",
+            "美白",
+            "嫩肤",
+            "双眼皮",
+            "隆鼻",
+        ],
+    ),
     // Goods a caller bought: another article from the same shop is
     // another purchase, another matter (a cracked sofa, an undelivered
     // wardrobe).
@@ -1290,6 +1324,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "感染",
             "后遗症",
             "不成功",
+            "红肿",
+            "起泡",
+            "过敏",
+            "烂脸",
         ],
     ),
     (
@@ -1439,10 +1477,23 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     (Class::Source, "rubbish_station", &["中转站", "垃圾站"]),
     (Class::Source, "sewage_plant", &["污水处理厂", "污水厂"]),
+    // Farm animals: a pig farm and a chicken farm are two sources; a
+    // farm told without its animals (养殖场) may be either.
+    (Class::Source, "livestock", &["养殖场", "养殖户"]),
     (
         Class::Source,
-        "livestock",
-        &["养猪场", "养鸡场", "养殖场", "猪圈", "猪粪", "鸡粪", "牛粪"],
+        "pig_farm",
+        &["养猪场", "猪场", "猪圈", "猪粪", "养猪"],
+    ),
+    (
+        Class::Source,
+        "poultry_farm",
+        &["养鸡场", "鸡场", "鸡粪", "养鸡", "养鸭", "鸭棚"],
+    ),
+    (
+        Class::Source,
+        "cattle_farm",
+        &["养牛", "牛场", "牛粪", "养羊", "羊圈"],
     ),
     (
         Class::Source,
@@ -1794,8 +1845,14 @@ pub const RELATED_THINGS: [&[&str]; 2] = [
 ];
 
 /// Sources of a nuisance told of one another: the neighbour upstairs and
-/// the renovation they are doing (楼上住户 / 装修, 楼上那家 / 砸墙).
-pub const RELATED_SOURCES: [&[&str]; 1] = [&["neighbour", "renovation"]];
+/// the renovation they are doing (楼上住户 / 装修, 楼上那家 / 砸墙); a farm
+/// (养殖场) and the animals it keeps.
+pub const RELATED_SOURCES: [&[&str]; 4] = [
+    &["neighbour", "renovation"],
+    &["livestock", "pig_farm"],
+    &["livestock", "poultry_farm"],
+    &["livestock", "cattle_farm"],
+];
 
 /// Whether two sources of a nuisance are of one family ([`RELATED_SOURCES`]).
 pub fn related_sources(a: &str, b: &str) -> bool {
@@ -2168,6 +2225,27 @@ mod tests {
         // received of a case still in review.
         assert!(related_troubles("fire_risk", "occupation"));
         assert!(related_troubles("missing", "stalled"));
+    }
+
+    #[test]
+    fn things_and_sources_of_one_kind_are_told_apart() {
+        let thing = |raw: &str| concepts(&normalise(raw)).remove(&Class::Thing);
+        let source = |raw: &str| concepts(&normalise(raw)).remove(&Class::Source);
+        // A phone's signal, not a signal light's or a cable TV's.
+        assert!(thing("北岭村手机信号差，多处无信号").is_some_and(|t| t.contains("mobile_signal")));
+        assert!(thing("北岭村的有线电视信号老是断").is_some_and(|t| !t.contains("mobile_signal")));
+        assert!(thing("路口信号灯故障").is_some_and(|t| !t.contains("mobile_signal")));
+        // A pig farm and a chicken farm are two sources; a farm may be either.
+        let pigs = source("南坡村东头养猪场粪污直排").unwrap_or_default();
+        let hens = source("南坡村西边新开了个养鸡场，鸡粪就堆在路边").unwrap_or_default();
+        assert!(
+            pigs.is_disjoint(&hens) && !hens.is_empty(),
+            "{pigs:?} {hens:?}"
+        );
+        assert!(related_sources("livestock", "poultry_farm"));
+        // A salon's treatment is not the card it sold.
+        assert!(thing("在玉容阁做了个祛斑项目，脸上红肿起泡")
+            .is_some_and(|t| t.contains("beauty_treatment")));
     }
 
     #[test]
