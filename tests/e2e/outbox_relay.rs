@@ -1,7 +1,7 @@
 //! The kit's outbox relay against the real Postgres and NATS. With a
 //! linger, events committed in quick succession leave in one relay
-//! transaction (the rows share its `sent_at`, `now()` of that transaction),
-//! each once and in id order; a lone one waits the linger and no more; and
+//! transaction (one batch recorded in `outbox_sent`), each once and in
+//! commit order; a lone one waits the linger and no more; and
 //! shutdown during a linger still sends what was committed. Without the
 //! linger, each commit's wake costs a relay transaction of its own.
 
@@ -72,10 +72,7 @@ impl World {
     async fn all_sent(&self) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let unsent: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-                    .fetch_one(&self.pool)
-                    .await?;
+            let unsent = mesh_kit::outbox::unsent(&self.pool, i64::MAX).await?;
             if unsent == 0 {
                 return Ok(());
             }
@@ -87,13 +84,13 @@ impl World {
         }
     }
 
-    /// How many relay transactions marked rows sent.
+    /// How many relay transactions sent rows: the batches recorded, less
+    /// the starting position the migration writes.
     async fn relay_transactions(&self) -> anyhow::Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT count(DISTINCT sent_at) FROM outbox")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox_sent")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(batches - 1)
     }
 
     /// The event ids in the stream, in stream order.
@@ -215,9 +212,7 @@ async fn commits_during_the_linger_leave_in_one_relay_transaction() -> anyhow::R
             took < Duration::from_secs(5),
             "the relay took {took:?} to stop during its linger"
         );
-        let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-            .fetch_one(&world.pool)
-            .await?;
+        let unsent = mesh_kit::outbox::unsent(&world.pool, i64::MAX).await?;
         ensure!(unsent == 0, "{unsent} rows unsent after shutdown");
         let published = world.published().await?;
         ensure!(
@@ -264,4 +259,99 @@ async fn without_a_linger_each_wake_costs_a_relay_transaction() -> anyhow::Resul
         result
     })
     .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_that_commits_late_is_not_passed_over() -> anyhow::Result<()> {
+    in_world("relaylate", |world| async move {
+        let relay = world.relay(Duration::ZERO);
+        let waker = relay.waker();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(relay.run(shutdown.clone()));
+        let result = async {
+            settle().await;
+            // The first transaction writes its event and stays open; a
+            // second one, begun later, commits first.
+            let late = Uuid::now_v7();
+            let mut open = world.pool.begin().await?;
+            let event = Outgoing {
+                subject: world.subjects.subject("relay.v1.rows"),
+                event_id: late,
+                payload: late.to_string().into_bytes(),
+            };
+            mesh_kit::outbox::enqueue_many(&mut open, vec![event]).await?;
+            let early = world.commit(&waker).await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // The committed event waits behind the open transaction: the
+            // relay's position may not pass a transaction that can still
+            // commit rows before it.
+            let published = world.published().await?;
+            ensure!(
+                published.is_empty(),
+                "published {published:?} while an older transaction was open"
+            );
+            open.commit().await?;
+            waker.wake();
+            world.all_sent().await?;
+            let want = vec![late.to_string(), early.to_string()];
+            let published = world.published().await?;
+            ensure!(
+                published == want,
+                "published {published:?}, want both once, in transaction order {want:?}"
+            );
+            anyhow::Ok(())
+        }
+        .await;
+        shutdown.trigger();
+        task.await?;
+        result
+    })
+    .await
+}
+
+/// The kit's migrations, to apply the first three and then the rest.
+static KIT_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../services/kit/migrations");
+
+#[tokio::test]
+async fn the_written_once_migration_keeps_unsent_rows_unsent() -> anyhow::Result<()> {
+    let db = TestDatabase::create("outboxmigrate").await?;
+    let result = async {
+        let pool = mesh_kit::db::connect(&db.url, "public", 2).await?;
+        let first: Vec<_> = KIT_MIGRATIONS
+            .iter()
+            .filter(|m| m.version <= 3)
+            .cloned()
+            .collect();
+        sqlx::migrate::Migrator::with_migrations(first)
+            .run(&pool)
+            .await?;
+        // Rows 1–5 sent, 6–8 not yet, 9 sent by a relay replica that
+        // claimed it past the others.
+        sqlx::query(
+            "INSERT INTO outbox (event_id, subject, payload, sent_at) \
+             SELECT gen_random_uuid(), 'x', '\\x00', \
+                    CASE WHEN n BETWEEN 6 AND 8 THEN NULL ELSE now() END \
+             FROM generate_series(1, 9) AS n ORDER BY n",
+        )
+        .execute(&pool)
+        .await?;
+        KIT_MIGRATIONS.run(&pool).await?;
+        let waiting: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE (txid, id) > \
+               (SELECT upto_txid, upto_id FROM outbox_sent ORDER BY batch DESC LIMIT 1) \
+             ORDER BY txid, id",
+        )
+        .fetch_all(&pool)
+        .await?;
+        ensure!(
+            waiting == vec![6, 7, 8, 9],
+            "after the migration rows {waiting:?} wait to be sent, want 6 to 9"
+        );
+        ensure!(mesh_kit::outbox::unsent(&pool, i64::MAX).await? == 4);
+        pool.close().await;
+        anyhow::Ok(())
+    }
+    .await;
+    db.drop_it().await?;
+    result
 }

@@ -48,11 +48,10 @@ async fn submit(url: &str, key: &str) -> Result<String, tonic::Status> {
 
 async fn unsent(mesh: &TestMesh) -> anyhow::Result<i64> {
     let mut db = PgConnection::connect(&mesh.database_url).await?;
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM intake.outbox WHERE sent_at IS NULL")
-            .fetch_one(&mut db)
-            .await?,
-    )
+    sqlx::query("SET search_path = intake")
+        .execute(&mut db)
+        .await?;
+    Ok(mesh_kit::outbox::unsent(&mut db, i64::MAX).await?)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

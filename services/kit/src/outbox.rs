@@ -1,12 +1,17 @@
 //! The transactional outbox (DESIGN.md "State").
 //!
 //! A service writes its state change and the event it announces in one
-//! Postgres transaction ([`enqueue`]). The [`Relay`] claims unsent rows in id
-//! order and marks them sent in a transaction, publishes them to JetStream
-//! with the event id as `Nats-Msg-Id`, waits for every server ack and only
-//! then commits. A crash between publish and commit re-publishes the rows
-//! later; JetStream's duplicate window drops the copies. Several replicas may relay at once: `FOR UPDATE SKIP
-//! LOCKED` gives each row to one of them.
+//! Postgres transaction ([`enqueue`]). Each row is written once and never
+//! updated: it carries the id of the transaction that wrote it, and the
+//! [`Relay`] sends rows in (transaction id, row id) order, as far as the
+//! oldest transaction still open in the cluster (its snapshot's xmin), so
+//! a transaction that commits late is never passed over (PgQ's way). It
+//! publishes them to JetStream with the event id as `Nats-Msg-Id`, waits
+//! for every server ack and only then records how far it has sent
+//! (`outbox_sent`, one row per batch). A crash between publish and that
+//! commit re-publishes the rows later; JetStream's duplicate window drops
+//! the copies. Several replicas may run a relay: an advisory lock lets one
+//! of them send at a time.
 //!
 //! A wake lingers ([`RelaySettings::linger`]): the relay waits that long
 //! before it reads the outbox, so the commits of that while leave in one
@@ -15,8 +20,8 @@
 //! Sent rows are kept for [`RelaySettings::keep_sent`] before they are
 //! deleted, so they can be published again if the broker loses its latest
 //! writes: when the relay finds a new broker process, it publishes again
-//! what it sent in the [`crate::broker::REPUBLISH_WINDOW`] before it last
-//! saw the old one alive (kit broker.rs).
+//! the batches it sent in the [`crate::broker::REPUBLISH_WINDOW`] before
+//! it last saw the old one alive (kit broker.rs).
 
 use crate::broker::{self, Epochs, Since};
 use crate::shutdown::Shutdown;
@@ -238,11 +243,15 @@ impl Relay {
         // Counted apart from the publishing, which waits on a broker that
         // does not answer: that is when the count matters.
         let counter = tokio::spawn(self.clone().count_backlog(shutdown.clone()));
+        // Set while committed rows wait behind a transaction still open:
+        // the next pass comes after this pause, not at the next wake.
+        let mut retry = Retry::default();
         loop {
+            let pause = retry.pause().unwrap_or(self.settings.poll_interval);
             let woken = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.wake.notified() => true,
-                _ = tokio::time::sleep(self.settings.poll_interval) => false,
+                _ = tokio::time::sleep(pause) => false,
                 _ = heartbeat.tick() => {
                     self.check_broker(&epochs, &mut server).await;
                     false
@@ -255,10 +264,14 @@ impl Relay {
             if woken && !self.settings.linger.is_zero() {
                 self.linger(&shutdown).await;
             }
-            self.drain().await;
+            retry.after(self.drain().await);
         }
-        // Last pass: what was committed before shutdown still goes out.
-        self.drain().await;
+        // Last pass: what was committed before shutdown still goes out,
+        // waiting a little for rows held back by another's transaction.
+        let last_until = tokio::time::Instant::now() + SHUTDOWN_WAIT;
+        while self.drain().await == Drained::Waiting && tokio::time::Instant::now() < last_until {
+            tokio::time::sleep(Retry::FIRST).await;
+        }
         counter.abort();
         tracing::info!("outbox relay stopped");
     }
@@ -276,50 +289,76 @@ impl Relay {
         let _ = self.wake.notified().now_or_never();
     }
 
-    /// Publishes batches until the outbox is empty or an error occurs.
-    async fn drain(&self) {
+    /// Publishes batches until nothing more can be sent now or an error
+    /// occurs.
+    async fn drain(&self) -> Drained {
         loop {
             match self.relay_batch().await {
-                Ok(n) if n < self.settings.batch_size as usize => return,
-                Ok(_) => continue,
+                Ok(pass) if pass.sent == self.settings.batch_size as usize => continue,
+                Ok(pass) if pass.waiting => return Drained::Waiting,
+                Ok(_) => return Drained::Empty,
                 Err(err) => {
                     tracing::warn!(error = %err, "outbox relay failed, will retry");
                     tokio::time::sleep(Duration::from_millis(500)).await;
-                    return;
+                    return Drained::Empty;
                 }
             }
         }
     }
 
-    /// Publishes one batch; returns how many rows it sent.
+    /// Publishes one batch: the rows after the relay's position whose
+    /// transactions lie below the snapshot's xmin, in (txid, id) order.
     ///
-    /// The oldest unsent rows are claimed and marked sent in one statement,
-    /// inside a transaction that commits only after the broker has acked
-    /// every one of them: a failed publish rolls the mark back, and the
-    /// rows stay unsent. One statement where a `SELECT … FOR UPDATE` and a
-    /// later `UPDATE` took two; each row is still locked, then updated.
-    async fn relay_batch(&self) -> Result<usize, RelayError> {
+    /// Every transaction below the xmin has ended, so no row can appear
+    /// later behind the position; rows of a transaction above it wait, even
+    /// when it has committed, for an older one still open (anywhere in the
+    /// cluster). The position moves in the same transaction, which commits
+    /// only after the broker has acked every row: a failed publish leaves it
+    /// where it was. An advisory lock gives the schema's outbox to one
+    /// relay at a time; another replica that finds it taken sends nothing.
+    async fn relay_batch(&self) -> Result<Pass, RelayError> {
         let mut tx = self.pool.begin().await?;
+        // No transaction id is taken until the position is written, just
+        // before the commit: this relay holds no other relay's xmin back
+        // while it waits for the broker.
+        let mine: bool = sqlx::query_scalar(
+            "SELECT pg_try_advisory_xact_lock(hashtext('mesh.outbox.relay'), hashtext(current_schema()))",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !mine {
+            return Ok(Pass::default());
+        }
         let mut rows: Vec<OutboxRow> = sqlx::query_as(
-            "UPDATE outbox SET sent_at = now() WHERE id IN (\
-               SELECT id FROM outbox WHERE sent_at IS NULL \
-               ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, event_id, subject, payload, traceparent",
+            "SELECT id, txid::text::bigint AS tx, event_id, subject, payload, traceparent, \
+                    txid < pg_snapshot_xmin(pg_current_snapshot()) AS settled \
+             FROM outbox WHERE (txid, id) > (SELECT upto_txid, upto_id FROM outbox_sent \
+                                             ORDER BY batch DESC LIMIT 1) \
+             ORDER BY txid, id LIMIT $1",
         )
         .bind(self.settings.batch_size)
         .fetch_all(&mut *tx)
         .await?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        // RETURNING keeps no order; events leave in the order they were
-        // written.
-        rows.sort_unstable_by_key(|r| r.id);
-        let count = rows.len();
+        let read = rows.len();
+        // The order is by txid, so the settled rows come first.
+        rows.retain(|r| r.settled);
+        let pass = Pass {
+            sent: rows.len(),
+            waiting: rows.len() < read,
+        };
+        let Some(last) = rows.last() else {
+            return Ok(pass);
+        };
+        let (upto_tx, upto_id) = (last.tx, last.id);
         self.publish(rows).await?;
+        sqlx::query("INSERT INTO outbox_sent (upto_txid, upto_id) VALUES ($1::text::xid8, $2)")
+            .bind(upto_tx)
+            .bind(upto_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        tracing::debug!(count, "outbox batch published");
-        Ok(count)
+        tracing::debug!(count = pass.sent, "outbox batch published");
+        Ok(pass)
     }
 
     /// Publishes rows with their event ids and waits for every ack;
@@ -374,25 +413,40 @@ impl Relay {
         }
     }
 
-    /// Publishes again, in id order, every row sent from
-    /// [`broker::REPUBLISH_WINDOW`] before `last_seen` on, with its event
-    /// id: JetStream drops the ones it kept and stores the ones it lost.
+    /// Publishes again, in the relay's order, every row of the batches sent
+    /// from [`broker::REPUBLISH_WINDOW`] before `last_seen` on, with its
+    /// event id: JetStream drops the ones it kept and stores the ones it
+    /// lost. Those are the rows after the last batch sent before then, up
+    /// to the relay's position.
     async fn republish(&self, last_seen: chrono::DateTime<chrono::Utc>) -> Result<(), RelayError> {
         let from =
             last_seen - chrono::Duration::from_std(broker::REPUBLISH_WINDOW).unwrap_or_default();
-        let (mut after, mut sent, mut stored) = (0_i64, 0_usize, 0_usize);
+        let (mut after_tx, mut after_id): (i64, i64) = sqlx::query_as(
+            "SELECT coalesce((SELECT upto_txid::text::bigint FROM outbox_sent WHERE sent_at < $1 \
+                              ORDER BY batch DESC LIMIT 1), 0), \
+                    coalesce((SELECT upto_id FROM outbox_sent WHERE sent_at < $1 \
+                              ORDER BY batch DESC LIMIT 1), 0)",
+        )
+        .bind(from)
+        .fetch_one(&self.pool)
+        .await?;
+        let (mut sent, mut stored) = (0_usize, 0_usize);
         loop {
             let rows: Vec<OutboxRow> = sqlx::query_as(
-                "SELECT id, event_id, subject, payload, traceparent FROM outbox \
-                 WHERE sent_at >= $1 AND id > $2 ORDER BY id LIMIT $3",
+                "SELECT id, txid::text::bigint AS tx, event_id, subject, payload, traceparent, \
+                        true AS settled \
+                 FROM outbox WHERE (txid, id) > ($1::text::xid8, $2) \
+                   AND (txid, id) <= (SELECT upto_txid, upto_id FROM outbox_sent \
+                                      ORDER BY batch DESC LIMIT 1) \
+                 ORDER BY txid, id LIMIT $3",
             )
-            .bind(from)
-            .bind(after)
+            .bind(after_tx)
+            .bind(after_id)
             .bind(self.settings.batch_size)
             .fetch_all(&self.pool)
             .await?;
             let Some(last) = rows.last() else { break };
-            after = last.id;
+            (after_tx, after_id) = (last.tx, last.id);
             sent += rows.len();
             stored += self.publish(rows).await?;
         }
@@ -413,36 +467,101 @@ impl Relay {
                 _ = shutdown.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            let counted: Result<i64, _> = sqlx::query_scalar(
-                "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE sent_at IS NULL LIMIT $1) AS unsent",
-            )
-            .bind(Backlog::COUNT_UP_TO)
-            .fetch_one(&self.pool)
-            .await;
-            match counted {
+            match unsent(&self.pool, Backlog::COUNT_UP_TO).await {
                 Ok(n) => self.backlog.set(n.max(0) as u64),
                 Err(err) => tracing::debug!(error = %err, "counting the outbox backlog failed"),
             }
         }
     }
 
+    /// Deletes the rows sent more than `keep_sent` ago, and the records of
+    /// the batches before the newest of those (which stays: it may be the
+    /// relay's position, and [`Relay::republish`] starts after it).
     async fn purge_sent(&self) {
         let keep = self.settings.keep_sent.as_secs_f64();
-        let result =
-            sqlx::query("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)")
-                .bind(keep)
-                .execute(&self.pool)
-                .await;
+        let result = sqlx::query(
+            "WITH kept AS (SELECT batch, upto_txid, upto_id FROM outbox_sent \
+                           WHERE sent_at < now() - make_interval(secs => $1) \
+                           ORDER BY batch DESC LIMIT 1), \
+                  rows AS (DELETE FROM outbox \
+                           WHERE (txid, id) <= (SELECT upto_txid, upto_id FROM kept)) \
+             DELETE FROM outbox_sent WHERE batch < (SELECT batch FROM kept)",
+        )
+        .bind(keep)
+        .execute(&self.pool)
+        .await;
         if let Err(err) = result {
             tracing::warn!(error = %err, "purging sent outbox rows failed");
         }
     }
 }
 
-/// An unsent outbox row.
+/// How many rows of the outbox (of the connection's schema) wait to be
+/// sent, counting up to `up_to`.
+pub async fn unsent<'c>(db: impl sqlx::PgExecutor<'c>, up_to: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE (txid, id) > \
+           (SELECT upto_txid, upto_id FROM outbox_sent ORDER BY batch DESC LIMIT 1) \
+         LIMIT $1) AS unsent",
+    )
+    .bind(up_to)
+    .fetch_one(db)
+    .await
+}
+
+/// How long the relay's last pass at shutdown waits for rows held back by
+/// transactions still open.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// What one relay pass did.
+#[derive(Debug, Default)]
+struct Pass {
+    /// Rows published.
+    sent: usize,
+    /// Committed rows wait behind a transaction still open.
+    waiting: bool,
+}
+
+/// How a drain ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Drained {
+    /// Nothing more to send now.
+    Empty,
+    /// Rows wait behind a transaction still open: try again soon.
+    Waiting,
+}
+
+/// The pause before the next pass while rows wait behind an open
+/// transaction: short at first (transactions are short), doubling up to
+/// [`Retry::LONGEST`] while the wait goes on (a long transaction, such as
+/// a migration or a rebuild, anywhere in the cluster).
+#[derive(Debug, Default)]
+struct Retry(Option<Duration>);
+
+impl Retry {
+    const FIRST: Duration = Duration::from_millis(2);
+    const LONGEST: Duration = Duration::from_millis(200);
+
+    fn pause(&self) -> Option<Duration> {
+        self.0
+    }
+
+    fn after(&mut self, drained: Drained) {
+        self.0 = match drained {
+            Drained::Empty => None,
+            Drained::Waiting => Some(self.0.map_or(Self::FIRST, |d| (d * 2).min(Self::LONGEST))),
+        };
+    }
+}
+
+/// An outbox row, as the relay reads it.
 #[derive(sqlx::FromRow)]
 struct OutboxRow {
     id: i64,
+    /// The id of the transaction that wrote it (an `xid8`, as a number).
+    tx: i64,
+    /// Its transaction lies below the reading snapshot's xmin.
+    settled: bool,
     event_id: Uuid,
     subject: String,
     payload: Vec<u8>,
