@@ -48,7 +48,7 @@ use futures::StreamExt;
 use mesh_e2e::infra::PrivatePostgres;
 use mesh_e2e::{pct, repo_root, Infra, TestDatabase, TestMesh, PLAIN_FACTS, SERVICES};
 use prost::Message;
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -415,16 +415,15 @@ CREATE TABLE cases (
     due_at          TIMESTAMPTZ
 );
 CREATE TABLE outbox (
-    id          BIGSERIAL   PRIMARY KEY,
+    id          BIGSERIAL,
     event_id    UUID        NOT NULL UNIQUE,
     subject     TEXT        NOT NULL,
     payload     BYTEA       NOT NULL,
     traceparent TEXT,
     created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
-    sent_at     TIMESTAMPTZ
+    txid        XID8        NOT NULL DEFAULT pg_current_xact_id(),
+    PRIMARY KEY (txid, id)
 );
-CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
-CREATE INDEX outbox_sent_at ON outbox (sent_at) WHERE sent_at IS NOT NULL;
 ";
 
 const INSERT_CASE: &str = "INSERT INTO cases (case_id, case_number, query_code, idempotency_key, \
@@ -1007,12 +1006,16 @@ async fn run(
     tokio::time::sleep_until(window_start).await;
     let before = snapshot(&pids);
     let commits_before = pg_commits(mesh).await;
+    let rows_before = pg_row_writes(mesh).await;
+    let wal_before = pg_wal_bytes(mesh).await;
     if args.statements > 0 {
         reset_statements(mesh).await?;
     }
     tokio::time::sleep_until(end).await;
     let after = snapshot(&pids);
     let commits_after = pg_commits(mesh).await;
+    let rows_after = pg_row_writes(mesh).await;
+    let wal_after = pg_wal_bytes(mesh).await;
     let statements = if args.statements > 0 {
         top_statements(mesh, args.statements).await?
     } else {
@@ -1142,6 +1145,13 @@ async fn run(
         _ => None,
     };
     let commits_per_second = commits_in_window.map(|c| c / secs);
+    let row_writes = RowWrites::in_window(&rows_before, &rows_after, orders_in_window);
+    let wal_per_order = match (wal_before, wal_after) {
+        (Some(a), Some(b)) if orders_in_window > 0 => {
+            Some((b - a) as f64 / orders_in_window as f64)
+        }
+        _ => None,
+    };
     let commits_per_order = commits_in_window
         .filter(|_| orders_in_window > 0)
         .map(|c| c / orders_in_window as f64);
@@ -1336,6 +1346,8 @@ async fn run(
             "stream_messages_per_accepted_complaint": streams_per_complaint,
             "postgres_commits_per_second_in_window": commits_per_second,
             "postgres_commits_per_order_in_window": commits_per_order,
+            "postgres_row_writes_per_order_in_window": row_writes.to_json(),
+            "postgres_wal_bytes_per_order_in_window": wal_per_order,
             "fraction_of_ceiling": fractions,
         },
         "check": {
@@ -1386,6 +1398,15 @@ async fn run(
         commits_per_order.unwrap_or(f64::NAN),
         commits_per_second.unwrap_or(f64::NAN),
     );
+    if let Some(line) = row_writes.line() {
+        println!("  {line}");
+    }
+    if let Some(wal) = wal_per_order {
+        println!(
+            "  Postgres WAL per order: {:.1} kB (the whole server's)",
+            wal / 1000.0
+        );
+    }
     let errors_text = if errors.is_empty() {
         "none".to_owned()
     } else {
@@ -1542,4 +1563,116 @@ async fn pg_commits(mesh: &TestMesh) -> Option<i64> {
         .ok();
     let _ = conn.close().await;
     commits
+}
+
+/// WAL bytes the Postgres server has written so far (all its databases:
+/// in a run, the mesh's).
+async fn pg_wal_bytes(mesh: &TestMesh) -> Option<i64> {
+    let mut conn = PgConnection::connect(&mesh.infra.admin_url).await.ok()?;
+    let bytes = sqlx::query_scalar("SELECT wal_bytes::bigint FROM pg_stat_wal")
+        .fetch_one(&mut conn)
+        .await
+        .ok();
+    let _ = conn.close().await;
+    bytes
+}
+
+/// Rows written so far in the mesh's database, per table
+/// (`schema.table` → inserted, updated, of which HOT, deleted), from
+/// Postgres's statistics (which lag by up to a second). Empty when they
+/// cannot be read.
+async fn pg_row_writes(mesh: &TestMesh) -> BTreeMap<String, [i64; 4]> {
+    let read = async {
+        let mut conn = PgConnection::connect(&mesh.database_url).await?;
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del \
+             FROM pg_stat_user_tables",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        let _ = conn.close().await;
+        anyhow::Ok(rows)
+    };
+    read.await
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(table, ins, upd, hot, del)| (table, [ins, upd, hot, del]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Row writes per order reaching the queues in the window, per table: the
+/// work Postgres does for each complaint, whatever the batching.
+struct RowWrites {
+    /// Per table: inserted, updated, of which HOT, deleted, each per order.
+    tables: Vec<(String, [f64; 4])>,
+}
+
+impl RowWrites {
+    const KINDS: [&'static str; 4] = ["inserted", "updated", "hot_updated", "deleted"];
+
+    fn in_window(
+        before: &BTreeMap<String, [i64; 4]>,
+        after: &BTreeMap<String, [i64; 4]>,
+        orders: u64,
+    ) -> Self {
+        let mut tables = Vec::new();
+        if orders > 0 {
+            for (table, a) in after {
+                let b = before.get(table).copied().unwrap_or_default();
+                let per: [f64; 4] =
+                    std::array::from_fn(|i| (a[i] - b[i]).max(0) as f64 / orders as f64);
+                if per.iter().any(|v| *v > 0.0) {
+                    tables.push((table.clone(), per));
+                }
+            }
+        }
+        // Most written first.
+        tables.sort_by(|x, y| Self::writes(&y.1).total_cmp(&Self::writes(&x.1)));
+        RowWrites { tables }
+    }
+
+    /// Inserted + updated + deleted (HOT updates are among the updated).
+    fn writes(per: &[f64; 4]) -> f64 {
+        per[0] + per[1] + per[3]
+    }
+
+    fn to_json(&self) -> Value {
+        if self.tables.is_empty() {
+            return Value::Null;
+        }
+        let total: f64 = self.tables.iter().map(|(_, p)| Self::writes(p)).sum();
+        let tables: serde_json::Map<_, _> = self
+            .tables
+            .iter()
+            .map(|(t, p)| {
+                let kinds: serde_json::Map<_, _> = Self::KINDS
+                    .iter()
+                    .zip(p)
+                    .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                    .collect();
+                (t.clone(), Value::Object(kinds))
+            })
+            .collect();
+        json!({ "total": total, "tables": tables })
+    }
+
+    /// One line for the table: the total and the five most written tables.
+    fn line(&self) -> Option<String> {
+        if self.tables.is_empty() {
+            return None;
+        }
+        let total: f64 = self.tables.iter().map(|(_, p)| Self::writes(p)).sum();
+        let top = self
+            .tables
+            .iter()
+            .take(5)
+            .map(|(t, p)| format!("{t} {:.1}", Self::writes(p)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(format!(
+            "Postgres rows written per order (inserted + updated + deleted): {total:.1}; most: {top}"
+        ))
+    }
 }
