@@ -1005,17 +1005,15 @@ async fn run(
     ));
     tokio::time::sleep_until(window_start).await;
     let before = snapshot(&pids);
-    let commits_before = pg_commits(mesh).await;
+    let (commits_before, wal_before) = pg_counters(mesh).await;
     let rows_before = pg_row_writes(mesh).await;
-    let wal_before = pg_wal_bytes(mesh).await;
     if args.statements > 0 {
         reset_statements(mesh).await?;
     }
     tokio::time::sleep_until(end).await;
     let after = snapshot(&pids);
-    let commits_after = pg_commits(mesh).await;
+    let (commits_after, wal_after) = pg_counters(mesh).await;
     let rows_after = pg_row_writes(mesh).await;
-    let wal_after = pg_wal_bytes(mesh).await;
     let statements = if args.statements > 0 {
         top_statements(mesh, args.statements).await?
     } else {
@@ -1552,29 +1550,23 @@ async fn stream_totals(mesh: &TestMesh) -> Option<u64> {
     Some(total)
 }
 
-/// Transactions committed in the mesh's database so far (Postgres's
-/// statistics, which lag by up to a second).
-async fn pg_commits(mesh: &TestMesh) -> Option<i64> {
-    let mut conn = PgConnection::connect(&mesh.infra.admin_url).await.ok()?;
-    let commits = sqlx::query_scalar("SELECT xact_commit FROM pg_stat_database WHERE datname = $1")
-        .bind(&mesh.database)
-        .fetch_one(&mut conn)
-        .await
-        .ok();
+/// Transactions committed in the mesh's database so far, and the WAL
+/// bytes the server has written (all its databases: in a run, the
+/// mesh's), read together; Postgres's statistics lag by up to a second.
+async fn pg_counters(mesh: &TestMesh) -> (Option<i64>, Option<i64>) {
+    let Ok(mut conn) = PgConnection::connect(&mesh.infra.admin_url).await else {
+        return (None, None);
+    };
+    let counters: (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = $1), \
+                (SELECT wal_bytes::bigint FROM pg_stat_wal)",
+    )
+    .bind(&mesh.database)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap_or((None, None));
     let _ = conn.close().await;
-    commits
-}
-
-/// WAL bytes the Postgres server has written so far (all its databases:
-/// in a run, the mesh's).
-async fn pg_wal_bytes(mesh: &TestMesh) -> Option<i64> {
-    let mut conn = PgConnection::connect(&mesh.infra.admin_url).await.ok()?;
-    let bytes = sqlx::query_scalar("SELECT wal_bytes::bigint FROM pg_stat_wal")
-        .fetch_one(&mut conn)
-        .await
-        .ok();
-    let _ = conn.close().await;
-    bytes
+    counters
 }
 
 /// Rows written so far in the mesh's database, per table
@@ -1638,11 +1630,16 @@ impl RowWrites {
         per[0] + per[1] + per[3]
     }
 
+    /// Rows written per order, all tables.
+    fn total(&self) -> f64 {
+        self.tables.iter().map(|(_, p)| Self::writes(p)).sum()
+    }
+
     fn to_json(&self) -> Value {
         if self.tables.is_empty() {
             return Value::Null;
         }
-        let total: f64 = self.tables.iter().map(|(_, p)| Self::writes(p)).sum();
+        let total = self.total();
         let tables: serde_json::Map<_, _> = self
             .tables
             .iter()
@@ -1663,7 +1660,7 @@ impl RowWrites {
         if self.tables.is_empty() {
             return None;
         }
-        let total: f64 = self.tables.iter().map(|(_, p)| Self::writes(p)).sum();
+        let total = self.total();
         let top = self
             .tables
             .iter()

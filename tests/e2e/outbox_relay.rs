@@ -52,17 +52,41 @@ impl World {
         )
     }
 
-    /// Commits one event to the outbox and wakes the relay, as a service
-    /// does after its transaction.
-    async fn commit(&self, waker: &OutboxWaker) -> anyhow::Result<Uuid> {
+    /// Runs `body` while a relay with `linger` runs (settled first, so the
+    /// body's first wake finds it idle), then stops the relay.
+    async fn with_relay<'a, F, Fut>(&'a self, linger: Duration, body: F) -> anyhow::Result<()>
+    where
+        F: FnOnce(OutboxWaker) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + 'a,
+    {
+        let relay = self.relay(linger);
+        let waker = relay.waker();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(relay.run(shutdown.clone()));
+        settle().await;
+        let result = body(waker).await;
+        shutdown.trigger();
+        task.await?;
+        result
+    }
+
+    /// Writes one event to the outbox in `tx`; returns its id.
+    async fn write(&self, tx: &mut sqlx::PgConnection) -> anyhow::Result<Uuid> {
         let id = Uuid::now_v7();
-        let mut tx = self.pool.begin().await?;
         let event = Outgoing {
             subject: self.subjects.subject("relay.v1.rows"),
             event_id: id,
             payload: id.to_string().into_bytes(),
         };
-        mesh_kit::outbox::enqueue_many(&mut tx, vec![event]).await?;
+        mesh_kit::outbox::enqueue_many(tx, vec![event]).await?;
+        Ok(id)
+    }
+
+    /// Commits one event to the outbox and wakes the relay, as a service
+    /// does after its transaction.
+    async fn commit(&self, waker: &OutboxWaker) -> anyhow::Result<Uuid> {
+        let mut tx = self.pool.begin().await?;
+        let id = self.write(&mut tx).await?;
         tx.commit().await?;
         waker.wake();
         Ok(id)
@@ -149,50 +173,44 @@ async fn commits_during_the_linger_leave_in_one_relay_transaction() -> anyhow::R
         // Generous, so that a slow machine still gathers the batch; the
         // services' linger is a few milliseconds.
         let linger = Duration::from_millis(500);
-        let relay = world.relay(linger);
-        let waker = relay.waker();
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(relay.run(shutdown.clone()));
-        let result = async {
-            settle().await;
-            // The first commit wakes the idle relay; nine more follow
-            // within its linger.
-            let mut ids = vec![world.commit(&waker).await?];
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            for _ in 1..10 {
-                ids.push(world.commit(&waker).await?);
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            world.all_sent().await?;
-            let transactions = world.relay_transactions().await?;
-            ensure!(
+        let world = &world;
+        world
+            .with_relay(linger, |waker| async move {
+                // The first commit wakes the idle relay; nine more follow
+                // within its linger.
+                let mut ids = vec![world.commit(&waker).await?];
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                for _ in 1..10 {
+                    ids.push(world.commit(&waker).await?);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                world.all_sent().await?;
+                let transactions = world.relay_transactions().await?;
+                ensure!(
                 transactions == 1,
                 "ten commits within the linger took {transactions} relay transactions, want one"
             );
-            let want: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-            let published = world.published().await?;
-            ensure!(
-                published == want,
-                "published {published:?}, want each event once in commit order {want:?}"
-            );
+                let want: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+                let published = world.published().await?;
+                ensure!(
+                    published == want,
+                    "published {published:?}, want each event once in commit order {want:?}"
+                );
 
-            // A lone commit waits the linger, no more.
-            let committed = tokio::time::Instant::now();
-            ids.push(world.commit(&waker).await?);
-            world.all_sent().await?;
-            let took = committed.elapsed();
-            ensure!(
-                took >= linger / 2 && took < linger + Duration::from_secs(2),
-                "a lone event was sent after {took:?} with a linger of {linger:?}"
-            );
-            ensure!(world.relay_transactions().await? == 2, "the lone event");
-            ensure!(world.published().await?.len() == 11, "eleven events");
-            anyhow::Ok(())
-        }
-        .await;
-        shutdown.trigger();
-        task.await?;
-        result?;
+                // A lone commit waits the linger, no more.
+                let committed = tokio::time::Instant::now();
+                ids.push(world.commit(&waker).await?);
+                world.all_sent().await?;
+                let took = committed.elapsed();
+                ensure!(
+                    took >= linger / 2 && took < linger + Duration::from_secs(2),
+                    "a lone event was sent after {took:?} with a linger of {linger:?}"
+                );
+                ensure!(world.relay_transactions().await? == 2, "the lone event");
+                ensure!(world.published().await?.len() == 11, "eleven events");
+                Ok(())
+            })
+            .await?;
 
         // Shutdown during a (long) linger cuts it short, and what was
         // committed still goes out.
@@ -227,36 +245,30 @@ async fn commits_during_the_linger_leave_in_one_relay_transaction() -> anyhow::R
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_linger_each_wake_costs_a_relay_transaction() -> anyhow::Result<()> {
     in_world("relaynolinger", |world| async move {
-        let relay = world.relay(Duration::ZERO);
-        let waker = relay.waker();
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(relay.run(shutdown.clone()));
-        let result = async {
-            settle().await;
-            let mut ids = Vec::new();
-            for _ in 0..10 {
-                ids.push(world.commit(&waker).await?);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            world.all_sent().await?;
-            // Each commit is sent by its own pass; a busy machine may let
-            // a few share one, but not all ten.
-            let transactions = world.relay_transactions().await?;
-            ensure!(
-                transactions > 1,
-                "ten commits 20 ms apart took {transactions} relay transaction(s)"
-            );
-            let want: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-            ensure!(
-                world.published().await? == want,
-                "each event once, in order"
-            );
-            anyhow::Ok(())
-        }
-        .await;
-        shutdown.trigger();
-        task.await?;
-        result
+        let world = &world;
+        world
+            .with_relay(Duration::ZERO, |waker| async move {
+                let mut ids = Vec::new();
+                for _ in 0..10 {
+                    ids.push(world.commit(&waker).await?);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                world.all_sent().await?;
+                // Each commit is sent by its own pass; a busy machine may let
+                // a few share one, but not all ten.
+                let transactions = world.relay_transactions().await?;
+                ensure!(
+                    transactions > 1,
+                    "ten commits 20 ms apart took {transactions} relay transaction(s)"
+                );
+                let want: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+                ensure!(
+                    world.published().await? == want,
+                    "each event once, in order"
+                );
+                Ok(())
+            })
+            .await
     })
     .await
 }
@@ -264,47 +276,35 @@ async fn without_a_linger_each_wake_costs_a_relay_transaction() -> anyhow::Resul
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_that_commits_late_is_not_passed_over() -> anyhow::Result<()> {
     in_world("relaylate", |world| async move {
-        let relay = world.relay(Duration::ZERO);
-        let waker = relay.waker();
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(relay.run(shutdown.clone()));
-        let result = async {
-            settle().await;
-            // The first transaction writes its event and stays open; a
-            // second one, begun later, commits first.
-            let late = Uuid::now_v7();
-            let mut open = world.pool.begin().await?;
-            let event = Outgoing {
-                subject: world.subjects.subject("relay.v1.rows"),
-                event_id: late,
-                payload: late.to_string().into_bytes(),
-            };
-            mesh_kit::outbox::enqueue_many(&mut open, vec![event]).await?;
-            let early = world.commit(&waker).await?;
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            // The committed event waits behind the open transaction: the
-            // relay's position may not pass a transaction that can still
-            // commit rows before it.
-            let published = world.published().await?;
-            ensure!(
-                published.is_empty(),
-                "published {published:?} while an older transaction was open"
-            );
-            open.commit().await?;
-            waker.wake();
-            world.all_sent().await?;
-            let want = vec![late.to_string(), early.to_string()];
-            let published = world.published().await?;
-            ensure!(
-                published == want,
-                "published {published:?}, want both once, in transaction order {want:?}"
-            );
-            anyhow::Ok(())
-        }
-        .await;
-        shutdown.trigger();
-        task.await?;
-        result
+        let world = &world;
+        world
+            .with_relay(Duration::ZERO, |waker| async move {
+                // The first transaction writes its event and stays open; a
+                // second one, begun later, commits first.
+                let mut open = world.pool.begin().await?;
+                let late = world.write(&mut open).await?;
+                let early = world.commit(&waker).await?;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                // The committed event waits behind the open transaction: the
+                // relay's position may not pass a transaction that can still
+                // commit rows before it.
+                let published = world.published().await?;
+                ensure!(
+                    published.is_empty(),
+                    "published {published:?} while an older transaction was open"
+                );
+                open.commit().await?;
+                waker.wake();
+                world.all_sent().await?;
+                let want = vec![late.to_string(), early.to_string()];
+                let published = world.published().await?;
+                ensure!(
+                    published == want,
+                    "published {published:?}, want both once, in transaction order {want:?}"
+                );
+                Ok(())
+            })
+            .await
     })
     .await
 }

@@ -34,6 +34,14 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+/// The relay's position, as a row subquery: the last row of the newest
+/// batch it sent. Rows after it, in `(txid, id)` order, are unsent.
+macro_rules! position {
+    () => {
+        "(SELECT upto_txid, upto_id FROM outbox_sent ORDER BY batch DESC LIMIT 1)"
+    };
+}
+
 /// Errors of the relay; each is retried after a pause.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -329,13 +337,13 @@ impl Relay {
         if !mine {
             return Ok(Pass::default());
         }
-        let mut rows: Vec<OutboxRow> = sqlx::query_as(
+        let mut rows: Vec<OutboxRow> = sqlx::query_as(concat!(
             "SELECT id, txid::text::bigint AS tx, event_id, subject, payload, traceparent, \
-                    txid < pg_snapshot_xmin(pg_current_snapshot()) AS settled \
-             FROM outbox WHERE (txid, id) > (SELECT upto_txid, upto_id FROM outbox_sent \
-                                             ORDER BY batch DESC LIMIT 1) \
-             ORDER BY txid, id LIMIT $1",
-        )
+                        txid < pg_snapshot_xmin(pg_current_snapshot()) AS settled \
+                 FROM outbox WHERE (txid, id) > ",
+            position!(),
+            " ORDER BY txid, id LIMIT $1"
+        ))
         .bind(self.settings.batch_size)
         .fetch_all(&mut *tx)
         .await?;
@@ -421,25 +429,24 @@ impl Relay {
     async fn republish(&self, last_seen: chrono::DateTime<chrono::Utc>) -> Result<(), RelayError> {
         let from =
             last_seen - chrono::Duration::from_std(broker::REPUBLISH_WINDOW).unwrap_or_default();
+        // Before the first batch recorded, the start of the outbox.
         let (mut after_tx, mut after_id): (i64, i64) = sqlx::query_as(
-            "SELECT coalesce((SELECT upto_txid::text::bigint FROM outbox_sent WHERE sent_at < $1 \
-                              ORDER BY batch DESC LIMIT 1), 0), \
-                    coalesce((SELECT upto_id FROM outbox_sent WHERE sent_at < $1 \
-                              ORDER BY batch DESC LIMIT 1), 0)",
+            "SELECT upto_txid::text::bigint, upto_id FROM outbox_sent WHERE sent_at < $1 \
+             ORDER BY batch DESC LIMIT 1",
         )
         .bind(from)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or((0, 0));
         let (mut sent, mut stored) = (0_usize, 0_usize);
         loop {
-            let rows: Vec<OutboxRow> = sqlx::query_as(
+            let rows: Vec<OutboxRow> = sqlx::query_as(concat!(
                 "SELECT id, txid::text::bigint AS tx, event_id, subject, payload, traceparent, \
-                        true AS settled \
-                 FROM outbox WHERE (txid, id) > ($1::text::xid8, $2) \
-                   AND (txid, id) <= (SELECT upto_txid, upto_id FROM outbox_sent \
-                                      ORDER BY batch DESC LIMIT 1) \
-                 ORDER BY txid, id LIMIT $3",
-            )
+                            true AS settled \
+                     FROM outbox WHERE (txid, id) > ($1::text::xid8, $2) AND (txid, id) <= ",
+                position!(),
+                " ORDER BY txid, id LIMIT $3"
+            ))
             .bind(after_tx)
             .bind(after_id)
             .bind(self.settings.batch_size)
@@ -499,11 +506,11 @@ impl Relay {
 /// How many rows of the outbox (of the connection's schema) wait to be
 /// sent, counting up to `up_to`.
 pub async fn unsent<'c>(db: impl sqlx::PgExecutor<'c>, up_to: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE (txid, id) > \
-           (SELECT upto_txid, upto_id FROM outbox_sent ORDER BY batch DESC LIMIT 1) \
-         LIMIT $1) AS unsent",
-    )
+    sqlx::query_scalar(concat!(
+        "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE (txid, id) > ",
+        position!(),
+        " LIMIT $1) AS unsent"
+    ))
     .bind(up_to)
     .fetch_one(db)
     .await
