@@ -271,7 +271,17 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "unemployment_benefit",
         &["失业金", "失业保险"],
     ),
+    (
+        Class::Thing,
+        "skills_subsidy",
+        &["技能提升补贴", "技能补贴"],
+    ),
     (Class::Thing, "elderly_allowance", &["高龄补贴", "高龄津贴"]),
+    (
+        Class::Thing,
+        "disability_allowance",
+        &["残疾人两项补贴", "残疾人补贴", "两项补贴"],
+    ),
     (Class::Thing, "assistance", &["低保", "救助", "困难补助"]),
     (Class::Thing, "disability_card", &["残疾证", "残疾人证"]),
     (
@@ -309,7 +319,19 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         ],
     ),
     (Class::Thing, "dividend", &["分红"]),
+    // Grain and farmland subsidies, paid by the hectare.
+    (
+        Class::Thing,
+        "farm_subsidy",
+        &["种粮补贴", "地力保护", "耕地补贴", "粮补", "种粮补助"],
+    ),
     (Class::Thing, "housing_fund", &["公积金"]),
+    // A hospital's bill and its list of items.
+    (
+        Class::Thing,
+        "hospital_bill",
+        &["住院清单", "费用清单", "住院费", "收费单", "收费清单"],
+    ),
     (Class::Thing, "business_licence", &["营业执照", "执照"]),
     (Class::Thing, "permit", &["许可证", "经营许可"]),
     (
@@ -336,6 +358,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "张卡",
         ],
     ),
+    (Class::Thing, "personal_training", &["私教"]),
     (Class::Thing, "broadband", &["宽带", "断网", "网络", "网速"]),
     // A phone's signal; not a signal light (信号灯) or a cable TV's signal.
     (
@@ -447,6 +470,12 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "school",
         &["学校", "小学", "中学", "幼儿园", "学生", "孩子上学"],
     ),
+    // A school bus, told as the children's shuttle too.
+    (
+        Class::Thing,
+        "school_bus",
+        &["校车", "接送车", "接送孩子的车"],
+    ),
     (Class::Thing, "air_con", &["空调", "外机"]),
     (Class::Thing, "pool", &["游泳"]),
     (Class::Thing, "wiring", &["飞线", "拉线", "电动车充电"]),
@@ -476,6 +505,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "双眼皮",
             "隆鼻",
         ],
+    ),
+    (
+        Class::Thing,
+        "wedding_photo",
+        &["婚纱照", "婚纱摄影", "拍婚纱"],
     ),
     // Goods a caller bought: another article from the same shop is
     // another purchase, another matter (a cracked sofa, an undelivered
@@ -1444,6 +1478,51 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "直接报",
         ],
     ),
+    // Open burning and its smoke.
+    (
+        Class::Trouble,
+        "burning",
+        &["焚烧", "烧秸秆", "烧垃圾", "露天烧", "烟雾", "呛人", "呛得"],
+    ),
+    (
+        Class::Trouble,
+        "death",
+        &["死亡", "身亡", "就死了", "死掉了"],
+    ),
+    // A contract or a grant taken back by one side.
+    (
+        Class::Trouble,
+        "revoked",
+        &["收回", "单方面解除", "解除合同", "毁约", "另行发包"],
+    ),
+    // A term or a charge not told beforehand.
+    (
+        Class::Trouble,
+        "undisclosed",
+        &[
+            "未被告知",
+            "没被告知",
+            "根本没说",
+            "没跟我说",
+            "没有告知",
+            "未告知",
+            "没告诉",
+        ],
+    ),
+    // Years of work, a status or a claim not counted.
+    (
+        Class::Trouble,
+        "not_recognised",
+        &[
+            "未被认定",
+            "不予认定",
+            "没认定",
+            "不认定",
+            "年不算",
+            "不算工龄",
+            "工龄不算",
+        ],
+    ),
     (
         Class::Trouble,
         "abuse",
@@ -1585,6 +1664,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "cattle_farm",
         &["养牛", "牛场", "牛粪", "养羊", "羊圈"],
     ),
+    (Class::Source, "straw_burning", &["秸秆"]),
     (
         Class::Source,
         "ball_games",
@@ -1674,7 +1754,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::FeeItem,
         "tuition",
-        &["保教费", "学费", "保育费", "课", "培训"],
+        &["保教费", "学费", "保育费", "课", "培训", "兴趣班"],
     ),
     (Class::FeeItem, "workbook", &["教辅", "资料费", "资料"]),
     (Class::FeeItem, "uniform", &["校服", "园服"]),
@@ -1716,6 +1796,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "repair_fee",
         &["维修费", "修理费", "检测费"],
     ),
+    // A car's regular service.
+    (Class::FeeItem, "car_service", &["保养"]),
     (Class::FeeItem, "late_fee", &["滞纳金", "违约金"]),
     (Class::FeeItem, "registration_fee", &["挂号费"]),
     (Class::FeeItem, "gas_bill", &["燃气费", "气费"]),
@@ -1900,7 +1982,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 13] = [
+pub const RELATED_TROUBLES: [&[&str]; 16] = [
     &[
         "broken",
         "leak",
@@ -1929,13 +2011,20 @@ pub const RELATED_TROUBLES: [&[&str]; 13] = [
     // What never arrived is told as lost or as not sent (没收到 / 未发货,
     // 未收到通知 / 还在审核).
     &["missing", "stalled"],
+    // A ditch or a lane blocked is told as taken up (被人拿土堵了 / 还堵着).
+    &["occupation", "blocked"],
+    // Open burning is told by its smoke and its smell.
+    &["burning", "dumping"],
+    &["burning", "odour"],
 ];
 
 /// Things told of one another: the bus, its stop and its driver; a taxi
-/// or ride-hailing car and its driver.
-pub const RELATED_THINGS: [&[&str]; 2] = [
+/// or ride-hailing car and its driver; a hospital bill and the medical
+/// insurance (医保科) that explains it.
+pub const RELATED_THINGS: [&[&str]; 3] = [
     &["bus_service", "bus_stop", "bus_driver"],
     &["taxi", "bus_driver"],
+    &["hospital_bill", "medical_insurance"],
 ];
 
 /// Sources of a nuisance told of one another: the neighbour upstairs and
