@@ -1923,9 +1923,10 @@ where
 /// temperature, a 冷库 is not a fridge that does not cool, 摔门 is no fall,
 /// 态度冷淡 is no cold, 戴眼镜的司机 tells who, not what, 撤回投诉 removes
 /// nothing, 被司机坑了 is no pothole, 影响 (affect) is no noise (响), a
-/// firm's 破产 (bankruptcy) nothing broken (破), and 在那站了 (stood there)
-/// no bus stop.
-const FALSE_FRIENDS: [&str; 11] = [
+/// firm's 破产 (bankruptcy) nothing broken (破), 在那站了 (stood there)
+/// no bus stop, 猫腻 (something fishy) no cat, and 顶层 (the top floor,
+/// 12号楼顶层) no roof (楼顶).
+const FALSE_FRIENDS: [&str; 13] = [
     "发现",
     "度电",
     "冷库",
@@ -1937,6 +1938,8 @@ const FALSE_FRIENDS: [&str; 11] = [
     "影响",
     "破产",
     "在那站",
+    "猫腻",
+    "顶层",
 ];
 
 /// The text with each of `words` masked (replaced by ·), so that no word
@@ -2061,8 +2064,9 @@ pub fn related_troubles(a: &str, b: &str) -> bool {
 /// Words by which a caller tells of another instance of a like matter:
 /// another person, another purchase, another branch (我老公也在那家厂,
 /// 另一个车间, 又买了一台), or this time another trip or another car
-/// (这回是昨天早上, 这回是一辆绿色的).
-pub const ANOTHER_INSTANCE: [&str; 14] = [
+/// (这回是昨天早上, 这回是一辆绿色的); another person's likewise (其妻子名下
+/// 手机号同样被开通), another branch too (兴业路那个店也卖过期的).
+pub const ANOTHER_INSTANCE: [&str; 17] = [
     "另一",
     "另外一",
     "另外买",
@@ -2077,6 +2081,9 @@ pub const ANOTHER_INSTANCE: [&str; 14] = [
     "这回是",
     "这回我",
     "这回不是",
+    "同样被",
+    "个店也",
+    "家店也",
 ];
 
 /// Words that hold a word of [`ANOTHER_INSTANCE`] without telling of

@@ -94,9 +94,15 @@ pub fn persons(normalised: &str) -> BTreeSet<&'static str> {
 
 /// Whether the caller tells of someone of theirs who has a like matter
 /// too: "我老公在力美健身也买了私教课" — one of [`PERSONS`] and 也 within
-/// the next few characters.
+/// the next few characters. A 也 right after 了 is "even so", not "too":
+/// "我妈在省外住院备案了也没给直接报" (registered, and still not paid).
 pub fn another_persons_too(normalised: &str) -> bool {
-    own_people(normalised).any(|(_, after)| normalised[after..].chars().take(10).any(|c| c == '也'))
+    own_people(normalised).any(|(_, after)| {
+        let next: Vec<char> = normalised[after..].chars().take(10).collect();
+        next.iter()
+            .enumerate()
+            .any(|(i, c)| *c == '也' && (i == 0 || next[i - 1] != '了'))
+    })
 }
 
 /// The marks of a complaint.

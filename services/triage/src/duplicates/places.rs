@@ -20,7 +20,12 @@ pub fn address_parts(normalised: &str) -> BTreeMap<&'static str, BTreeSet<u32>> 
         };
         let next: String = chars[i..chars.len().min(i + 2)].iter().collect();
         let before = start.checked_sub(1).map(|p| chars[p]);
-        let kind = if next.starts_with("号楼")
+        let after: String = chars[i..chars.len().min(i + 3)].iter().collect();
+        let kind = if n == 1 && ["栋楼的", "栋楼都", "栋楼人", "栋楼住"].contains(&after.as_str())
+        {
+            // 1栋楼的人都害怕: the whole building, not building 1.
+            None
+        } else if next.starts_with("号楼")
             || next.starts_with("号院")
             || next.starts_with(['栋', '幢', '座'])
         {
@@ -185,10 +190,15 @@ pub fn same_roads(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
     a.iter().any(|x| b.iter().any(|y| x == y || a_slip(x, y)))
 }
 
+/// A character that marks two like names apart (东大街 ≠ 西大街, 前沟村 ≠
+/// 后沟村, 2号 ≠ 3号): names that differ in one are no slip.
+fn marks_apart(c: char) -> bool {
+    "东南西北上下前后中新老".contains(c) || c.is_ascii_digit()
+}
+
 /// Two road names alike but for a slip of the second character.
 fn a_slip(x: &str, y: &str) -> bool {
     let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
-    let marks_apart = |c: char| "东南西北上下前后中新老".contains(c) || c.is_ascii_digit();
     x.len() == y.len()
         && x.first() == y.first()
         && x.iter()
@@ -233,17 +243,17 @@ pub const VENUE_ENDINGS: [&str; 25] = [
 pub const OTHER_ENDINGS: [&str; 7] = ["公司", "物业", "中心", "汽修", "中介", "机构", "河"];
 
 /// Two characters before an ending that are common words, not names.
-const GENERIC_NAMES: [&str; 69] = [
+const GENERIC_NAMES: [&str; 70] = [
     "农贸", "商家", "大家", "回家", "全家", "老家", "店家", "东家", "厂家", "每家", "家家", "家里",
     "家长", "来水", "热力", "燃气", "供电", "物业", "政府", "管理", "服务", "有限", "公司", "电力",
     "自来", "供水", "环卫", "市场", "建设", "交通", "街道", "社区", "卫生", "教育", "公交", "出租",
     "汽车", "通信", "移动", "电信", "联通", "工程", "人民", "第2", "中心", "执法", "城管", "监管",
     "房产", "我家", "我们", "他们", "这个", "那个", "1个", "这家", "那家", "旁边", "附近", "门口",
-    "对面", "楼下", "楼上", "就是", "还是", "1直", "已经", "我在", "在家",
+    "对面", "楼下", "楼上", "就是", "还是", "1直", "已经", "我在", "在家", "餐饮",
 ];
 /// Characters that are rarely part of a place's name but often of the
 /// words around one (的, 在, 到, 楼…).
-const NOT_NAME_CHARS: &str = "的了在到找被说我你他她它也都就还又问有没是不和跟给让把从向往去来过这那哪些个示钱元块们吗呢吧啊要想会能可得地着很最更再刚将求请已经等及与或其之而且但如果因为所以打叫看用做干每今昨年月日时几些上下里外左右旁边对面门口附近楼房屋户人住";
+const NOT_NAME_CHARS: &str = "某的了在到找被说我你他她它也都就还又问有没是不和跟给让把从向往去来过这那哪些个示钱元块们吗呢吧啊要想会能可得地着很最更再刚将求请已经等及与或其之而且但如果因为所以打叫看用做干每今昨年月日时几些上下里外左右旁边对面门口附近楼房屋户人住";
 
 /// A named place: the two characters of its name before its ending
 /// (锦绣华庭 → (锦绣, 华庭)).
@@ -377,7 +387,8 @@ fn named_in(place: &Place, other_text: &str, other_places: &BTreeSet<Place>) -> 
 }
 
 /// A slip of one character in a name with the same ending: 锦绣华庭 /
-/// 锦秀华庭, 育才小学 / 育材小学.
+/// 锦秀华庭, 育才小学 / 育材小学; but not a direction or a number
+/// (前沟村 ≠ 后沟村).
 fn named_with_a_slip(place: &Place, other_places: &BTreeSet<Place>) -> bool {
     let (name, ending) = place;
     let mut mine = name.chars();
@@ -385,10 +396,16 @@ fn named_with_a_slip(place: &Place, other_places: &BTreeSet<Place>) -> bool {
     // 雪松园小区 / 白桦园小区 read as (松园, 小区) / (桦园, 小区): the
     // 园 they share is an ending, not part of a name.
     let of_a_name = |c: Option<char>| c.is_some_and(|c| !ENDING_CHARS.contains(c));
+    // 前沟村 / 后沟村 differ in a direction: two villages, no slip.
+    let apart = |p: Option<char>, q: Option<char>| {
+        p != q && (p.is_some_and(marks_apart) || q.is_some_and(marks_apart))
+    };
     other_places.iter().any(|(n, e)| {
         let mut theirs = n.chars();
+        let (t0, t1) = (theirs.next(), theirs.next());
         e == ending
-            && ((theirs.next() == m0 && of_a_name(m0)) || (theirs.next() == m1 && of_a_name(m1)))
+            && ((t0 == m0 && of_a_name(m0) && !apart(t1, m1))
+                || (t1 == m1 && of_a_name(m1) && !apart(t0, m0)))
     })
 }
 
