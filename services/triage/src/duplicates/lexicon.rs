@@ -292,7 +292,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "compensation",
-        &["补偿评估", "评估", "补偿款", "补偿标准"],
+        &["补偿评估", "评估", "补偿款", "补偿标准", "亩补"],
     ),
     (
         Class::Thing,
@@ -1024,7 +1024,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "removed",
-        &["撤", "取消", "不停了", "拆了", "停发"],
+        &["撤", "取消", "不停了", "拆了", "停发", "停运", "没车坐"],
     ),
     (
         Class::Trouble,

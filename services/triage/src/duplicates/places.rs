@@ -427,13 +427,13 @@ pub fn places_conflict(
 }
 
 /// Gates, blocks, sides and stretches of a road: 南门, B座, 东侧, 北段 →
-/// 南, b, 东, 北.
+/// 南, b, 东, 北; a side told as 东边 too (东边邻居 ≠ 西侧邻居).
 pub fn gates(normalised: &str) -> BTreeSet<char> {
     let chars: Vec<char> = normalised.chars().collect();
     let side = |c: char| "东南西北abcdefg".contains(c);
     let two = chars
         .windows(2)
-        .filter(|w| side(w[0]) && "门座口区侧段".contains(w[1]))
+        .filter(|w| side(w[0]) && "门座口区侧段边".contains(w[1]))
         .map(|w| w[0]);
     // C出口, 北入口.
     let three = chars
