@@ -313,7 +313,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "承包地",
             "流转",
             "地租",
-            "承包的",
+            "果园",
             "土地承包",
             "承包合同",
         ],
@@ -1475,7 +1475,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "不能报销",
             "无法报销",
             "报不了",
-            "直接报",
+            "未能直接报",
+            "没给直接报",
+            "不给直接报",
+            "不能直接报",
         ],
     ),
     // Open burning and its smoke.
@@ -1797,7 +1800,18 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["维修费", "修理费", "检测费"],
     ),
     // A car's regular service.
-    (Class::FeeItem, "car_service", &["保养"]),
+    (
+        Class::FeeItem,
+        "car_service",
+        &[
+            "保养费",
+            "首保",
+            "首次保养",
+            "做保养",
+            "保养价格",
+            "保养项目",
+        ],
+    ),
     (Class::FeeItem, "late_fee", &["滞纳金", "违约金"]),
     (Class::FeeItem, "registration_fee", &["挂号费"]),
     (Class::FeeItem, "gas_bill", &["燃气费", "气费"]),
@@ -2065,7 +2079,7 @@ pub fn related_troubles(a: &str, b: &str) -> bool {
 /// another person, another purchase, another branch (我老公也在那家厂,
 /// 另一个车间, 又买了一台), or this time another trip or another car
 /// (这回是昨天早上, 这回是一辆绿色的); another person's likewise (其妻子名下
-/// 手机号同样被开通), another branch too (兴业路那个店也卖过期的).
+/// 手机号同样被开通), another branch selling too (兴业路那个店也卖过期的).
 pub const ANOTHER_INSTANCE: [&str; 17] = [
     "另一",
     "另外一",
@@ -2082,8 +2096,8 @@ pub const ANOTHER_INSTANCE: [&str; 17] = [
     "这回我",
     "这回不是",
     "同样被",
-    "个店也",
-    "家店也",
+    "个店也卖",
+    "家店也卖",
 ];
 
 /// Words that hold a word of [`ANOTHER_INSTANCE`] without telling of
