@@ -457,7 +457,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "window_service",
         &["窗口", "补材料", "一次性告知", "放号", "拿号", "排号"],
     ),
-    (Class::Thing, "doctor", &["接诊", "看病", "医生", "红包"]),
+    // Not 看病: a rural bus cut is told as "去县医院看病都没车", and the
+    // doctor is only why the caller travels.
+    (Class::Thing, "doctor", &["接诊", "医生", "红包"]),
     (Class::Thing, "pharmacy", &["药房", "拿错药", "药店"]),
     (Class::Thing, "expired", &["过期", "变质", "过了保质期"]),
     (
@@ -2210,8 +2212,9 @@ pub fn points_back(facts: &str) -> bool {
 /// points at where something is, not at a known matter.
 const PLACE_SIDES: &str = "上前后口面边旁头里下近侧";
 
-/// Measure words after 那 that point at a known thing (那个, 那家, 那辆…).
-const DEMONSTRATED: &str = "个家辆座堆张条间批次件位块栋台只";
+/// Measure words after 那 that point at a known thing (那个, 那家, 那辆…,
+/// 那箱牛奶, 那笔钱; not 那套: 我家那套 is the caller's flat).
+const DEMONSTRATED: &str = "个家辆座堆张条间批次件位块栋台只箱盒袋瓶份笔单";
 
 /// The punctuation that ends a clause of a text as written.
 const CLAUSE_ENDS: &str = "，。？！；：,.?!;:\n";

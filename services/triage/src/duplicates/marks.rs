@@ -22,17 +22,18 @@ const TIMES_OF_DAY: [&str; 11] = [
 /// The people a caller tells of as "mine", by the relation each word names
 /// (爱人 = 老公): whose matter it is. A relation is read only after 我, or
 /// after the operator's 其 or 称 (来电人称其儿子…, 来电人称女儿…), or after
-/// 为 or 给, whom the caller acted for (为孩子报名, 发放给本人): bare 孩子
+/// 为 or 给, whom the caller acted for (为孩子报名, 发放给本人), or after
+/// the dialect's 俺 and 咱 (俺爹, 俺家娃 is not read, 俺娃 is): bare 孩子
 /// or 老人 are named in passing (家里孩子睡不着), and so are they after
 /// 因为 (because).
 const PERSONS: [(&str, &[&str]); 12] = [
     ("self", &["自己的", "本人的", "自己上", "自己在", "本人"]),
-    ("father", &["爸", "父亲", "老父亲"]),
-    ("mother", &["妈", "母亲", "老母亲"]),
+    ("father", &["爸", "父亲", "老父亲", "爹"]),
+    ("mother", &["妈", "母亲", "老母亲", "娘"]),
     ("spouse", &["老公", "丈夫", "爱人", "老婆", "妻子", "媳妇"]),
     ("son", &["儿子"]),
     ("daughter", &["女儿", "闺女"]),
-    ("child", &["孩子", "小孩"]),
+    ("child", &["孩子", "小孩", "娃"]),
     ("sibling", &["哥", "姐", "弟", "妹"]),
     (
         "grandparent",
@@ -44,7 +45,7 @@ const PERSONS: [(&str, &[&str]); 12] = [
 ];
 
 /// The words that make a relation the caller's own.
-const OWNERS: [&str; 5] = ["我", "其", "称", "为", "给"];
+const OWNERS: [&str; 7] = ["我", "俺", "咱", "其", "称", "为", "给"];
 
 /// Each relation's words with an owner before them (我爸, 其爸, 称爸…),
 /// spelt out once, with one automaton that finds them all in one pass:
