@@ -582,6 +582,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "bicycle", &["自行车"]),
     (Class::Thing, "shared_bike", &["共享单车", "单车"]),
     (Class::Thing, "drain", &["下水道", "地漏", "下水管"]),
+    // A culvert or an underpass under a bridge or a railway.
+    (Class::Thing, "underpass", &["涵洞", "桥洞", "下穿通道"]),
     // What is wrong with it.
     (
         Class::Trouble,
@@ -799,6 +801,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "味儿",
             "油烟",
             "馊",
+            "生蛆",
+            "长蛆",
         ],
     ),
     (
@@ -1369,6 +1373,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "堆成小山",
             "没人拉",
             "堆积",
+            "无人清运",
+            "无人清理",
         ],
     ),
     (
@@ -1464,7 +1470,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "odometer",
-        &["调表", "里程表", "公里数少", "调里程"],
+        &["调表", "里程表", "公里数少", "调里程", "实际里程", "里程数"],
     ),
     (
         Class::Trouble,
