@@ -133,6 +133,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     (Class::Thing, "pothole", &["坑", "塌陷", "凹陷", "挖开"]),
     (Class::Thing, "pavement", &["人行道", "地砖", "盲道"]),
+    (Class::Thing, "speed_bump", &["减速带"]),
     (Class::Thing, "manhole", &["井盖", "窨井", "下水井"]),
     (
         Class::Thing,
@@ -152,6 +153,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "加车",
             "收车",
             "早高峰",
+            "班车",
         ],
     ),
     (Class::Thing, "bus_driver", &["司机"]),
@@ -783,6 +785,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "分量少",
             "分量不足",
             "泥汤",
+            "份量少",
+            "份量不足",
         ],
     ),
     (
@@ -803,6 +807,15 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "馊",
             "生蛆",
             "长蛆",
+            "漆味",
+            "烟味",
+            "焦味",
+            "腥味",
+            "霉味",
+            "塑料味",
+            "味很大",
+            "味太大",
+            "味道大",
         ],
     ),
     (
@@ -850,6 +863,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "拍球",
             "蹦跳",
             "咚咚",
+            "哐当",
+            "咣当",
         ],
     ),
     (
@@ -1304,6 +1319,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "才来",
             "等不来",
             "等半天",
+            "晚点",
+            "延误",
+            "才发车",
         ],
     ),
     (Class::Trouble, "wrong_drug", &["拿错"]),
@@ -1988,10 +2006,35 @@ fn without_meter_readings(normalised_text: &str) -> String {
         .collect()
 }
 
+/// The text with a counted cut told as the cut it is: 停了4回电, 断了3次水
+/// → 停电, 停水 added at the end (the count splits the word apart).
+fn with_counted_cuts(normalised_text: &str) -> String {
+    let chars: Vec<char> = normalised_text.chars().collect();
+    let mut added = String::new();
+    for (i, pair) in chars.windows(2).enumerate() {
+        if !matches!(pair, ['停' | '断', '了']) {
+            continue;
+        }
+        let digits = chars[i + 2..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let at = i + 2 + digits;
+        if digits > 0 && matches!(chars.get(at), Some('回' | '次' | '趟')) {
+            if let Some(what @ ('电' | '水' | '气')) = chars.get(at + 1) {
+                added.push('·');
+                added.push('停');
+                added.push(*what);
+            }
+        }
+    }
+    format!("{normalised_text}{added}")
+}
+
 /// The concepts a normalised text names.
 pub fn concepts(normalised_text: &str) -> Concepts {
     let text = masked(
-        without_meter_readings(normalised_text),
+        without_meter_readings(&with_counted_cuts(normalised_text)),
         &normalised().false_friends,
     );
     let lexicon = normalised();
@@ -2438,6 +2481,56 @@ mod tests {
         // received of a case still in review.
         assert!(related_troubles("fire_risk", "occupation"));
         assert!(related_troubles("missing", "stalled"));
+    }
+
+    #[test]
+    fn troubles_of_blind_thirteen_are_read_in_callers_words() {
+        // (text, class, concept): what callers of blind 13 said, told in
+        // the operator's words on one side and their own on the other.
+        for (raw, class, concept) in [
+            ("搅拌站一天到晚灰土飞扬", Class::Trouble, "dust"),
+            ("叫拉石料的大车压得坑坑洼洼", Class::Trouble, "broken"),
+            ("村道因重型货车通行严重损毁", Class::Trouble, "broken"),
+            ("电梯老是停在半道上，又把人困了", Class::Trouble, "broken"),
+            ("跑了两趟都说材料不对", Class::Trouble, "stalled"),
+            ("拍婚纱照的店跑了", Class::Trouble, "closed"),
+            ("拍婚纱照的店跑了", Class::Thing, "wedding_photo"),
+            ("里程表被调过", Class::Trouble, "odometer"),
+            ("手机每个月多扣十九块", Class::Trouble, "fee"),
+            ("清单上好几项检查我根本就没做过", Class::Trouble, "fee"),
+            ("村干部从来不张榜公布", Class::Trouble, "unfair"),
+            (
+                "工龄未被认定为视同缴费年限",
+                Class::Trouble,
+                "not_recognised",
+            ),
+            ("这五年不算", Class::Trouble, "not_recognised"),
+            ("办的时候根本没说有违约金", Class::Trouble, "undisclosed"),
+            ("村里把我承包的果园收回去了", Class::Trouble, "revoked"),
+            ("狗打完针就死了", Class::Trouble, "death"),
+            ("村外头有人烧秸秆，烟大得呛人", Class::Trouble, "burning"),
+            ("村外头有人烧秸秆", Class::Source, "straw_burning"),
+            ("今年的种粮补贴没到", Class::Thing, "farm_subsidy"),
+            ("交了两千定金，中介不退", Class::FeeItem, "deposit"),
+            ("一趟塞二十几个孩子的校车", Class::Thing, "school_bus"),
+            ("水渠淤死了，水过不来", Class::Trouble, "blocked"),
+            ("这个月都停了四回电", Class::Trouble, "outage"),
+            ("这个月都停了四回电", Class::Thing, "power"),
+        ] {
+            let found = concepts(&normalise(raw));
+            assert!(
+                found.get(&class).is_some_and(|c| c.contains(concept)),
+                "{raw}: {found:?}"
+            );
+        }
+        // 猫腻 is no cat, 顶层 no roof, and 看病 no doctor.
+        for (raw, class) in [
+            ("加了五十八升，肯定有猫腻", Class::Thing),
+            ("枫林湾12号楼顶层", Class::Thing),
+            ("去县医院看病", Class::Thing),
+        ] {
+            assert!(!concepts(&normalise(raw)).contains_key(&class), "{raw}");
+        }
     }
 
     #[test]

@@ -246,6 +246,18 @@ mod tests {
     }
 
     #[test]
+    fn even_so_is_no_other_person_too_and_dialect_owns_a_relation() {
+        assert!(!another_persons_too(&normalise(
+            "我妈在省外住院备案了也没给直接报"
+        )));
+        assert!(another_persons_too(&normalise(
+            "我老公在力美健身也买了私教课"
+        )));
+        assert!(persons(&normalise("俺爹在县医院住院")).contains("father"));
+        assert!(persons(&normalise("俺娃上学的校车")).contains("child"));
+    }
+
+    #[test]
     fn days_are_read_with_and_without_their_month() {
         assert_eq!(
             marks("4月12日晚上从机场打车").days,

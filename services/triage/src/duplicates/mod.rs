@@ -344,9 +344,18 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
     };
     let shared_names = named_by(a, b)
         || named_by(b, a)
-        || !a.names.is_disjoint(&b.names)
-        || a.names.iter().any(|n| b.text.contains(n.as_str()))
-        || b.names.iter().any(|n| a.text.contains(n.as_str()))
+        || a.names.intersection(&b.names).any(|n| {
+            // Read from both texts, the name must name the same place
+            // (北坡村 ≠ 北坡新村); from a respondent, it is the same.
+            !(a.text.contains(n.as_str()) && b.text.contains(n.as_str()))
+                || places::name_named_in(n, &a.text, &b.text)
+        })
+        || a.names
+            .iter()
+            .any(|n| places::name_named_in(n, &a.text, &b.text))
+        || b.names
+            .iter()
+            .any(|n| places::name_named_in(n, &b.text, &a.text))
         || places::road_named_in(&a.roads, &b.text)
         || places::road_named_in(&b.roads, &a.text);
     // What the callers ask for may confirm a match, but only what they

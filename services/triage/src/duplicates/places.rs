@@ -376,11 +376,34 @@ fn same_kind(a: &str, b: &str) -> bool {
             .any(|pair| pair.contains(&a) && pair.contains(&b))
 }
 
-/// Whether `place` is named in the other text: its name occurs there and
-/// is not the name of another kind of place (实验中学 / 实验小学).
-fn named_in(place: &Place, other_text: &str, other_places: &BTreeSet<Place>) -> bool {
+/// Whether each occurrence of `name` in `text` is followed by 新: 北坡新村
+/// is a new village (or estate) beside 北坡村, not the same place.
+fn newness(text: &str, name: &str) -> BTreeSet<bool> {
+    text.match_indices(name)
+        .map(|(at, _)| text[at + name.len()..].starts_with('新'))
+        .collect()
+}
+
+/// Whether a name read in one text (`own_text`) is named in the other:
+/// it occurs there, and as the same place: 北坡 of 北坡村 is not named in
+/// 北坡新村, nor the other way round. A name the own text does not hold
+/// (a respondent's) is named wherever it occurs.
+pub fn name_named_in(name: &str, own_text: &str, other_text: &str) -> bool {
+    let (mine, theirs) = (newness(own_text, name), newness(other_text, name));
+    !theirs.is_empty() && (mine.is_empty() || !mine.is_disjoint(&theirs))
+}
+
+/// Whether `place` is named in the other text: its name occurs there (not
+/// as a new place's: [`name_named_in`]) and is not the name of another
+/// kind of place (实验中学 / 实验小学).
+fn named_in(
+    place: &Place,
+    own_text: &str,
+    other_text: &str,
+    other_places: &BTreeSet<Place>,
+) -> bool {
     let (name, ending) = place;
-    other_text.contains(name.as_str())
+    name_named_in(name, own_text, other_text)
         && !other_places
             .iter()
             .any(|(n, e)| n == name && !same_kind(e, ending))
@@ -421,8 +444,8 @@ pub fn places_conflict(
     }
     let found = a
         .iter()
-        .any(|p| named_in(p, b_text, b) || named_with_a_slip(p, b))
-        || b.iter().any(|p| named_in(p, a_text, a));
+        .any(|p| named_in(p, a_text, b_text, b) || named_with_a_slip(p, b))
+        || b.iter().any(|p| named_in(p, b_text, a_text, a));
     !found
 }
 
@@ -626,6 +649,38 @@ mod tests {
         assert!(li("梧桐里小区化粪池堵了").contains(&("梧桐".to_string(), "里")));
         assert!(!li("我们小区里有辆车").iter().any(|(_, e)| *e == "里"));
         assert_eq!(gates(&normalise("湖滨站C出口电梯")), BTreeSet::from(['c']));
+    }
+
+    #[test]
+    fn a_new_village_is_another_place() {
+        let (old, new) = (normalise("北坡村这两天停电"), normalise("北坡新村昨天停电"));
+        assert!(!name_named_in("北坡", &old, &new));
+        assert!(!name_named_in("北坡", &new, &old));
+        assert!(name_named_in("北坡", &old, &normalise("北坡村又停电了")));
+        let (village, other) = (
+            named_places(&old, &VENUE_ENDINGS),
+            named_places(&new, &VENUE_ENDINGS),
+        );
+        assert!(places_conflict(&village, &old, &other, &new));
+    }
+
+    #[test]
+    fn a_direction_is_no_slip_in_a_village_name() {
+        let (a, b) = (
+            normalise("白马镇后沟村电压低"),
+            normalise("白马镇前沟村电压偏低"),
+        );
+        let (pa, pb) = (
+            named_places(&a, &VENUE_ENDINGS),
+            named_places(&b, &VENUE_ENDINGS),
+        );
+        assert!(places_conflict(&pa, &a, &pb, &b));
+    }
+
+    #[test]
+    fn the_whole_building_is_no_building_one() {
+        assert!(address_parts(&normalise("那味儿还是很大，一栋楼的人都害怕")).is_empty());
+        assert!(address_parts(&normalise("1栋2单元")).contains_key("building"));
     }
 
     #[test]
