@@ -469,10 +469,12 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "counterfeit",
         &["假货", "假冒", "翻新", "以次充好", "冒牌"],
     ),
+    // Not 孩子上学: a flooded or broken road is told as "孩子上学得大人背",
+    // "娃上学得绕远路", and school is only where the child is going.
     (
         Class::Thing,
         "school",
-        &["学校", "小学", "中学", "幼儿园", "学生", "孩子上学"],
+        &["学校", "小学", "中学", "幼儿园", "学生"],
     ),
     // A school bus, told as the children's shuttle too.
     (

@@ -23,7 +23,8 @@ const TIMES_OF_DAY: [&str; 11] = [
 /// (爱人 = 老公): whose matter it is. A relation is read only after 我, or
 /// after the operator's 其 or 称 (来电人称其儿子…, 来电人称女儿…), or after
 /// 为 or 给, whom the caller acted for (为孩子报名, 发放给本人), or after
-/// the dialect's 俺 and 咱 (俺爹, 俺家娃 is not read, 俺娃 is): bare 孩子
+/// 咱 (咱爸; the dialect's 俺 and 娃 are read as 我 and 孩子: 俺娃 → 我孩子,
+/// [`super::text::normalise`]): bare 孩子
 /// or 老人 are named in passing (家里孩子睡不着), and so are they after
 /// 因为 (because).
 const PERSONS: [(&str, &[&str]); 12] = [
@@ -33,7 +34,7 @@ const PERSONS: [(&str, &[&str]); 12] = [
     ("spouse", &["老公", "丈夫", "爱人", "老婆", "妻子", "媳妇"]),
     ("son", &["儿子"]),
     ("daughter", &["女儿", "闺女"]),
-    ("child", &["孩子", "小孩", "娃"]),
+    ("child", &["孩子", "小孩"]),
     ("sibling", &["哥", "姐", "弟", "妹"]),
     (
         "grandparent",
@@ -45,7 +46,7 @@ const PERSONS: [(&str, &[&str]); 12] = [
 ];
 
 /// The words that make a relation the caller's own.
-const OWNERS: [&str; 7] = ["我", "俺", "咱", "其", "称", "为", "给"];
+const OWNERS: [&str; 6] = ["我", "咱", "其", "称", "为", "给"];
 
 /// Each relation's words with an owner before them (我爸, 其爸, 称爸…),
 /// spelt out once, with one automaton that finds them all in one pass:

@@ -66,13 +66,26 @@ fn arabic(text: &str) -> String {
     out
 }
 
-/// Lower-case, Arabic digits, no punctuation or spaces.
+/// Lower-case, Arabic digits, no punctuation or spaces, and the dialect's
+/// words for I and child as the common ones ([`common_word`]).
 pub fn normalise(text: &str) -> String {
     arabic(&without_call_words(text))
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
+        .map(common_word)
         .collect()
+}
+
+/// The common word for a dialect's: 俺 is 我 (俺家, 俺爹, 欠俺工钱), 娃
+/// is 孩子 (俺家娃, 打娃). Callers who speak dialect on one call and the
+/// operator's words on the other tell of the same people and troubles.
+fn common_word(c: char) -> String {
+    match c {
+        '俺' => "我".to_owned(),
+        '娃' => "孩子".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// The operator's words for the call itself, which say nothing of the
@@ -168,6 +181,7 @@ mod tests {
     fn the_operators_words_for_the_call_are_dropped() {
         assert_eq!(normalise("来电人反映小区停电"), "反映小区停电");
         assert_eq!(normalise("家长来电：食堂又贵又少"), "家长食堂又贵又少");
+        assert_eq!(normalise("俺家娃上学"), "我家孩子上学");
         assert_eq!(normalise("到现在还没来电"), "到现在还没来电");
     }
 
