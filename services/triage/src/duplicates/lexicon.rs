@@ -705,6 +705,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "未接通",
             "没接通",
             "接不到水",
+            "一会有一会没",
+            "时断时续",
         ],
     ),
     (
@@ -867,6 +869,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "咚咚",
             "哐当",
             "咣当",
+            "轰隆",
         ],
     ),
     (
@@ -1049,6 +1052,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "往返多次",
             "白跑",
             "没办成",
+            "排工期",
+            "工地停了",
         ],
     ),
     (
@@ -1135,6 +1140,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "占着",
             "开不进",
             "堵塞",
+            "堵得",
         ],
     ),
     (
@@ -1207,6 +1213,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "秤有问题",
             "不够数",
             "少加",
+            "短秤",
         ],
     ),
     (Class::Trouble, "expired", &["过期", "变质", "馊"]),
@@ -1486,6 +1493,21 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "swapped",
         &["偷换", "调包", "掉包", "被换成", "换成了"],
     ),
+    // Goods or a service other than the contract says.
+    (
+        Class::Trouble,
+        "not_as_agreed",
+        &[
+            "合同不符",
+            "跟合同上",
+            "和合同上",
+            "与合同上",
+            "与约定不符",
+            "货不对板",
+            "缩水",
+        ],
+    ),
+    (Class::Trouble, "no_invoice", &["发票", "不给票", "没给票"]),
     (
         Class::Trouble,
         "botched",
@@ -1705,6 +1727,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "饭馆",
             "餐厅",
             "大排档",
+            "烤串",
+            "烧烤店",
         ],
     ),
     (
@@ -2089,7 +2113,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 16] = [
+pub const RELATED_TROUBLES: [&[&str]; 17] = [
     &[
         "broken",
         "leak",
@@ -2102,7 +2126,14 @@ pub const RELATED_TROUBLES: [&[&str]; 16] = [
     ],
     &["stalled", "unpaid", "no_refund", "closed", "fee"],
     &["noise", "odour", "dumping"],
-    &["quality", "expired", "counterfeit", "swapped", "botched"],
+    &[
+        "quality",
+        "expired",
+        "counterfeit",
+        "swapped",
+        "botched",
+        "not_as_agreed",
+    ],
     &["frequency", "queue", "overloaded"],
     &["removed", "skip_stop"],
     &["skip_stop", "frequency"],
@@ -2123,6 +2154,8 @@ pub const RELATED_TROUBLES: [&[&str]; 16] = [
     // Open burning is told by its smoke and its smell.
     &["burning", "dumping"],
     &["burning", "odour"],
+    // A charge is told with the invoice not given for it.
+    &["fee", "no_invoice"],
 ];
 
 /// Things told of one another: the bus, its stop and its driver; a taxi
