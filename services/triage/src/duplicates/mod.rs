@@ -11,7 +11,8 @@
 //! - both name a numbered part of an address and the numbers differ
 //!   (3号楼 ≠ 5号楼, 3栋 = 3号楼, 1组 ≠ 3组), other roads, other plates,
 //!   other gates (南门 ≠ 北门), or other estates or venues (实验中学 ≠
-//!   实验小学; [`places`]);
+//!   实验小学; [`places`]), or other stretches of a road told by their
+//!   ends (邮局到二中那段 ≠ 菜市场到河边那段; [`stretches`]);
 //! - both give a day, a school year or a class, or say whose matter it is,
 //!   and none agree (4月12日 ≠ 5月2日, 初一 ≠ 高二, 我爸的 ≠ 我自己的;
 //!   [`marks`]);
@@ -60,6 +61,7 @@
 pub mod lexicon;
 pub mod marks;
 pub mod places;
+pub mod stretches;
 pub mod text;
 
 use lexicon::{Class, Concepts};
@@ -128,7 +130,8 @@ pub struct Comparison {
     pub text: f64,
     /// Both name a building, route… and the numbers differ.
     pub address_conflict: bool,
-    /// Both name roads, plates, gates, estates or venues, and none agree.
+    /// Both name roads, plates, gates, estates, venues or stretches, and
+    /// none agree.
     pub place_conflict: bool,
     /// Both give a day, or a school year or class, and none agree
     /// ([`marks`]): another trip, another teacher.
@@ -209,6 +212,8 @@ pub struct Features {
     names: BTreeSet<String>,
     gates: BTreeSet<char>,
     plates: BTreeSet<String>,
+    /// Stretches of a road told by their ends ([`stretches`]).
+    stretches: Vec<stretches::Stretch>,
     /// The concepts of the facts and the request.
     concepts: Concepts,
     /// The concepts of the facts alone: a request (退款, 清运, 取消…) says
@@ -258,6 +263,7 @@ impl Features {
             roads: places::roads(&text),
             gates: places::gates(&text),
             plates: places::plates(&text),
+            stretches: stretches::stretches(&text),
             concepts: lexicon::concepts(&text),
             told_concepts: lexicon::concepts(&normalise(&m.facts)),
             marks: marks::Marks::of(&text),
@@ -336,7 +342,8 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
                 && !places::same_plate(&a.plates, &b.plates))
             || disjoint_nonempty(&a.gates, &b.gates)
             || places::places_conflict(&a.estates, &a.text, &b.estates, &b.text)
-            || places::places_conflict(&a.venues, &a.text, &b.venues, &b.text);
+            || places::places_conflict(&a.venues, &a.text, &b.venues, &b.text)
+            || stretches::stretches_conflict(&a.stretches, &b.stretches);
     let named_by = |x: &Features, y: &Features| {
         x.respondent_name
             .as_ref()
