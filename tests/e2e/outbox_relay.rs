@@ -3,10 +3,13 @@
 //! transaction (one batch recorded in `outbox_sent`), each once and in
 //! commit order; a lone one waits the linger and no more; and
 //! shutdown during a linger still sends what was committed. Without the
-//! linger, each commit's wake costs a relay transaction of its own.
+//! linger, each commit's wake costs a relay transaction of its own. Two
+//! replicas relaying one outbox send each event once, and a commit's wake
+//! is answered even when the other replica holds the outbox.
 
 use anyhow::ensure;
 use async_nats::jetstream;
+use futures::StreamExt;
 use mesh_e2e::{nats_url, TestDatabase};
 use mesh_kit::outbox::{OutboxWaker, Outgoing, Relay, RelaySettings};
 use mesh_kit::{Shutdown, Subjects};
@@ -42,14 +45,14 @@ impl World {
     }
 
     fn relay(&self, linger: Duration) -> Relay {
-        Relay::new(
-            self.pool.clone(),
-            self.js.clone(),
-            RelaySettings {
-                linger,
-                ..RelaySettings::default()
-            },
-        )
+        self.relay_with(RelaySettings {
+            linger,
+            ..RelaySettings::default()
+        })
+    }
+
+    fn relay_with(&self, settings: RelaySettings) -> Relay {
+        Relay::new(self.pool.clone(), self.js.clone(), settings)
     }
 
     /// Runs `body` while a relay with `linger` runs (settled first, so the
@@ -94,7 +97,12 @@ impl World {
 
     /// Waits (10 s at most) until the outbox holds no unsent row.
     async fn all_sent(&self) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.all_sent_within(Duration::from_secs(10)).await
+    }
+
+    /// Waits (`within` at most) until the outbox holds no unsent row.
+    async fn all_sent_within(&self, within: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let unsent = mesh_kit::outbox::unsent(&self.pool, i64::MAX).await?;
             if unsent == 0 {
@@ -102,7 +110,7 @@ impl World {
             }
             ensure!(
                 tokio::time::Instant::now() < deadline,
-                "after 10 s, {unsent} rows unsent"
+                "after {within:?}, {unsent} rows unsent"
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -305,6 +313,103 @@ async fn a_transaction_that_commits_late_is_not_passed_over() -> anyhow::Result<
                 Ok(())
             })
             .await
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_send_each_event_once_and_one_takes_over() -> anyhow::Result<()> {
+    in_world("relayreplicas", |world| async move {
+        // Every publish, counted before JetStream's duplicate window could
+        // hide a row sent twice.
+        let mut seen = world
+            .js
+            .client()
+            .subscribe(world.subjects.subject("relay.v1.rows"))
+            .await?;
+        // No polling: every row must leave on a wake, as a service's
+        // commit wakes only its own replica's relay.
+        let settings = RelaySettings {
+            linger: Duration::ZERO,
+            poll_interval: Duration::from_secs(600),
+            ..RelaySettings::default()
+        };
+        let (one, two) = (world.relay_with(settings.clone()), world.relay_with(settings));
+        let wakers = [one.waker(), two.waker()];
+        let (stop_one, stop_two) = (Shutdown::new(), Shutdown::new());
+        let task_one = tokio::spawn(one.run(stop_one.clone()));
+        let task_two = tokio::spawn(two.run(stop_two.clone()));
+        settle().await;
+        let world = std::sync::Arc::new(world);
+
+        // Four writers, each committing and waking one replica in turn.
+        let write = |wakers: Vec<OutboxWaker>, n: usize| {
+            let world = world.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for i in 0..n {
+                    ids.push(world.commit(&wakers[i % wakers.len()]).await?);
+                }
+                anyhow::Ok(ids)
+            })
+        };
+        let mut written = Vec::new();
+        let writers: Vec<_> = (0..4).map(|_| write(wakers.to_vec(), 100)).collect();
+        for writer in writers {
+            written.extend(writer.await??);
+        }
+        world.all_sent().await?;
+
+        // A wake that finds the outbox held by another pass (here the
+        // test's transaction holds the relays' lock) is not lost: the event
+        // leaves once the holder lets go, with no other wake.
+        let mut holder = world.pool.begin().await?;
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtext('mesh.outbox.relay'), hashtext(current_schema()))",
+        )
+        .execute(&mut *holder)
+        .await?;
+        written.push(world.commit(&wakers[0]).await?);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ensure!(
+            mesh_kit::outbox::unsent(&world.pool, i64::MAX).await? == 1,
+            "an event was sent while the relays' lock was held"
+        );
+        holder.commit().await?;
+        // Well before the relays' next heartbeat pass (5 s), which would
+        // find it anyway.
+        world.all_sent_within(Duration::from_secs(2)).await?;
+
+        // Replica one stops; two carries on alone.
+        stop_one.trigger();
+        task_one.await?;
+        written.extend(write(vec![wakers[1].clone()], 50).await??);
+        world.all_sent().await?;
+        stop_two.trigger();
+        task_two.await?;
+
+        // Each written event was published once: no more publishes than
+        // events, and every one of them in the stream.
+        let mut publishes = 0;
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), seen.next()).await {
+            publishes += 1;
+        }
+        ensure!(
+            publishes == written.len(),
+            "{publishes} publishes for {} events: rows sent twice",
+            written.len()
+        );
+        let mut published = world.published().await?;
+        published.sort();
+        let mut want: Vec<String> = written.iter().map(Uuid::to_string).collect();
+        want.sort();
+        ensure!(
+            published == want,
+            "the stream holds {} events, want the {} written",
+            published.len(),
+            want.len()
+        );
+        Ok(())
     })
     .await
 }

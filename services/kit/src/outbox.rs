@@ -323,7 +323,9 @@ impl Relay {
     /// cluster). The position moves in the same transaction, which commits
     /// only after the broker has acked every row: a failed publish leaves it
     /// where it was. An advisory lock gives the schema's outbox to one
-    /// relay at a time; another replica that finds it taken sends nothing.
+    /// relay at a time. A replica that finds it taken sends nothing and
+    /// tries again soon: the pass under way may have read the outbox before
+    /// the commit that woke this replica, and nobody else would wake for it.
     async fn relay_batch(&self) -> Result<Pass, RelayError> {
         let mut tx = self.pool.begin().await?;
         // No transaction id is taken until the position is written, just
@@ -335,7 +337,10 @@ impl Relay {
         .fetch_one(&mut *tx)
         .await?;
         if !mine {
-            return Ok(Pass::default());
+            return Ok(Pass {
+                sent: 0,
+                waiting: true,
+            });
         }
         let mut rows: Vec<OutboxRow> = sqlx::query_as(concat!(
             "SELECT id, txid::text::bigint AS tx, event_id, subject, payload, traceparent, \
@@ -525,7 +530,8 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 struct Pass {
     /// Rows published.
     sent: usize,
-    /// Committed rows wait behind a transaction still open.
+    /// Committed rows may wait: behind a transaction still open, or for
+    /// another replica's pass, which holds the outbox.
     waiting: bool,
 }
 
@@ -534,12 +540,13 @@ struct Pass {
 enum Drained {
     /// Nothing more to send now.
     Empty,
-    /// Rows wait behind a transaction still open: try again soon.
+    /// Rows wait behind a transaction still open, or another replica
+    /// holds the outbox: try again soon.
     Waiting,
 }
 
 /// The pause before the next pass while rows wait behind an open
-/// transaction: short at first (transactions are short), doubling up to
+/// transaction (or another replica's pass): short at first (transactions are short), doubling up to
 /// [`Retry::LONGEST`] while the wait goes on (a long transaction, such as
 /// a migration or a rebuild, anywhere in the cluster).
 #[derive(Debug, Default)]
