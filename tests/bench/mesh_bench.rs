@@ -874,6 +874,7 @@ async fn main() -> anyhow::Result<()> {
         let pg = PrivatePostgres::start_with(&[
             "shared_preload_libraries=pg_stat_statements",
             "pg_stat_statements.track=top",
+            "pg_stat_statements.track_planning=on",
         ])
         .await?;
         let infra = Infra {
@@ -899,14 +900,16 @@ async fn main() -> anyhow::Result<()> {
     result
 }
 
-/// The `n` statements that took the most time since the last reset
-/// (pg_stat_statements, on the private cluster of `--statements`).
+/// The `n` statements that took the most time, planning and execution,
+/// since the last reset (pg_stat_statements, on the private cluster of
+/// `--statements`). Planning counts: a statement sent unprepared is
+/// planned at every call.
 async fn top_statements(mesh: &TestMesh, n: usize) -> anyhow::Result<serde_json::Value> {
     let mut conn = PgConnection::connect(&mesh.infra.admin_url).await?;
-    let rows: Vec<(i64, f64, i64, String)> = sqlx::query_as(
-        "SELECT s.calls, s.total_exec_time, s.rows, s.query FROM pg_stat_statements s \
-         JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 \
-         ORDER BY s.total_exec_time DESC LIMIT $2",
+    let rows: Vec<(i64, f64, f64, i64, String)> = sqlx::query_as(
+        "SELECT s.calls, s.total_plan_time + s.total_exec_time, s.total_plan_time, s.rows, s.query \
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 \
+         ORDER BY s.total_plan_time + s.total_exec_time DESC LIMIT $2",
     )
     .bind(&mesh.database)
     .bind(i64::try_from(n).unwrap_or(i64::MAX))
@@ -914,9 +917,9 @@ async fn top_statements(mesh: &TestMesh, n: usize) -> anyhow::Result<serde_json:
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(calls, total_ms, rows, query)| {
+        .map(|(calls, total_ms, plan_ms, rows, query)| {
             let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
-            json!({ "calls": calls, "total_ms": total_ms, "rows": rows, "query": query })
+            json!({ "calls": calls, "total_ms": total_ms, "plan_ms": plan_ms, "rows": rows, "query": query })
         })
         .collect())
 }
@@ -1510,13 +1513,14 @@ async fn run(
             top.len(),
             window_ms / 1000.0
         );
-        println!("         calls   per order   total ms   ms/call  statement");
+        println!("         calls   per order   total ms    of which planning   ms/call  statement");
         for s in top {
             let calls = s["calls"].as_i64().unwrap_or(0);
             let total = s["total_ms"].as_f64().unwrap_or(0.0);
+            let plan = s["plan_ms"].as_f64().unwrap_or(0.0);
             let query: String = s["query"].as_str().unwrap_or("").chars().take(90).collect();
             println!(
-                "    {calls:>10} {:>11.2} {total:>10.0} {:>9.3}  {query}",
+                "    {calls:>10} {:>11.2} {total:>10.0} {plan:>19.0} {:>9.3}  {query}",
                 calls as f64 / accepted_in_window.max(1) as f64,
                 total / calls.max(1) as f64
             );
