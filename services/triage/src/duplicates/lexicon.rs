@@ -267,6 +267,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "省外住院",
             "外省住院",
             "异地住院",
+            "外地住院",
         ],
     ),
     (
@@ -336,7 +337,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["住院清单", "费用清单", "住院费", "收费单", "收费清单"],
     ),
     (Class::Thing, "business_licence", &["营业执照", "执照"]),
-    (Class::Thing, "permit", &["许可证", "经营许可"]),
+    (Class::Thing, "permit", &["许可证", "经营许可", "经营证"]),
     (
         Class::Thing,
         "canteen",
@@ -464,7 +465,18 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     // doctor is only why the caller travels.
     (Class::Thing, "doctor", &["接诊", "医生", "红包"]),
     (Class::Thing, "pharmacy", &["药房", "拿错药", "药店"]),
-    (Class::Thing, "expired", &["过期", "变质", "过了保质期"]),
+    (
+        Class::Thing,
+        "expired",
+        &[
+            "过期",
+            "变质",
+            "过了保质期",
+            "超过保质期",
+            "超保质期",
+            "过保质期",
+        ],
+    ),
     (
         Class::Thing,
         "counterfeit",
@@ -581,7 +593,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "jewellery",
-        &["首饰", "项链", "金饰", "戒指", "手镯"],
+        &["首饰", "项链", "金饰", "戒指", "手镯", "镯子"],
     ),
     (Class::Thing, "stroller", &["婴儿车", "童车"]),
     (Class::Thing, "bicycle", &["自行车"]),
@@ -658,6 +670,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "不灵了",
             "趴窝",
             "歇菜",
+            "不中了",
         ],
     ),
     (
@@ -712,6 +725,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "接不到水",
             "一会有一会没",
             "时断时续",
+            "暖气停",
         ],
     ),
     (
@@ -986,6 +1000,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "白干",
             "赖账",
             "欠着不给",
+            "未拨付",
+            "没拨付",
+            "攥着不给",
+            "还是不给",
         ],
     ),
     (
@@ -1062,12 +1080,29 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没办成",
             "排工期",
             "工地停了",
+            "仍未获",
+            "未获审批",
+            "还在审",
+            "没批下来",
+            "还没批",
+            "撂那",
+            "修了一半",
+            "没有结果",
         ],
     ),
     (
         Class::Trouble,
         "removed",
-        &["撤", "取消", "不停了", "拆了", "停发", "停运", "没车坐"],
+        &[
+            "撤",
+            "取消",
+            "不停了",
+            "拆了",
+            "停发",
+            "停运",
+            "没车坐",
+            "拆除",
+        ],
     ),
     (
         Class::Trouble,
@@ -1097,6 +1132,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "店跑了",
             "老板跑了",
             "商家跑了",
+            "失联",
+            "人去楼空",
+            "锁门",
         ],
     ),
     (
@@ -1187,6 +1225,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "danger",
         &[
             "翻了",
+            "咔咔响",
+            "嘎吱响",
             "出人命",
             "歪",
             "要倒",
@@ -1224,7 +1264,19 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "短秤",
         ],
     ),
-    (Class::Trouble, "expired", &["过期", "变质", "馊"]),
+    (
+        Class::Trouble,
+        "expired",
+        &[
+            "过期",
+            "变质",
+            "馊",
+            "超过保质期",
+            "超保质期",
+            "过保质期",
+            "过了保质期",
+        ],
+    ),
     (
         Class::Trouble,
         "counterfeit",
@@ -1246,6 +1298,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "副厂",
             "不是原装",
             "冒充原厂",
+            "B货",
+            "充胶",
         ],
     ),
     (
@@ -1417,6 +1471,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "堆积",
             "无人清运",
             "无人清理",
+            "越堆越多",
         ],
     ),
     (
@@ -1564,6 +1619,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没给直接报",
             "不给直接报",
             "不能直接报",
+            "无法直接结算",
+            "不能直接结算",
         ],
     ),
     // Open burning and its smoke.
@@ -1605,6 +1662,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没有告知",
             "未告知",
             "没告诉",
+            "未明确告知",
+            "没明确告知",
         ],
     ),
     // Years of work, a status or a claim not counted.
@@ -1928,6 +1987,112 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["理疗", "针灸", "电针", "推拿"],
     ),
     (Class::FeeItem, "materials_fee", &["材料费", "耗材"]),
+    // Shaped on blind 14 (v13): what callers in town and village, at
+    // work and at the counter, name in words of their own: a charging
+    // point, a wait for a rented flat (轮候 / 等房源), land titling (确权),
+    // a village election, a dilapidated house, a chronic-illness card, an
+    // injury at work, a vehicle's inspection and the points course, the
+    // village accounts, the grain-for-green grant, a producer subsidy, the
+    // cameras of an estate; a gym as a source of noise; and troubles told
+    // in speech: 仍未获 / 还在审 / 没批下来 / 撂那 (stalled), 未拨付 / 攥着不给
+    // (unpaid), 枯死, 少登记 / 地少了, 工伤不给报, B货 / 充胶 (counterfeit),
+    // 不中了 (broken), 续航不足 / 跑不了, 赶我走 / 搬离, 失联 / 人去楼空 /
+    // 锁门 (closed), 暖气停, 漆黑 / 黑得, 未明确告知, 拆除, 贿选 / 送钱,
+    // 垫付 / 先垫, 檐水 (eaves dripping onto a neighbour's yard), 开挖 /
+    // 挖的沟, 没签合同.
+    (Class::Thing, "charging_pile", &["充电桩"]),
+    (
+        Class::Thing,
+        "housing_allocation",
+        &["轮候", "房源", "配租"],
+    ),
+    (Class::Thing, "land_title", &["确权"]),
+    (
+        Class::Thing,
+        "village_election",
+        &["选举", "换届", "选村长", "村长选", "选村委"],
+    ),
+    (Class::Thing, "dilapidated_house", &["危房"]),
+    (Class::Thing, "chronic_card", &["慢特病", "慢病", "门诊慢"]),
+    (Class::Thing, "work_injury", &["工伤"]),
+    (Class::Thing, "vehicle_inspection", &["年检", "年审"]),
+    (Class::Thing, "points_course", &["满分学习", "满分教育"]),
+    (
+        Class::Thing,
+        "village_accounts",
+        &["账目", "村务公开", "财务公开", "收支"],
+    ),
+    (Class::Thing, "reforestation", &["退耕还林"]),
+    (
+        Class::Thing,
+        "producer_subsidy",
+        &["生产者补贴", "玉米补贴"],
+    ),
+    (Class::Thing, "cctv", &["监控"]),
+    (Class::Source, "gym", &["健身房"]),
+    (Class::Trouble, "dead_tree", &["枯死"]),
+    (
+        Class::Trouble,
+        "area_short",
+        &["少登记", "少登", "地少了", "面积少", "亩数不对"],
+    ),
+    (
+        Class::Trouble,
+        "injury_claim",
+        &[
+            "申报工伤",
+            "工伤不给报",
+            "不给报工伤",
+            "认定工伤",
+            "工伤认定",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "poor_range",
+        &["续航不足", "续航短", "续航差", "跑不了", "跑不远"],
+    ),
+    (
+        Class::Trouble,
+        "eviction",
+        &["赶我走", "搬离", "赶出来", "撵走", "赶人"],
+    ),
+    (
+        Class::Trouble,
+        "dark",
+        &["漆黑", "黑得", "黑乎乎", "看不见路"],
+    ),
+    (
+        Class::Trouble,
+        "vote_buying",
+        &["贿选", "拉票", "买票", "送钱"],
+    ),
+    (
+        Class::Trouble,
+        "advance_payment",
+        &["垫付", "先垫", "自己垫"],
+    ),
+    (Class::Trouble, "runoff", &["檐水", "檐雨水"]),
+    (
+        Class::Trouble,
+        "excavated",
+        &["开挖", "挖的沟", "挖了沟", "沟没填"],
+    ),
+    (
+        Class::Trouble,
+        "no_contract",
+        &[
+            "未签订劳动合同",
+            "未签劳动合同",
+            "没签合同",
+            "没签劳动合同",
+            "不签合同",
+            "未签合同",
+            "没有签合同",
+            "不签劳动合同",
+            "没签订劳动合同",
+        ],
+    ),
 ];
 
 /// Words by which a caller refers back to an earlier report of the same
@@ -2036,8 +2201,12 @@ where
 /// nothing, 被司机坑了 is no pothole, 影响 (affect) is no noise (响), a
 /// firm's 破产 (bankruptcy) nothing broken (破), 在那站了 (stood there)
 /// no bus stop, 猫腻 (something fishy) no cat, and 顶层 (the top floor,
-/// 12号楼顶层) no roof (楼顶).
-const FALSE_FRIENDS: [&str; 13] = [
+/// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle,
+/// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工).
+const FALSE_FRIENDS: [&str; 16] = [
+    "动感单车",
+    "火车站",
+    "硬化",
     "发现",
     "度电",
     "冷库",
@@ -2121,9 +2290,12 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 17] = [
+pub const RELATED_TROUBLES: [&[&str]; 18] = [
     &[
         "broken",
+        "dark",
+        "dead_tree",
+        "poor_range",
         "leak",
         "outage",
         "low_supply",
@@ -2164,6 +2336,8 @@ pub const RELATED_TROUBLES: [&[&str]; 17] = [
     &["burning", "odour"],
     // A charge is told with the invoice not given for it.
     &["fee", "no_invoice"],
+    // Care abroad not settled directly is told as money paid first.
+    &["cannot_claim", "advance_payment"],
 ];
 
 /// Things told of one another: the bus, its stop and its driver; a taxi
@@ -2178,7 +2352,9 @@ pub const RELATED_THINGS: [&[&str]; 3] = [
 /// Sources of a nuisance told of one another: the neighbour upstairs and
 /// the renovation they are doing (楼上住户 / 装修, 楼上那家 / 砸墙); a farm
 /// (养殖场) and the animals it keeps.
-pub const RELATED_SOURCES: [&[&str]; 4] = [
+pub const RELATED_SOURCES: [&[&str]; 5] = [
+    // A gym is closed for its own refit (装修暂停营业).
+    &["gym", "renovation"],
     &["neighbour", "renovation"],
     &["livestock", "pig_farm"],
     &["livestock", "poultry_farm"],

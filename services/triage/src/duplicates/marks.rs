@@ -27,7 +27,7 @@ const TIMES_OF_DAY: [&str; 11] = [
 /// [`super::text::normalise`]): bare 孩子
 /// or 老人 are named in passing (家里孩子睡不着), and so are they after
 /// 因为 (because).
-const PERSONS: [(&str, &[&str]); 12] = [
+const PERSONS: [(&str, &[&str]); 14] = [
     ("self", &["自己的", "本人的", "自己上", "自己在", "本人"]),
     ("father", &["爸", "父亲", "老父亲", "爹"]),
     ("mother", &["妈", "母亲", "老母亲", "娘"]),
@@ -41,6 +41,8 @@ const PERSONS: [(&str, &[&str]); 12] = [
         &["爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷"],
     ),
     ("in_law", &["公公", "婆婆", "岳父", "岳母"]),
+    ("nephew_niece", &["外甥", "侄子", "侄女"]),
+    ("grandchild", &["孙子", "孙女", "外孙"]),
     ("colleague", &["同事"]),
     ("neighbour", &["邻居"]),
 ];
