@@ -1322,6 +1322,10 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "unfair",
         &[
+            "未按规定公示",
+            "未按要求公示",
+            "不贴出来",
+            "没贴出来",
             "不公",
             "不公平",
             "不公开",

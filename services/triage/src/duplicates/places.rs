@@ -110,12 +110,13 @@ fn two_before(chars: &[char], at: usize) -> Option<String> {
 
 const ROAD_ENDINGS: [&str; 5] = ["大道", "大街", "路", "街", "巷"];
 /// Words ending in 路 that are not roads (马路, 走路, 线路…, 2公里路段), by
-/// their last two characters.
-const NOT_ROADS: [&str; 41] = [
+/// their last two characters; nor are kinds of road (通组路, 水泥路, 柏油路)
+/// or water thrown on one (泼路上).
+const NOT_ROADS: [&str; 45] = [
     "马路", "走路", "修路", "过路", "道路", "公路", "线路", "出路", "铁路", "上路", "绕路", "半路",
     "带路", "问路", "水路", "电路", "网路", "到路", "条路", "段路", "的路", "堵路", "行路", "在路",
     "远路", "近路", "跑路", "让路", "挡路", "占路", "赶路", "迷路", "拦路", "临街", "沿街", "上街",
-    "逛街", "满街", "小巷", "后巷", "里路",
+    "逛街", "满街", "小巷", "后巷", "里路", "组路", "泥路", "油路", "泼路",
 ];
 
 /// Whether a named road of one complaint is named, without its ending, in
@@ -275,9 +276,16 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
                 || holds_a_concept_word(&name)
                 || (*ending == "里" && !ends_an_estate_name(&chars, at + 1))
                 || (*ending == "村" && chars.get(at + 1) == Some(&'里'))
+                || (*ending == "里" && name.ends_with('家'))
+                || matches!(
+                    chars.get(at + ending.chars().count()),
+                    Some('乡' | '镇' | '县')
+                )
             {
                 // 村里 is the village (村里说, 要求村里出证明), not a
-                // village's name: 出证明村里说 names no 证明村.
+                // village's name: 出证明村里说 names no 证明村. 丈母娘家里
+                // is at home, and a name running on into 乡, 镇 or 县 is a
+                // township's (新桥乡 names no bridge).
                 continue;
             }
             out.insert((name, *ending));
@@ -450,7 +458,8 @@ pub fn places_conflict(
 }
 
 /// Gates, blocks, sides and stretches of a road: 南门, B座, 东侧, 北段 →
-/// 南, b, 东, 北; a side told as 东边 too (东边邻居 ≠ 西侧邻居).
+/// 南, b, 东, 北; a side told as 东边 too (东边邻居 ≠ 西侧邻居), and the
+/// end of a village (村南李某的养猪场 ≠ 村北赵家的).
 pub fn gates(normalised: &str) -> BTreeSet<char> {
     let chars: Vec<char> = normalised.chars().collect();
     let side = |c: char| "东南西北abcdefg".contains(c);
@@ -463,7 +472,12 @@ pub fn gates(normalised: &str) -> BTreeSet<char> {
         .windows(3)
         .filter(|w| side(w[0]) && "出入".contains(w[1]) && w[2] == '口')
         .map(|w| w[0]);
-    two.chain(three).collect()
+    // 村南 / 村北头: the end of a village a farm or a yard is at.
+    let village = chars
+        .windows(2)
+        .filter(|w| w[0] == '村' && "东南西北".contains(w[1]))
+        .map(|w| w[1]);
+    two.chain(three).chain(village).collect()
 }
 
 /// Whether two complaints name a plate in common. A plate read from
@@ -690,6 +704,21 @@ mod tests {
         assert!(!venues("乡里说要村里出证明，村里说要乡里先改系统")
             .iter()
             .any(|(_, e)| *e == "村"));
+    }
+
+    #[test]
+    fn kinds_of_road_townships_and_home_are_no_names() {
+        assert!(roads(&normalise("梅子坳村三组通组路硬化工程停工")).is_empty());
+        assert!(roads(&normalise("组上的水泥路修了一半")).is_empty());
+        assert!(roads(&normalise("鱼摊把水直接泼路上")).is_empty());
+        let t = normalise("南岭县新桥乡上游宏发纸业");
+        assert!(named_places(&t, &VENUE_ENDINGS).is_empty());
+        let t = normalise("会计他丈母娘家里两层小楼");
+        assert!(named_places(&t, &ESTATE_ENDINGS).is_empty());
+        assert_ne!(
+            gates(&normalise("松林村村南李某的养猪场")),
+            gates(&normalise("松林村村北赵家新开了个养猪场"))
+        );
     }
 
     #[test]
