@@ -498,22 +498,29 @@ pub fn same_plate(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
 pub fn plates(normalised: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut run = String::new();
-    let mut flush = |run: &mut String| {
+    // A run right after 车位 is the space's number (车位B2-086), no plate.
+    let mut after_a_space = false;
+    let mut flush = |run: &mut String, after_a_space: bool| {
         let digits = run.chars().filter(char::is_ascii_digit).count();
         let letters = run.chars().filter(char::is_ascii_lowercase).count();
-        if letters >= 1 && digits >= 3 && (5..=8).contains(&run.len()) {
+        if letters >= 1 && digits >= 3 && (5..=8).contains(&run.len()) && !after_a_space {
             out.insert(run.clone());
         }
         run.clear();
     };
+    let mut previous = ' ';
     for c in normalised.chars() {
         if c.is_ascii_alphanumeric() {
+            if run.is_empty() {
+                after_a_space = previous == '位';
+            }
             run.push(c);
         } else {
-            flush(&mut run);
+            flush(&mut run, after_a_space);
         }
+        previous = c;
     }
-    flush(&mut run);
+    flush(&mut run, after_a_space);
     out
 }
 
@@ -715,6 +722,7 @@ mod tests {
         assert!(named_places(&t, &VENUE_ENDINGS).is_empty());
         let t = normalise("会计他丈母娘家里两层小楼");
         assert!(named_places(&t, &ESTATE_ENDINGS).is_empty());
+        assert!(plates(&normalise("锦江苑地下车位（B2-086）被占")).is_empty());
         assert_ne!(
             gates(&normalise("松林村村南李某的养猪场")),
             gates(&normalise("松林村村北赵家新开了个养猪场"))
