@@ -598,7 +598,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "stroller", &["婴儿车", "童车"]),
     (Class::Thing, "bicycle", &["自行车"]),
     (Class::Thing, "shared_bike", &["共享单车", "单车"]),
-    (Class::Thing, "drain", &["下水道", "地漏", "下水管"]),
+    (
+        Class::Thing,
+        "drain",
+        &["下水道", "地漏", "下水管", "冒脏水", "冒污水", "返污水", "反溢"],
+    ),
     // A culvert or an underpass under a bridge or a railway.
     (Class::Thing, "underpass", &["涵洞", "桥洞", "下穿通道"]),
     // What is wrong with it.
