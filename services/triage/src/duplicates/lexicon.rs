@@ -601,7 +601,15 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "drain",
-        &["下水道", "地漏", "下水管", "冒脏水", "冒污水", "返污水", "反溢"],
+        &[
+            "下水道",
+            "地漏",
+            "下水管",
+            "冒脏水",
+            "冒污水",
+            "返污水",
+            "反溢",
+        ],
     ),
     // A culvert or an underpass under a bridge or a railway.
     (Class::Thing, "underpass", &["涵洞", "桥洞", "下穿通道"]),
@@ -1461,6 +1469,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "未收到",
             "没拿到",
             "没有收到",
+            "遗失",
         ],
     ),
     (
@@ -2101,6 +2110,16 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没签订劳动合同",
         ],
     ),
+    (
+        Class::Thing,
+        "hukou",
+        &["落户", "上户口", "户口登记", "报户口", "入户口"],
+    ),
+    (
+        Class::Trouble,
+        "paperwork",
+        &["要求提供", "开证明", "开个证明", "户籍证明"],
+    ),
 ];
 
 /// Words by which a caller refers back to an earlier report of the same
@@ -2298,7 +2317,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 18] = [
+pub const RELATED_TROUBLES: [&[&str]; 19] = [
     &[
         "broken",
         "dark",
@@ -2346,6 +2365,9 @@ pub const RELATED_TROUBLES: [&[&str]; 18] = [
     &["fee", "no_invoice"],
     // Care abroad not settled directly is told as money paid first.
     &["cannot_claim", "advance_payment"],
+    // A counter that asks for one more paper is told as a matter that
+    // does not move (又要开证明 / 跑了三趟).
+    &["paperwork", "stalled"],
 ];
 
 /// Things told of one another: the bus, its stop and its driver; a taxi
