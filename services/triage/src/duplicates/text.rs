@@ -8,7 +8,12 @@ fn digit(c: char) -> Option<u32> {
         .chars()
         .position(|d| d == c)
         .map(|p| p as u32)
-        .or_else(|| (c == '两').then_some(2))
+        .or_else(|| match c {
+            '两' => Some(2),
+            '〇' => Some(0),
+            '幺' => Some(1),
+            _ => None,
+        })
 }
 
 /// Banker's numerals (大写数字) as their everyday forms: 港湾壹号 = 港湾一号.
@@ -29,7 +34,9 @@ fn everyday_numeral(c: char) -> char {
 }
 
 /// Chinese numerals (up to 九百九十九) become Arabic digits: 三号楼 → 3号楼,
-/// 十二路 → 12路.
+/// 十二路 → 12路; numbers told digit by digit, as rooms and years are
+/// (一五零二, 三零二, 幺零二, 二〇二三), become those digits: 1502, 302,
+/// 102, 2023.
 fn arabic(text: &str) -> String {
     let chars: Vec<char> = text.chars().map(everyday_numeral).collect();
     let mut out = String::with_capacity(text.len());
@@ -47,6 +54,18 @@ fn arabic(text: &str) -> String {
         // A lone 一 inside a word (一直, 一整天) is rewritten too; that is
         // harmless for comparison, since both sides (and the lexicon) are
         // rewritten alike.
+        let run = &chars[start..i];
+        let digit_by_digit = !run.iter().any(|c| matches!(c, '十' | '百'))
+            && (run.len() >= 3 || run.iter().any(|c| matches!(c, '零' | '〇' | '幺')))
+            && run.len() >= 2;
+        if digit_by_digit {
+            out.extend(
+                run.iter()
+                    .filter_map(|c| digit(*c))
+                    .map(|d| char::from_digit(d, 10).unwrap_or('0')),
+            );
+            continue;
+        }
         let (mut total, mut current) = (0u32, 0u32);
         for c in &chars[start..i] {
             match c {
@@ -191,5 +210,10 @@ mod tests {
         assert_eq!(normalise("十二路公交"), "12路公交");
         assert_eq!(normalise("第一百零五号"), "第105号");
         assert_eq!(normalise("港湾壹号工地"), "港湾1号工地");
+        assert_eq!(normalise("五栋三零二"), "5栋302");
+        assert_eq!(normalise("一五零二室"), "1502室");
+        assert_eq!(normalise("幺零二"), "102");
+        assert_eq!(normalise("二〇二三年"), "2023年");
+        assert_eq!(normalise("七八点"), "8点");
     }
 }
