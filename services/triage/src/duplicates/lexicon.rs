@@ -2125,7 +2125,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
 /// Words by which a caller refers back to an earlier report of the same
 /// matter (催办): "之前反映过", "上次打过电话", "还是没修", "怎么样了".
 /// New matters rarely say them.
-pub const FOLLOW_UP: [&str; 34] = [
+pub const FOLLOW_UP: [&str; 37] = [
     "之前",
     "上次",
     "上回",
@@ -2160,6 +2160,9 @@ pub const FOLLOW_UP: [&str; 34] = [
     "没人处理",
     "到现在",
     "到底",
+    "咋样了",
+    "咋还",
+    "好几回了",
 ];
 
 /// The lexicon's words, normalised once.

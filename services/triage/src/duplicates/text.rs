@@ -97,12 +97,14 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// The common word for a dialect's: 俺 is 我 (俺家, 俺爹, 欠俺工钱), 娃
-/// is 孩子 (俺家娃, 打娃). Callers who speak dialect on one call and the
+/// is 孩子 (俺家娃, 打娃), and so is 伢 (俺家伢); 冇 is 没 (冇人管). Callers who speak dialect on one call and the
 /// operator's words on the other tell of the same people and troubles.
 fn common_word(c: char) -> String {
     match c {
         '俺' => "我".to_owned(),
         '娃' => "孩子".to_owned(),
+        '伢' => "孩子".to_owned(),
+        '冇' => "没".to_owned(),
         other => other.to_string(),
     }
 }
