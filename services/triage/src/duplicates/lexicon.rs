@@ -773,6 +773,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "冒脏水",
             "反水",
             "外溢",
+            "冒污水",
         ],
     ),
     (
@@ -2120,6 +2121,23 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "paperwork",
         &["要求提供", "开证明", "开个证明", "户籍证明"],
     ),
+    (
+        Class::Trouble,
+        "night_work",
+        &[
+            "夜间施工",
+            "夜里施工",
+            "夜里还在施工",
+            "半夜施工",
+            "凌晨施工",
+            "夜间作业",
+            "夜间停工",
+            "超时施工",
+            "夜间打桩",
+            "晚上施工",
+        ],
+    ),
+    (Class::Thing, "tower_block", &["写字楼", "商住楼"]),
 ];
 
 /// Words by which a caller refers back to an earlier report of the same
@@ -2233,7 +2251,8 @@ where
 /// no bus stop, 猫腻 (something fishy) no cat, and 顶层 (the top floor,
 /// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle,
 /// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工).
-const FALSE_FRIENDS: [&str; 16] = [
+const FALSE_FRIENDS: [&str; 17] = [
+    "破碎锤",
     "动感单车",
     "火车站",
     "硬化",
@@ -2320,7 +2339,7 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 19] = [
+pub const RELATED_TROUBLES: [&[&str]; 20] = [
     &[
         "broken",
         "dark",
@@ -2371,6 +2390,8 @@ pub const RELATED_TROUBLES: [&[&str]; 19] = [
     // A counter that asks for one more paper is told as a matter that
     // does not move (又要开证明 / 跑了三趟).
     &["paperwork", "stalled"],
+    // Work at night is told by its noise.
+    &["night_work", "noise"],
 ];
 
 /// Things told of one another: the bus, its stop and its driver; a taxi
