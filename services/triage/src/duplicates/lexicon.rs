@@ -33,6 +33,9 @@ pub enum Class {
     Course,
     /// The trade of a building crew (木工, 钢筋…).
     Trade,
+    /// What a building site is building (a metro line, a tower block, a
+    /// road): two sites by one estate are other matters.
+    Site,
 }
 
 /// The concepts a text names, by class.
@@ -327,7 +330,14 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "farm_subsidy",
-        &["种粮补贴", "地力保护", "耕地补贴", "粮补", "种粮补助"],
+        &[
+            "种粮补贴",
+            "地力保护",
+            "耕地补贴",
+            "粮补",
+            "种粮补助",
+            "种粮大户",
+        ],
     ),
     (Class::Thing, "housing_fund", &["公积金"]),
     // A hospital's bill and its list of items.
@@ -2137,7 +2147,35 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "晚上施工",
         ],
     ),
-    (Class::Thing, "tower_block", &["写字楼", "商住楼"]),
+    (
+        Class::Thing,
+        "machinery_subsidy",
+        &["农机购置补贴", "农机补贴", "购机补贴", "农机购置"],
+    ),
+    // What a building site is building.
+    (
+        Class::Site,
+        "metro_works",
+        &[
+            "地铁工地",
+            "地铁站工地",
+            "地铁施工",
+            "地铁站施工",
+            "号线施工",
+            "号线项目",
+            "地铁项目",
+        ],
+    ),
+    (
+        Class::Site,
+        "tower_block",
+        &["写字楼", "商住楼", "商业综合体", "综合体"],
+    ),
+    (
+        Class::Site,
+        "road_works",
+        &["道路改造", "路面改造", "道路施工"],
+    ),
 ];
 
 /// Words by which a caller refers back to an earlier report of the same

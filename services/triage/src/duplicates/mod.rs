@@ -20,7 +20,8 @@
 //!   and share none: another thing (电梯 ≠ 水箱), another trouble (暖气不热
 //!   ≠ 暖气费), another source of a nuisance (广场舞 ≠ KTV), another fee
 //!   (物业费 ≠ 停车费), other goods (海鲜 ≠ 蔬菜), another course (数学 ≠
-//!   编程), another crew's trade (木工 ≠ 钢筋). Troubles of one family are
+//!   编程), another crew's trade (木工 ≠ 钢筋), another building site
+//!   (地铁工地 ≠ 写字楼工地). Troubles of one family are
 //!   told of one another and do not conflict (a broken radiator, a leaking
 //!   pipe; [`lexicon::RELATED_TROUBLES`]). What a caller asks for (退款,
 //!   清运) may change from call to call, so requests never mark two apart,

@@ -213,7 +213,9 @@ pub const ESTATE_ENDINGS: [&str; 16] = [
     "庭", "里", "城",
 ];
 /// Endings of the names of venues people go to (广场, 医院, 小学, 酒吧…).
-pub const VENUE_ENDINGS: [&str; 25] = [
+pub const VENUE_ENDINGS: [&str; 27] = [
+    "校区",
+    "分校",
     "站",
     "项目",
     "广场",
