@@ -8,7 +8,7 @@ fn digit(c: char) -> Option<u32> {
         .chars()
         .position(|d| d == c)
         .map(|p| p as u32)
-        .or_else(|| match c {
+        .or(match c {
             '两' => Some(2),
             '〇' => Some(0),
             '幺' => Some(1),
