@@ -2176,6 +2176,16 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "road_works",
         &["道路改造", "路面改造", "道路施工"],
     ),
+    (Class::Thing, "dental_implant", &["种植牙", "种牙", "植牙"]),
+    (
+        Class::Thing,
+        "braces",
+        &["牙齿矫正", "矫正牙", "正畸", "牙套"],
+    ),
+    (Class::Thing, "paint_job", &["喷漆", "补漆"]),
+    (Class::Thing, "oil_change", &["机油"]),
+    (Class::Thing, "zebra_crossing", &["斑马线", "人行横道"]),
+    (Class::Thing, "landline", &["座机", "固话", "固定电话"]),
 ];
 
 /// Words by which a caller refers back to an earlier report of the same
