@@ -36,14 +36,18 @@
 //!   once on the eleventh, then read; it shaped the twelfth;
 //! - `tests/data/duplicates-blind14.toml`, a fourteenth (200 pairs, written
 //!   blind to be hard), measured once on the eleventh version and once on
-//!   the twelfth, figures only; not read yet: it may shape the thirteenth.
+//!   the twelfth, figures only, then read; it shaped the thirteenth;
+//! - `tests/data/duplicates-blind15.toml`, a fifteenth (200 pairs, written
+//!   blind to be hard), measured once on the thirteenth version (and the
+//!   twelfth), figures only; not read: held for the fourteenth.
 //!
-//! Run with `--nocapture` to see the figures and every miss:
-//! `cargo test -p mesh-triage --test duplicate_sample -- --nocapture`.
+//! Run with `--nocapture` to see the figures and every miss, leaving out
+//! the held sample:
+//! `cargo test -p mesh-triage --test duplicate_sample -- --skip fifteenth --nocapture`.
 //!
 //! The goal is 0.9 for both (issue 6). The samples that shaped the
 //! detector meet it; each sample measured before it was read fell short of
-//! it (docs/triage.md). Each floor is what the detector (v12) measures
+//! it (docs/triage.md). Each floor is what the detector (v13) measures
 //! now, rounded down, so a change can only make it better.
 
 #[path = "support/samples.rs"]
@@ -118,14 +122,14 @@ fn holds(file: &str, min_pairs: usize, precision_floor: f64, recall_floor: f64) 
 #[test]
 fn the_tuning_sample_meets_the_goal() {
     // Measured 2026-11-22 (second lexicon detector): precision 0.909, recall 1.000.
-    // v12: 0.923 / 1.000.
+    // v12: 0.923 / 1.000; v13 the same.
     holds("tests/data/duplicates.toml", 100, 0.92, 1.0);
 }
 
 #[test]
 fn the_first_blind_sample_meets_the_goal() {
     // Measured 2026-11-22: precision 0.923, recall 0.960 (it shaped the lexicon).
-    // v12: 0.962 / 1.000.
+    // v12: 0.962 / 1.000; v13 the same.
     holds("tests/data/duplicates-holdout.toml", 100, 0.96, 1.0);
 }
 
@@ -133,7 +137,7 @@ fn the_first_blind_sample_meets_the_goal() {
 fn the_second_blind_sample_meets_the_goal() {
     // Measured 2026-11-22: precision 0.939, recall 0.920 (it shaped the
     // lexicon; words that fitted only its pairs were taken out again).
-    // v12: 0.980 / 0.980.
+    // v12: 0.980 / 0.980; v13 the same.
     holds("tests/data/duplicates-blind2.toml", 100, 0.98, 0.98);
 }
 
@@ -143,7 +147,7 @@ fn the_third_sample_keeps_its_measured_level() {
     // frozen: precision 0.848, recall 0.700. Its misses then shaped the
     // second (respondent names, related troubles, another instance, more
     // words). v5 (b52f134): precision 0.973, recall 0.912 — no longer a
-    // blind figure. v8: 0.974 / 0.938; v12: 0.974 / 0.950.
+    // blind figure. v8: 0.974 / 0.938; v12 and v13: 0.974 / 0.950.
     holds("tests/data/duplicates-blind3.toml", 200, 0.97, 0.95);
 }
 
@@ -154,7 +158,7 @@ fn the_fourth_sample_keeps_its_measured_level() {
     // lexicon detector: 0.818 / 0.675). Read afterwards; it shaped v3 to
     // v5. v5 (b52f134): precision 0.925, recall 0.925; v8: 0.926 / 0.938;
     // v11: 0.938 / 0.938 (a fire lane's parked cars no longer linked to
-    // its dry hydrants); v12: 0.940 / 0.988.
+    // its dry hydrants); v12 and v13: 0.940 / 0.988.
     holds("tests/data/duplicates-blind4.toml", 200, 0.94, 0.98);
 }
 
@@ -164,8 +168,8 @@ fn the_fifth_sample_keeps_its_measured_level() {
     // 0.733, recall 0.550 (6dd96aa, before this session's changes: 0.678 /
     // 0.500). Written with a third of its pairs hard on purpose. Read
     // afterwards; it shaped v4. v5 (b52f134): precision 0.935, recall 0.900.
-    // v12: 0.937 / 0.925.
-    holds("tests/data/duplicates-blind5.toml", 200, 0.93, 0.92);
+    // v12: 0.937 / 0.925; v13: 0.961 / 0.925.
+    holds("tests/data/duplicates-blind5.toml", 200, 0.96, 0.92);
 }
 
 #[test]
@@ -174,8 +178,9 @@ fn the_sixth_sample_keeps_its_measured_level() {
     // precision 0.804, recall 0.562 (2606d47, v3: 0.808 / 0.525). Read
     // afterwards; it shaped v5 (b52f134): precision 0.884, recall 0.762,
     // and v6 (landed only within v7, c98911d): 0.915 / 0.812.
-    // v8: 0.922 / 0.887; v9: 0.923 / 0.900; v12: 0.926 / 0.938.
-    holds("tests/data/duplicates-blind6.toml", 200, 0.92, 0.93);
+    // v8: 0.922 / 0.887; v9: 0.923 / 0.900; v12: 0.926 / 0.938;
+    // v13: 0.938 / 0.938.
+    holds("tests/data/duplicates-blind6.toml", 200, 0.93, 0.93);
 }
 
 #[test]
@@ -185,8 +190,8 @@ fn the_seventh_sample_keeps_its_measured_level() {
     // it and v4 (1d367cd) 0.827 / 0.775: see docs/triage.md. Read
     // afterwards; it shaped v6 (landed only within v7, c98911d):
     // precision 0.900, recall 0.900.
-    // v8: 0.901 / 0.912.
-    holds("tests/data/duplicates-blind7.toml", 200, 0.9, 0.91);
+    // v8: 0.901 / 0.912; v13: 0.914 / 0.925.
+    holds("tests/data/duplicates-blind7.toml", 200, 0.91, 0.92);
 }
 
 #[test]
@@ -195,7 +200,7 @@ fn the_eighth_sample_keeps_its_measured_level() {
     // precision 0.822, recall 0.750. v5 (b52f134) scores 0.812 / 0.700 on
     // it: see docs/triage.md. Read afterwards; it shaped v7 (c98911d):
     // precision 0.929, recall 0.812.
-    // v8: 0.944 / 0.850; v9: 0.945 / 0.863; v12: 0.947 / 0.900.
+    // v8: 0.944 / 0.850; v9: 0.945 / 0.863; v12 and v13: 0.947 / 0.900.
     holds("tests/data/duplicates-blind8.toml", 200, 0.94, 0.9);
 }
 
@@ -204,7 +209,7 @@ fn the_ninth_sample_keeps_its_measured_level() {
     // Measured blind once, 2026-11-23, after v7 (c98911d) was frozen:
     // precision 0.770, recall 0.588. v6 scores 0.692 / 0.562 on it and
     // v5 (b52f134) 0.650 / 0.487: see docs/triage.md. Read afterwards; it
-    // shaped v8: precision 0.961, recall 0.925.
+    // shaped v8: precision 0.961, recall 0.925 (v13 the same).
     holds("tests/data/duplicates-blind9.toml", 200, 0.96, 0.92);
 }
 
@@ -214,8 +219,8 @@ fn the_tenth_sample_keeps_its_measured_level() {
     // precision 0.838, recall 0.713. v7 (c98911d) scores 0.831 / 0.613 on
     // it, measured at the same sitting: see docs/triage.md. Read
     // afterwards; it shaped v9: precision 0.843, recall 0.738, and v10:
-    // 0.885 / 0.863; v12: 0.900 / 0.900.
-    holds("tests/data/duplicates-blind10.toml", 200, 0.9, 0.9);
+    // 0.885 / 0.863; v12: 0.900 / 0.900; v13: 0.912 / 0.912.
+    holds("tests/data/duplicates-blind10.toml", 200, 0.91, 0.91);
 }
 
 #[test]
@@ -224,8 +229,8 @@ fn the_eleventh_sample_keeps_its_measured_level() {
     // precision 0.825, recall 0.650. v8 (51a5c79) decides every pair
     // alike; v7 (c98911d) scores 0.810 / 0.588, measured at the same
     // sitting: see docs/triage.md. Read afterwards; it shaped v10:
-    // precision 0.938, recall 0.938.
-    holds("tests/data/duplicates-blind11.toml", 200, 0.93, 0.93);
+    // precision 0.938, recall 0.938; v13: 0.974 / 0.938.
+    holds("tests/data/duplicates-blind11.toml", 200, 0.97, 0.93);
 }
 
 #[test]
@@ -238,8 +243,8 @@ fn the_twelfth_sample_keeps_its_measured_level() {
     // (none lost), and the floor follows its figure. Not read before
     // that measurement: see docs/triage.md. Read afterwards; it shaped
     // v11: precision 0.938, recall 0.950 — no longer a blind figure.
-    // v12: 0.939 / 0.963.
-    holds("tests/data/duplicates-blind12.toml", 200, 0.93, 0.96);
+    // v12: 0.939 / 0.963; v13: 0.940 / 0.988.
+    holds("tests/data/duplicates-blind12.toml", 200, 0.94, 0.98);
 }
 
 #[test]
@@ -250,8 +255,8 @@ fn the_thirteenth_sample_keeps_its_measured_level() {
     // precision 0.721, recall 0.550 (44 duplicates found, 17 wrong links;
     // v10 43 and 18). Not read before that measurement: see
     // docs/triage.md. Read afterwards; it shaped v12: precision 0.937,
-    // recall 0.925 — no longer a blind figure.
-    holds("tests/data/duplicates-blind13.toml", 200, 0.93, 0.92);
+    // recall 0.925 — no longer a blind figure. v13: 0.938 / 0.938.
+    holds("tests/data/duplicates-blind13.toml", 200, 0.93, 0.93);
 }
 
 #[test]
@@ -260,7 +265,22 @@ fn the_fourteenth_sample_keeps_its_measured_level() {
     // (5f28626), with the example's figures only: precision 0.727, recall
     // 0.600 (48 duplicates found, 18 wrong links). Measured blind once
     // more on v12 (a3d9a79), figures only: precision 0.742, recall 0.613
-    // (49 duplicates found, 17 wrong links). Not read yet: it may now
-    // shape v13.
-    holds("tests/data/duplicates-blind14.toml", 200, 0.74, 0.61);
+    // (49 duplicates found, 17 wrong links). Not read before that
+    // measurement: see docs/triage.md. Read afterwards; it shaped v13:
+    // precision 0.895, recall 0.963 — no longer a blind figure.
+    holds("tests/data/duplicates-blind14.toml", 200, 0.89, 0.96);
+}
+
+#[test]
+fn the_fifteenth_sample_keeps_its_measured_level() {
+    // Written blind by a helper who saw neither the detector nor the
+    // other samples, to be hard (30 % city, 25 % county and village, 25 %
+    // consumers and businesses, 20 % labour, schools, hospitals,
+    // insurance, licences and social security). Blind 14 was read and
+    // shaped v13; blind 15 was not. Measured blind once, 2026-11-23, on
+    // v13 (90f352d), with the example's figures only: precision 0.795,
+    // recall 0.725 (58 duplicates found, 15 wrong links); v12 (a3d9a79)
+    // at the same sitting: 0.792 / 0.713 (57 and 15). Held for v14's
+    // measurement: skip it (`--skip fifteenth`) until then.
+    holds("tests/data/duplicates-blind15.toml", 200, 0.79, 0.72);
 }
