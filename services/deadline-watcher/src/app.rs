@@ -32,9 +32,11 @@ pub struct Settings {
     #[command(flatten)]
     pub common: CommonArgs,
     /// How long each event consumer keeps gathering a batch after its
-    /// first message, in milliseconds: batches grow under load for a small
-    /// cost in latency; 0 takes only what has arrived.
-    #[arg(long, env = "DEADLINE_WATCHER__CONSUMER__LINGER_MS", default_value_t = mesh_kit::consumer::DEFAULT_LINGER_MS)]
+    /// first message, in milliseconds: batches grow for a small cost in
+    /// latency; 0 takes only what has arrived. These consumers are off the
+    /// path to the department queues, so the default is the longer
+    /// [`mesh_kit::consumer::OFF_PATH_LINGER_MS`].
+    #[arg(long, env = "DEADLINE_WATCHER__CONSUMER__LINGER_MS", default_value_t = mesh_kit::consumer::OFF_PATH_LINGER_MS)]
     pub consumer_linger_ms: u64,
     /// Most events each event consumer handles in one transaction: under
     /// load, bigger batches cost fewer statements and commits per event.
