@@ -89,7 +89,8 @@ fn own_people(normalised: &str) -> impl Iterator<Item = (&'static str, usize)> +
         .map(move |found| (owned.relations[found.pattern().as_usize()], found.end()))
 }
 
-/// The people a normalised text tells of as the caller's own ([`PERSONS`]).
+/// The people a normalised text tells of as the caller's own (the
+/// relations of `PERSONS`, this module's table).
 pub fn persons(normalised: &str) -> BTreeSet<&'static str> {
     own_people(normalised)
         .map(|(relation, _)| relation)
@@ -97,7 +98,7 @@ pub fn persons(normalised: &str) -> BTreeSet<&'static str> {
 }
 
 /// Whether the caller tells of someone of theirs who has a like matter
-/// too: "我老公在力美健身也买了私教课" — one of [`PERSONS`] and 也 within
+/// too: "我老公在力美健身也买了私教课" — one of `PERSONS` and 也 within
 /// the next few characters. A 也 right after 了 is "even so", not "too":
 /// "我妈在省外住院备案了也没给直接报" (registered, and still not paid).
 pub fn another_persons_too(normalised: &str) -> bool {
