@@ -49,6 +49,7 @@ fn words(raw: &str) {
         lexicon::tells_of_another(&text::normalise(&lexicon::unreported(raw)))
     );
     println!("address:    {:?}", places::address_parts(&t));
+    println!("amounts:    {:?}", text::amounts(&t));
     println!("roads:      {:?}", places::roads(&t));
     println!(
         "estates:    {:?}",

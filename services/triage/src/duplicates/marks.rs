@@ -40,7 +40,10 @@ const PERSONS: [(&str, &[&str]); 14] = [
         "grandparent",
         &["爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷"],
     ),
-    ("in_law", &["公公", "婆婆", "岳父", "岳母"]),
+    (
+        "in_law",
+        &["公公", "婆婆", "岳父", "岳母", "老丈人", "丈母娘"],
+    ),
     ("nephew_niece", &["外甥", "侄子", "侄女"]),
     ("grandchild", &["孙子", "孙女", "外孙"]),
     ("colleague", &["同事"]),
@@ -121,7 +124,13 @@ pub struct Marks {
     pub classes: BTreeSet<u32>,
     /// Whose matter it is ([`persons`]).
     pub persons: BTreeSet<&'static str>,
+    /// Numbers that name one parcel, order or card: 尾号4471, 单号…,
+    /// 订单号…, 卡号… (the digits that follow).
+    pub serials: BTreeSet<String>,
 }
+
+/// Words after which digits name one parcel, order or card.
+const SERIAL_WORDS: [&str; 6] = ["尾号", "单号", "订单号", "运单号", "快递单", "卡号"];
 
 impl Marks {
     /// Reads the marks of a normalised text.
@@ -146,6 +155,12 @@ impl Marks {
             let rest: String = chars[run.end..chars.len().min(run.end + 4)]
                 .iter()
                 .collect();
+            let lead: String = chars[run.start.saturating_sub(3)..run.start]
+                .iter()
+                .collect();
+            if run.len() >= 3 && SERIAL_WORDS.iter().any(|w| lead.ends_with(w)) {
+                marks.serials.insert(chars[run.clone()].iter().collect());
+            }
             match next {
                 Some('月') if (1..=12).contains(&n) => {
                     // 4月12日, 5月3号: the day's run starts right after 月.
@@ -186,6 +201,14 @@ impl Marks {
     }
 
     /// Both give marks of one kind and none agree.
+    /// Both give a day of a month, and the same one (5月6日 = 五月六号):
+    /// the same incident told twice.
+    pub fn same_date(&self, other: &Marks) -> bool {
+        self.days
+            .iter()
+            .any(|a| a.0.is_some() && other.days.iter().any(|b| b.0.is_some() && same_day(*a, *b)))
+    }
+
     pub fn conflict(&self, other: &Marks) -> bool {
         let days_apart = !self.days.is_empty()
             && !other.days.is_empty()
@@ -197,6 +220,7 @@ impl Marks {
             || apart(&self.school_years, &other.school_years)
             || apart(&self.classes, &other.classes)
             || persons_apart(&self.persons, &other.persons)
+            || apart(&self.serials, &other.serials)
     }
 }
 

@@ -163,6 +163,11 @@ pub struct Comparison {
     pub shared_place: bool,
     /// Both name a respondent, and the names are alike.
     pub named_respondents_alike: bool,
+    /// Both name an amount of 100 or more in common (6400元 = 六千四百元,
+    /// 3万 = 三万公里).
+    pub shared_amount: bool,
+    /// Both give the same date, month and day (5月6日 = 五月六号).
+    pub same_date: bool,
 }
 
 impl Comparison {
@@ -221,6 +226,8 @@ pub struct Features {
     /// what the caller wants, which may change from one call to the next.
     told_concepts: Concepts,
     marks: marks::Marks,
+    /// The amounts named, 100 and up ([`text::amounts`]).
+    amounts: BTreeSet<u64>,
     /// The concepts of the topic, when the caller names the earlier matter
     /// as the topic of the call ([`lexicon::matter_topic`]).
     topic: Option<Concepts>,
@@ -253,8 +260,8 @@ impl Features {
             .chain(&places::named_places(&text, &places::OTHER_ENDINGS))
             .chain(&places::named_places(&respondent, &all_endings))
             .map(|(name, _)| name.clone())
-            .chain(places::numbered_hospitals(&text))
-            .chain(places::numbered_hospitals(&respondent))
+            .chain(places::numbered_institutions(&text))
+            .chain(places::numbered_institutions(&respondent))
             .collect();
         Features {
             region: m.region.clone(),
@@ -268,6 +275,7 @@ impl Features {
             concepts: lexicon::concepts(&text),
             told_concepts: lexicon::concepts(&normalise(&m.facts)),
             marks: marks::Marks::of(&text),
+            amounts: text::amounts(&text),
             topic: lexicon::matter_topic(&m.facts).map(|t| lexicon::concepts(&t)),
             follow_up: lexicon::follows_up(&text) || lexicon::points_back(&m.facts),
             another: lexicon::tells_of_another(&normalise(&lexicon::unreported(&written))),
@@ -397,6 +405,8 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         same_respondent: respondents.is_none_or(|similarity| similarity >= 0.5),
         named_respondents_alike: respondents.is_some_and(|similarity| similarity >= 0.3),
         same_category: a.category == b.category,
+        shared_amount: !a.amounts.is_disjoint(&b.amounts),
+        same_date: a.marks.same_date(&b.marks),
         shared_place: shared_names
             || shared_address
             || !a.roads.is_disjoint(&b.roads)
@@ -425,6 +435,7 @@ pub fn decide(c: &Comparison, s: &DuplicateSettings) -> bool {
     }
     let same_problem = c.shares(Class::Trouble) || c.shares(Class::FeeItem);
     c.score(s) >= s.threshold
+        || ((c.shared_amount || c.same_date) && (place || !c.shared_concepts.is_empty()))
         || (place && same_problem)
         || ((c.shares(Class::Thing) || c.shares(Class::Source) || c.shares(Class::FeeItem))
             && c.shares(Class::Trouble)

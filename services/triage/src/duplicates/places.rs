@@ -256,7 +256,7 @@ const GENERIC_NAMES: [&str; 70] = [
 ];
 /// Characters that are rarely part of a place's name but often of the
 /// words around one (的, 在, 到, 楼…).
-const NOT_NAME_CHARS: &str = "某的了在到找被说我你他她它也都就还又问有没是不和跟给让把从向往去来过这那哪些个示钱元块们吗呢吧啊要想会能可得地着很最更再刚将求请已经等及与或其之而且但如果因为所以打叫看用做干每今昨年月日时几些上下里外左右旁边对面门口附近楼房屋户人住";
+const NOT_NAME_CHARS: &str = "该认罚某的了在到找被说我你他她它也都就还又问有没是不和跟给让把从向往去来过这那哪些个示钱元块们吗呢吧啊要想会能可得地着很最更再刚将求请已经等及与或其之而且但如果因为所以打叫看用做干每今昨年月日时几些上下里外左右旁边对面门口附近楼房屋户人住";
 
 /// A named place: the two characters of its name before its ending
 /// (锦绣华庭 → (锦绣, 华庭)).
@@ -275,6 +275,7 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
             };
             if (name.chars().any(|c| NOT_NAME_CHARS.contains(c)) && !is_a_gate_name(&name))
                 || GENERIC_NAMES.contains(&name.as_str())
+                || told_by_kind(&chars, at)
                 || holds_a_concept_word(&name)
                 || (*ending == "里" && !ends_an_estate_name(&chars, at + 1))
                 || (*ending == "村" && chars.get(at + 1) == Some(&'里'))
@@ -294,6 +295,15 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
         }
     }
     out
+}
+
+/// Whether the place ending at `at` is told by its kind after a name
+/// already given (华利那个衣服厂, 建材城那家瓷砖店): the two characters
+/// before the ending say what it is, not what it is called.
+fn told_by_kind(chars: &[char], at: usize) -> bool {
+    at.checked_sub(4)
+        .and_then(|p| chars.get(p..p + 2))
+        .is_some_and(|w| matches!(w, ['那' | '这', '个' | '家']))
 }
 
 /// Whether a 里 at `at - 1` ends an estate's name (和平里小区, 梧桐里5栋,
@@ -341,9 +351,12 @@ fn is_a_gate_name(name: &str) -> bool {
     )
 }
 
-/// Hospitals as people shorten them: 市第三人民医院, 第三医院, 三院 → 3院.
-/// (The text is normalised, so the numeral is a digit.)
-pub fn numbered_hospitals(normalised: &str) -> BTreeSet<String> {
+/// Hospitals and schools as people shorten them: 市第三人民医院, 第三医院,
+/// 三院 → 3院; 第三小学, 三小 → 3小; 第二中学, 二中 → 2中. (The text is
+/// normalised, so the numeral is a digit.) A bare 3小 or 2中 is a school
+/// only when no word goes on from it (3小时, 3小区, 2中队, 1中间).
+pub fn numbered_institutions(normalised: &str) -> BTreeSet<String> {
+    const GOES_ON: &str = "时区队心间旬午型件块份片盒包瓶杯碗斤个孩组号米期";
     let chars: Vec<char> = normalised.chars().collect();
     let mut out = BTreeSet::new();
     for run in digit_runs(&chars) {
@@ -352,11 +365,19 @@ pub fn numbered_hospitals(normalised: &str) -> BTreeSet<String> {
         let numbered = start
             .checked_sub(1)
             .is_some_and(|p| matches!(chars[p], '第' | '市'));
+        let n: String = chars[run].iter().collect();
         if rest.starts_with('院')
             || numbered && (rest.starts_with("人民医院") || rest.starts_with("医院"))
         {
-            let n: String = chars[run].iter().collect();
             out.insert(format!("{n}院"));
+        }
+        for school in ['小', '中'] {
+            let after = rest.chars().nth(1);
+            if rest.starts_with(school)
+                && (after == Some('学') || after.is_none_or(|c| !GOES_ON.contains(c)))
+            {
+                out.insert(format!("{n}{school}"));
+            }
         }
     }
     out
@@ -591,12 +612,22 @@ mod tests {
     }
 
     #[test]
-    fn numbered_hospitals_are_read_as_people_shorten_them() {
-        let long = numbered_hospitals(&normalise("在市第三人民医院挂号"));
-        let short = numbered_hospitals(&normalise("三院挂号太难了"));
+    fn numbered_hospitals_and_schools_are_read_as_people_shorten_them() {
+        let long = numbered_institutions(&normalise("在市第三人民医院挂号"));
+        let short = numbered_institutions(&normalise("三院挂号太难了"));
         assert_eq!(long, BTreeSet::from(["3院".to_string()]));
         assert_eq!(long, short);
-        assert!(numbered_hospitals(&normalise("3号院门口")).is_empty());
+        assert!(numbered_institutions(&normalise("3号院门口")).is_empty());
+        let school = |t: &str| {
+            numbered_institutions(&normalise(t))
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(school("南区第三小学二年级"), ["3小"]);
+        assert_eq!(school("三小那个班主任"), ["3小"]);
+        assert_eq!(school("二中门口"), ["2中"]);
+        assert!(school("等了三小时").is_empty());
+        assert!(school("二中队的").is_empty());
     }
 
     #[test]

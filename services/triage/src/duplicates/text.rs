@@ -33,17 +33,23 @@ fn everyday_numeral(c: char) -> char {
     }
 }
 
-/// Chinese numerals (up to 九百九十九) become Arabic digits: 三号楼 → 3号楼,
-/// 十二路 → 12路; numbers told digit by digit, as rooms and years are
-/// (一五零二, 三零二, 幺零二, 二〇二三), become those digits: 1502, 302,
-/// 102, 2023.
+/// Chinese numerals become Arabic digits: 三号楼 → 3号楼, 十二路 → 12路,
+/// 六千四百元 → 6400元, 二万四千 → 24000; numbers told digit by digit, as
+/// rooms and years are (一五零二, 三零二, 幺零二, 二〇二三), become those
+/// digits: 1502, 302, 102, 2023. A last digit after a unit stands for the
+/// next unit down, as callers say amounts: 一万二 = 12000, 三千八 = 3800,
+/// 八百五 = 850. 千 and 万 count only after a numeral (千万, 万达 stay).
 fn arabic(text: &str) -> String {
     let chars: Vec<char> = text.chars().map(everyday_numeral).collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
         let start = i;
-        while i < chars.len() && (digit(chars[i]).is_some() || matches!(chars[i], '十' | '百')) {
+        while i < chars.len()
+            && (digit(chars[i]).is_some()
+                || matches!(chars[i], '十' | '百')
+                || (i > start && matches!(chars[i], '千' | '万')))
+        {
             i += 1;
         }
         if i == start {
@@ -51,11 +57,17 @@ fn arabic(text: &str) -> String {
             i += 1;
             continue;
         }
+        // A lone 百 is a word's (百货, 百姓, 百合苑), never a number.
+        if i == start + 1 && chars[start] == '百' {
+            out.push('百');
+            continue;
+        }
         // A lone 一 inside a word (一直, 一整天) is rewritten too; that is
         // harmless for comparison, since both sides (and the lexicon) are
         // rewritten alike.
         let run = &chars[start..i];
-        let digit_by_digit = !run.iter().any(|c| matches!(c, '十' | '百'))
+        let unit = |c: &char| matches!(c, '十' | '百' | '千' | '万');
+        let digit_by_digit = !run.iter().any(unit)
             && (run.len() >= 3 || run.iter().any(|c| matches!(c, '零' | '〇' | '幺')))
             && run.len() >= 2;
         if digit_by_digit {
@@ -66,23 +78,52 @@ fn arabic(text: &str) -> String {
             );
             continue;
         }
-        let (mut total, mut current) = (0u32, 0u32);
-        for c in &chars[start..i] {
-            match c {
-                '百' => {
-                    total += current.max(1) * 100;
-                    current = 0;
-                }
-                '十' => {
-                    total += current.max(1) * 10;
-                    current = 0;
-                }
-                d => current = digit(*d).unwrap_or(0),
-            }
-        }
-        out.push_str(&(total + current).to_string());
+        out.push_str(&numeral_value(run).to_string());
     }
     out
+}
+
+/// The value of a run of Chinese numerals with units (see [`arabic`]).
+fn numeral_value(run: &[char]) -> u64 {
+    let place = |c: char| match c {
+        '十' => 10,
+        '百' => 100,
+        '千' => 1_000,
+        _ => 1,
+    };
+    let (mut total, mut section, mut current) = (0u64, 0u64, 0u64);
+    let mut last_unit = None;
+    for (at, c) in run.iter().enumerate() {
+        match c {
+            '万' => {
+                total += (section + current).max(1) * 10_000;
+                section = 0;
+                current = 0;
+                last_unit = Some(10_000);
+            }
+            '十' | '百' | '千' => {
+                section += current.max(1) * place(*c);
+                current = 0;
+                last_unit = Some(place(*c));
+            }
+            d => {
+                current = u64::from(digit(*d).unwrap_or(0));
+                // 一万二, 三千八, 八百五: the last digit right after a unit
+                // above ten counts in the next unit down.
+                if at + 1 == run.len() && at > 0 {
+                    if let Some(unit) = last_unit.filter(|u| *u >= 100 && unit_before(run, at)) {
+                        current *= unit / 10;
+                    }
+                }
+            }
+        }
+    }
+    total + section + current
+}
+
+/// Whether the character before `at` is a unit (百, 千 or 万).
+fn unit_before(run: &[char], at: usize) -> bool {
+    matches!(run[at - 1], '百' | '千' | '万')
 }
 
 /// Lower-case, Arabic digits, no punctuation or spaces, and the dialect's
@@ -189,6 +230,29 @@ pub fn digit_runs(chars: &[char]) -> Vec<std::ops::Range<usize>> {
     runs
 }
 
+/// The amounts a normalised text names, 100 and up: money, counts, prices,
+/// distances (6400元, 4200, 3万 = 30000, 120片), in the same units either
+/// side tells them in. Numbers of an address, a date, a time or an order
+/// (3号楼, 1502室, 2023年, 第5) are no amounts.
+pub fn amounts(normalised_text: &str) -> std::collections::BTreeSet<u64> {
+    const NOT_AN_AMOUNT: &str = "号楼栋单室路层组期年月日点分岁次级班届周";
+    let chars: Vec<char> = normalised_text.chars().collect();
+    digit_runs(&chars)
+        .into_iter()
+        .filter(|run| run.start == 0 || chars[run.start - 1] != '第')
+        .filter_map(|run| {
+            let value: u64 = chars[run.clone()].iter().collect::<String>().parse().ok()?;
+            let value = match chars.get(run.end) {
+                Some('万') => value.checked_mul(10_000)?,
+                Some('千') => value.checked_mul(1_000)?,
+                Some(c) if NOT_AN_AMOUNT.contains(*c) => return None,
+                _ => value,
+            };
+            (value >= 100).then_some(value)
+        })
+        .collect()
+}
+
 /// Whether a character is a Chinese character (CJK unified ideograph).
 pub fn is_han(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
@@ -217,5 +281,27 @@ mod tests {
         assert_eq!(normalise("幺零二"), "102");
         assert_eq!(normalise("二〇二三年"), "2023年");
         assert_eq!(normalise("七八点"), "8点");
+        assert_eq!(normalise("六千四百元"), "6400元");
+        assert_eq!(normalise("二万四千元"), "24000元");
+        assert_eq!(normalise("两万四"), "24000");
+        assert_eq!(normalise("一万二千元"), "12000元");
+        assert_eq!(normalise("一万二"), "12000");
+        assert_eq!(normalise("三千八"), "3800");
+        assert_eq!(normalise("八百五"), "850");
+        assert_eq!(normalise("一百零五"), "105");
+        assert_eq!(normalise("十万"), "100000");
+        assert_eq!(normalise("千万别去万达"), "千万别去万达");
+        assert_eq!(normalise("百合苑百货"), "百合苑百货");
+    }
+
+    #[test]
+    fn amounts_are_read_alike_however_told() {
+        let read = |t: &str| amounts(&normalise(t)).into_iter().collect::<Vec<_>>();
+        assert_eq!(read("工资共计六千四百元"), [6400]);
+        assert_eq!(read("俩月工钱6400块"), [6400]);
+        assert_eq!(read("显示3万，实际12万"), [30_000, 120_000]);
+        assert_eq!(read("三万公里"), [30_000]);
+        assert_eq!(read("3号楼1502室，2023年5月，第105号"), Vec::<u64>::new());
+        assert_eq!(read("押金50元"), Vec::<u64>::new());
     }
 }
