@@ -351,6 +351,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         ],
     ),
     (Class::Thing, "housing_fund", &["公积金"]),
+    (
+        Class::Thing,
+        "livestock_subsidy",
+        &["母猪补贴", "能繁母猪", "养殖补贴"],
+    ),
     // A hospital's bill and its list of items.
     (
         Class::Thing,
@@ -412,7 +417,6 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "视频会员",
             "订购",
             "包月",
-            "扣了",
             "被扣",
             "会员包",
         ],
@@ -524,7 +528,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "stair_light",
         &["感应灯", "楼道灯", "声控灯", "楼梯灯"],
     ),
-    (Class::Thing, "facade", &["外墙", "瓷砖"]),
+    (
+        Class::Thing,
+        "facade",
+        &["保温层", "保温板", "外墙", "瓷砖"],
+    ),
     // Tiles bought or laid, told as 瓷砖 by one and 地砖 by the other.
     (Class::Thing, "tiles", &["瓷砖", "地砖", "墙砖"]),
     (Class::Thing, "door_access", &["门禁", "单元门"]),
@@ -636,11 +644,34 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     // A culvert or an underpass under a bridge or a railway.
     (Class::Thing, "underpass", &["涵洞", "桥洞", "下穿通道"]),
+    (
+        Class::Thing,
+        "bridge",
+        &[
+            "漫水桥",
+            "小桥",
+            "便桥",
+            "桥梁",
+            "桥面",
+            "桥栏",
+            "桥被冲",
+            "桥冲毁",
+        ],
+    ),
+    // Papers an employer or landlord holds back.
+    (Class::Thing, "id_card", &["身份证"]),
+    // A village's road, told by what it is paved with.
+    (
+        Class::Thing,
+        "village_road",
+        &["水泥路", "通村路", "柏油路", "村道"],
+    ),
     // What is wrong with it.
     (
         Class::Trouble,
         "broken",
         &[
+            "往下掉",
             "吹毁",
             "坏",
             "故障",
@@ -713,6 +744,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "cold",
         &[
+            "温乎乎",
+            "温吞吞",
             "不热",
             "凉",
             "冷",
@@ -934,6 +967,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "fee",
         &[
+            "扣了",
+            "动态调价",
             "全交",
             "补收",
             "多收",
@@ -1189,6 +1224,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "attitude",
         &["态度", "骂", "不耐烦", "拒绝接诊", "推诿"],
     ),
+    // Something of the caller's held back: papers, a deposit.
+    (Class::Trouble, "withheld", &["扣着", "收走", "押着"]),
     // Sold to children: cigarettes, alcohol.
     (
         Class::Trouble,
@@ -1212,6 +1249,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "illegal_build",
         &[
+            "封顶",
+            "接着焊",
+            "接着盖",
             "加建",
             "还在搭",
             "在搭",
@@ -1292,6 +1332,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "danger",
         &[
+            "摇晃",
+            "差点砸",
+            "晃悠",
             "掉进去",
             "掉下去",
             "翻了",
@@ -1512,6 +1555,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "missing",
         &[
+            "遗落",
             "丢了",
             "丢失",
             "不见了",
@@ -1667,7 +1711,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::Trouble,
         "fire_risk",
-        &["火灾", "着火", "起火", "失火", "烧死"],
+        &["安全出口", "火灾", "着火", "起火", "失火", "烧死"],
     ),
     (
         Class::Trouble,
@@ -1906,6 +1950,12 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         "ball_games",
         &["打篮球", "打球", "拍球", "篮球场"],
     ),
+    // Machines running outside a window: outdoor units, compressors.
+    (
+        Class::Source,
+        "machinery",
+        &["空调外机", "外机", "压缩机", "风机"],
+    ),
     (Class::Source, "traffic", &["鸣笛", "车辆噪音", "货车"]),
     (Class::Source, "shop", &["商铺", "店铺", "外放", "喇叭"]),
     // What a caller bought: another article is another matter.
@@ -1990,8 +2040,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     (
         Class::FeeItem,
         "tuition",
-        &["保教费", "学费", "保育费", "课", "培训", "兴趣班"],
+        &["保教费", "学费", "课", "培训", "兴趣班"],
     ),
+    // A kindergarten's care fee, and a course charged on top.
+    (Class::FeeItem, "nursery_fee", &["保育费"]),
+    (Class::FeeItem, "extra_course", &["特色课", "兴趣课费"]),
     (Class::FeeItem, "workbook", &["教辅", "资料费", "资料"]),
     (Class::FeeItem, "uniform", &["校服", "园服"]),
     (Class::FeeItem, "aftercare", &["托管", "延时服务", "课后"]),
@@ -2346,10 +2399,16 @@ where
 /// nothing, 被司机坑了 (or 坑人, 坑钱: cheated) is no pothole, 影响 (affect) is no noise (响), a
 /// firm's 破产 (bankruptcy) nothing broken (破), 在那站了 (stood there)
 /// no bus stop, 猫腻 (something fishy) no cat, and 顶层 (the top floor,
-/// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle, a 冷却塔 (cooling tower) no cold, an appliance store (电器城) no power supply,
-/// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工).
-const FALSE_FRIENDS: [&str; 22] = [
+/// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle, a 冷却塔 (cooling tower) or a 冷柜 (freezer cabinet) no cold, an appliance store (电器城) no power supply,
+/// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工); 天不亮 (before dawn) is no broken light, 不给开 (won't issue a paper) no unpaid pay, 去别的工地 no building site of the matter, and 一百块都用不了 (doesn't cost a hundred) nothing broken.
+const FALSE_FRIENDS: [&str; 28] = [
+    "天不亮",
+    "不给开",
+    "别的工地",
+    "块都用不了",
+    "块钱都用不了",
     "冷却",
+    "冷柜",
     "电器城",
     "电器店",
     "坑人",
@@ -2441,7 +2500,12 @@ pub fn concepts(normalised_text: &str) -> Concepts {
 /// heating is broken may next say the pipe leaks, one who said the pay is
 /// late may next say it is stuck in review. Two complaints naming troubles
 /// of one family do not conflict, though they share none.
-pub const RELATED_TROUBLES: [&[&str]; 20] = [
+pub const RELATED_TROUBLES: [&[&str]; 25] = [
+    &["frequency", "stalled"],
+    &["cold", "too_hot"],
+    &["injury_claim", "paperwork"],
+    &["dumping", "uncollected"],
+    &["withheld", "no_refund", "unpaid"],
     &[
         "broken",
         "dark",
@@ -2946,6 +3010,57 @@ mod tests {
             ("去县医院看病", Class::Thing),
         ] {
             assert!(!concepts(&normalise(raw)).contains_key(&class), "{raw}");
+        }
+    }
+
+    #[test]
+    fn troubles_of_blinds_fifteen_and_sixteen_are_read_in_callers_words() {
+        for (raw, class, concept) in [
+            ("俺家片子还是温乎乎的", Class::Trouble, "cold"),
+            ("公共厕所已关闭两个月", Class::Trouble, "closed"),
+            ("雨水井返味严重", Class::Trouble, "odour"),
+            ("至今三个月未领取到养老金", Class::Trouble, "unpaid"),
+            ("那块大牌子还在那晃悠", Class::Trouble, "danger"),
+            (
+                "人走了人家接着焊，这两天都封顶了",
+                Class::Trouble,
+                "illegal_build",
+            ),
+            ("厂里还扣着俺的身份证", Class::Trouble, "withheld"),
+            ("厂里还扣着俺的身份证", Class::Thing, "id_card"),
+            ("在瑞丰建材城买的地砖", Class::Thing, "tiles"),
+            ("购买瓷砖一百二十片", Class::Thing, "tiles"),
+            (
+                "王楼村那个小卖部卖烟给小孩",
+                Class::Trouble,
+                "sold_to_minors",
+            ),
+            ("楼下超市的空调外机日夜运转", Class::Source, "machinery"),
+            (
+                "幼儿园要求另外缴纳特色课程费",
+                Class::FeeItem,
+                "extra_course",
+            ),
+        ] {
+            let found = concepts(&normalise(raw));
+            assert!(
+                found.get(&class).is_some_and(|c| c.contains(concept)),
+                "{raw}: {found:?}"
+            );
+        }
+        // 天不亮 is no broken light, 坑人 no pothole, a cooling tower no
+        // cold, and 一百块都用不了 (it costs less) nothing broken.
+        for (raw, class, concept) in [
+            ("天不亮就得出门", Class::Trouble, "broken"),
+            ("那个手机店坑人", Class::Thing, "pothole"),
+            ("商场楼顶冷却塔运行噪音大", Class::Trouble, "cold"),
+            ("那点东西一百块都用不了", Class::Trouble, "broken"),
+        ] {
+            let found = concepts(&normalise(raw));
+            assert!(
+                !found.get(&class).is_some_and(|c| c.contains(concept)),
+                "{raw}: {found:?}"
+            );
         }
     }
 

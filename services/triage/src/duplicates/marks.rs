@@ -107,9 +107,12 @@ pub fn persons(normalised: &str) -> BTreeSet<&'static str> {
 pub fn another_persons_too(normalised: &str) -> bool {
     own_people(normalised).any(|(_, after)| {
         let next: Vec<char> = normalised[after..].chars().take(10).collect();
-        next.iter()
-            .enumerate()
-            .any(|(i, c)| *c == '也' && (i == 0 || next[i - 1] != '了'))
+        next.iter().enumerate().any(|(i, c)| {
+            // 评也评了 (assessed, as asked): 也 between one word
+            // said twice tells of no one else.
+            let repeated = i > 0 && next.get(i + 1) == Some(&next[i - 1]);
+            *c == '也' && (i == 0 || next[i - 1] != '了') && !repeated
+        })
     })
 }
 
@@ -281,6 +284,10 @@ mod tests {
         assert!(another_persons_too(&normalise(
             "我老公在力美健身也买了私教课"
         )));
+        // 评也评了 (assessed, as asked): a word said twice round 也.
+        assert!(!another_persons_too(&normalise(
+            "俺娃的残疾证下来没？评也评了，等了仨月了"
+        )));
         assert!(persons(&normalise("俺爹在县医院住院")).contains("father"));
         assert!(persons(&normalise("俺娃上学的校车")).contains("child"));
     }
@@ -350,6 +357,18 @@ mod tests {
         assert!(marks("4月12日晚上被绕路").conflict(&marks("5月2日下午被绕路")));
         assert!(!marks("4月12日晚上被绕路").conflict(&marks("十二号晚上被绕了一圈")));
         assert!(!marks("4月12日晚上被绕路").conflict(&marks("上周被绕路")));
+    }
+
+    #[test]
+    fn other_parcels_conflict_and_the_same_date_agrees() {
+        assert!(marks("快递单号尾号4471丢失").conflict(&marks("又一个件尾号8203显示签收")));
+        assert!(!marks("快递尾号4471丢失").conflict(&marks("尾号4471那个件")));
+        assert!(marks("5月6日夜间急诊").same_date(&marks("五月六号半夜在急诊")));
+        assert!(!marks("5月6日夜间急诊").same_date(&marks("五月七号半夜在急诊")));
+        assert!(
+            !marks("6号晚上").same_date(&marks("6号晚上")),
+            "no month, no date"
+        );
     }
 
     #[test]

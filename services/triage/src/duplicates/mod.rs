@@ -722,6 +722,38 @@ mod tests {
     }
 
     #[test]
+    fn the_same_amount_or_date_links_two_tellings() {
+        let s = DuplicateSettings::default();
+        // No trouble word in common, few characters alike: the amount,
+        // told in words on one side and digits on the other, decides.
+        let a = m(
+            "其在渝味坊火锅店担任服务员，2024年1月至2月工资共计六千四百元被拖欠",
+            "渝味坊火锅店",
+            "labour",
+        );
+        let b = m("我在渝味坊端盘子，俩月工钱6400块老板不给", "", "labour");
+        let c = compare(&a, &b);
+        assert!(c.shared_amount, "{c:?}");
+        assert!(is_duplicate(&a, &b, &s), "{c:?}");
+        // Another amount at the same place decides nothing.
+        let other = m("我在渝味坊端盘子，俩月工钱5200块老板不给", "", "labour");
+        assert!(!compare(&a, &other).shared_amount);
+        // The same night at the same hospital is the same visit.
+        let a = m(
+            "其孩子于5月6日夜间高烧，到西区儿童医院急诊就诊，候诊四个小时无医生接诊",
+            "西区儿童医院",
+            "health",
+        );
+        let b = m(
+            "五月六号半夜孩子发烧，在儿童医院急诊等了四个钟头没人看",
+            "",
+            "health",
+        );
+        let c = compare(&a, &b);
+        assert!(c.same_date && is_duplicate(&a, &b, &s), "{c:?}");
+    }
+
+    #[test]
     fn another_region_is_another_matter() {
         let s = DuplicateSettings::default();
         let a = m("暖气不热", "", "heating");

@@ -270,7 +270,10 @@ pub fn named_places(normalised: &str, endings: &[&'static str]) -> BTreeSet<Plac
     // scan by characters.
     for ending in endings.iter().filter(|e| normalised.contains(**e)) {
         for at in find_all(&chars, ending) {
-            let Some(name) = two_before(&chars, at) else {
+            // A village's school or clinic goes by the village's name:
+            // 后湾村小学 = 后湾小学.
+            let of_village = at > 0 && chars[at - 1] == '村' && *ending != "村";
+            let Some(name) = two_before(&chars, if of_village { at - 1 } else { at }) else {
                 continue;
             };
             if (name.chars().any(|c| NOT_NAME_CHARS.contains(c)) && !is_a_gate_name(&name))
