@@ -300,7 +300,21 @@ fn the_sixteenth_sample_keeps_its_measured_level() {
     // Written blind by a helper (89c3a18), to be hard, like blind 15.
     // Measured blind once, 2026-11-23, on v14 (72bb86c), with the
     // example's figures only: precision 0.865, recall 0.800 (64
-    // duplicates found, 10 wrong links). Read afterwards; it shaped v15:
+    // duplicates found, 10 wrong links); v13 (89c3a18) at the same
+    // sitting: the same. Read afterwards; it shaped v15:
     // precision 0.938, recall 0.950 — no longer a blind figure.
     holds("tests/data/duplicates-blind16.toml", 200, 0.93, 0.95);
+}
+
+#[test]
+fn the_seventeenth_sample_keeps_its_measured_level() {
+    // Written blind by a helper (e411583): a quarter each of city, county
+    // and village, consumers and businesses, and labour, schools,
+    // hospitals and benefits. Measured blind once, 2026-11-23, on v15
+    // (ce52bec), with the example's figures only: precision 0.934,
+    // recall 0.887 (71 duplicates found, 5 wrong links); v14 (72bb86c)
+    // and v13 (89c3a18) at the same sitting: 0.922 / 0.887 each (71 and
+    // 6). Held for v16's measurement: skip it (`--skip seventeenth`)
+    // until then.
+    holds("tests/data/duplicates-blind17.toml", 200, 0.93, 0.88);
 }
