@@ -633,6 +633,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Thing,
         "drain",
         &[
+            "污水井",
+            "雨水井",
+            "冒粪水",
             "下水道",
             "地漏",
             "下水管",
@@ -1088,6 +1091,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "stalled",
         &[
+            "烂尾",
+            "在走流程",
             "超过工期",
             "过了工期",
             "超工期",
@@ -1225,6 +1230,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         &["态度", "骂", "不耐烦", "拒绝接诊", "推诿"],
     ),
     // Something of the caller's held back: papers, a deposit.
+    // A fight, not a noise.
+    (Class::Trouble, "fight", &["打架", "斗殴", "打群架"]),
     (Class::Trouble, "withheld", &["扣着", "收走", "押着"]),
     // Sold to children: cigarettes, alcohol.
     (
@@ -2400,8 +2407,9 @@ where
 /// firm's 破产 (bankruptcy) nothing broken (破), 在那站了 (stood there)
 /// no bus stop, 猫腻 (something fishy) no cat, and 顶层 (the top floor,
 /// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle, a 冷却塔 (cooling tower) or a 冷柜 (freezer cabinet) no cold, an appliance store (电器城) no power supply,
-/// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工); 天不亮 (before dawn) is no broken light, 不给开 (won't issue a paper) no unpaid pay, 去别的工地 no building site of the matter, and 一百块都用不了 (doesn't cost a hundred) nothing broken.
-const FALSE_FRIENDS: [&str; 28] = [
+/// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工); 天不亮 (before dawn) is no broken light, 不给开 (won't issue a paper) no unpaid pay, 去别的工地 no building site of the matter, 一百块都用不了 (doesn't cost a hundred) nothing broken, and 坐黑车 (taking an unlicensed car, for want of a bus) no taxi of the matter.
+const FALSE_FRIENDS: [&str; 29] = [
+    "坐黑车",
     "天不亮",
     "不给开",
     "别的工地",
@@ -2629,8 +2637,9 @@ pub const ANOTHER_INSTANCE: [&str; 18] = [
 ];
 
 /// Words that hold a word of [`ANOTHER_INSTANCE`] without telling of
-/// another instance: 另一半 is half of the same sum.
-const NOT_ANOTHER: [&str; 1] = ["另一半"];
+/// another instance: 另一半 is half of the same sum, and 也是说 (said so
+/// too) tells what someone said again.
+const NOT_ANOTHER: [&str; 2] = ["另一半", "也是说"];
 
 /// Whether a normalised text tells of another instance of a like matter.
 pub fn tells_of_another(normalised_text: &str) -> bool {
@@ -3055,6 +3064,7 @@ mod tests {
             ("那个手机店坑人", Class::Thing, "pothole"),
             ("商场楼顶冷却塔运行噪音大", Class::Trouble, "cold"),
             ("那点东西一百块都用不了", Class::Trouble, "broken"),
+            ("只能花钱坐黑车", Class::Thing, "taxi"),
         ] {
             let found = concepts(&normalise(raw));
             assert!(
@@ -3180,6 +3190,9 @@ mod tests {
     fn half_of_a_sum_is_no_other_instance_but_another_firm_is() {
         assert!(!tells_of_another(&normalise(
             "院里退了90块，说另一半是治疗费"
+        )));
+        assert!(!tells_of_another(&normalise(
+            "开发商说年底，去年也是说年底"
         )));
         assert!(tells_of_another(&normalise(
             "邓老板也没给钱，跟宏盛劳务不是一家"

@@ -166,7 +166,19 @@ pub fn roads(normalised: &str) -> BTreeSet<String> {
             {
                 continue;
             }
-            out.insert(name);
+            // 滨河东路 is the east stretch of 滨河路: kept with its
+            // direction (滨河东), which 滨河 agrees with and 滨河西 does not.
+            let directed = at >= 3
+                && "东南西北".contains(last)
+                && two_before(&chars, at - 1).is_some_and(|n| {
+                    !n.chars().any(|c| NOT_NAME_CHARS.contains(c))
+                        && !GENERIC_NAMES.contains(&n.as_str())
+                });
+            if directed {
+                out.insert(chars[at - 3..at].iter().collect());
+            } else {
+                out.insert(name);
+            }
         }
     }
     // Ring roads by their number: 东三环 and 三环 → 3环 (≠ 2环).
@@ -188,7 +200,21 @@ pub fn same_roads(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
     if a.len() >= 2 && b.len() >= 2 {
         return a == b || a.intersection(b).count() >= 2;
     }
-    a.iter().any(|x| b.iter().any(|y| x == y || a_slip(x, y)))
+    a.iter().any(|x| {
+        b.iter()
+            .any(|y| x == y || a_slip(x, y) || one_stretch_of(x, y))
+    })
+}
+
+/// One road named with a direction and the other without it: 滨河东 (路)
+/// and 滨河 (路).
+fn one_stretch_of(x: &str, y: &str) -> bool {
+    let of = |long: &str, short: &str| {
+        long.chars().count() == 3
+            && long.starts_with(short)
+            && long.chars().last().is_some_and(|c| "东南西北".contains(c))
+    };
+    of(x, y) || of(y, x)
 }
 
 /// A character that marks two like names apart (东大街 ≠ 西大街, 前沟村 ≠
@@ -698,6 +724,10 @@ mod tests {
             &road("和平大街邮局门口"),
             &road("和平二街菜场门口")
         ));
+        // A road told with its direction on one side only is the same
+        // road; two directions are two stretches.
+        assert!(same_roads(&road("滨河东路望江桥"), &road("滨河路那一长溜")));
+        assert!(!same_roads(&road("滨河东路望江桥"), &road("滨河西路菜场")));
     }
 
     #[test]
