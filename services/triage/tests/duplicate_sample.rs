@@ -47,7 +47,8 @@
 //!   written blind), measured once on the fifteenth version, figures
 //!   only, then read; it shaped the sixteenth;
 //! - `tests/data/duplicates-blind18.toml`, an eighteenth (200 pairs,
-//!   written blind), held for the sixteenth version's measurement.
+//!   written blind), measured once on the sixteenth version, figures
+//!   only; not read: held for the seventeenth.
 //!
 //! Run with `--nocapture` to see the figures and every miss, leaving out
 //! the held sample:
@@ -321,4 +322,15 @@ fn the_seventeenth_sample_keeps_its_measured_level() {
     // 6). Read afterwards; it shaped v16: precision 0.950, recall 0.950 —
     // no longer a blind figure.
     holds("tests/data/duplicates-blind17.toml", 200, 0.95, 0.95);
+}
+
+#[test]
+fn the_eighteenth_sample_keeps_its_measured_level() {
+    // Written blind by a helper (01c76aa, e61e79c), unusual topics and
+    // regional speech on purpose. Measured blind once, 2026-11-23, on
+    // v16 (d79fcab), with the example's figures only: precision 0.790,
+    // recall 0.800 (64 duplicates found, 17 wrong links); at the same
+    // sitting v15 the same, v14 0.778 / 0.787, v13 0.775 / 0.775. Held
+    // for v17's measurement: skip it (`--skip eighteenth`) until then.
+    holds("tests/data/duplicates-blind18.toml", 200, 0.79, 0.8);
 }
