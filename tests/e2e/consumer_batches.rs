@@ -388,3 +388,136 @@ async fn a_rewind_restarts_a_consumer_at_its_ack_floor_and_leaves_an_absent_one(
     let _ = js.delete_stream(&stream_name).await;
     result
 }
+
+/// Publishes `body` on `subject` and waits for the broker to store it.
+async fn publish(js: &jetstream::Context, subject: String, body: &str) -> anyhow::Result<()> {
+    let msg = PublishMessage::build()
+        .payload(body.as_bytes().to_vec().into())
+        .message_id(Uuid::now_v7().to_string());
+    js.send_publish(subject, msg).await?.await?;
+    Ok(())
+}
+
+/// Runs a consumer of the `PURGE` stream with `filter` until `rows_seen`
+/// holds `want` rows, and a little longer for a wrongly repeated one.
+async fn consume_until(
+    js: &jetstream::Context,
+    pool: &sqlx::PgPool,
+    subjects: &Subjects,
+    filter: &'static str,
+    want: i64,
+) -> anyhow::Result<i64> {
+    let consumer = mesh_kit::consumer::Consumer {
+        spec: ConsumerSpec::new("PURGE", "purge-test", filter),
+        service: "purgetest",
+        js: js.clone(),
+        pool: pool.clone(),
+        subjects: subjects.clone(),
+        handler: Rows,
+        outbox: None,
+    };
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(consumer.run(shutdown.clone()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rows_seen")
+            .fetch_one(pool)
+            .await?;
+        if rows >= want {
+            break;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "after 30 s: {rows} rows, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    shutdown.trigger();
+    task.await?;
+    Ok(sqlx::query_scalar("SELECT count(*) FROM rows_seen")
+        .fetch_one(pool)
+        .await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handled_events_are_forgotten_and_a_new_filter_starts_at_the_horizon() -> anyhow::Result<()>
+{
+    let db = TestDatabase::create("purge").await?;
+    let prefix = format!("purge{:08x}", rand::random::<u32>());
+    let js = jetstream::new(async_nats::connect(nats_url()).await?);
+    let result = purge(&db, &js, &prefix).await;
+    for name in ["PURGE", "DEADLETTER"] {
+        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
+    }
+    db.drop_it().await?;
+    result
+}
+
+async fn purge(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {
+    use mesh_kit::processed;
+    let subjects = Subjects::new(prefix);
+    let pool = mesh_kit::db::connect(&db.url, "purgetest", 4).await?;
+    mesh_kit::db::migrate(&pool, "purgetest", &NO_MIGRATIONS).await?;
+    sqlx::query("CREATE TABLE rows_seen (body TEXT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    mesh_kit::nats::ensure_stream(
+        js,
+        &subjects.stream("PURGE"),
+        vec![subjects.subject("purge.v1.>")],
+    )
+    .await?;
+    mesh_kit::consumer::ensure_dead_letter_stream(js, &subjects).await?;
+
+    // Three old events, then the horizon, then one more.
+    for body in ["old 1", "old 2", "old 3"] {
+        publish(js, subjects.subject("purge.v1.a"), body).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let horizon = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    publish(js, subjects.subject("purge.v1.a"), "new 1").await?;
+    let rows = consume_until(js, &pool, &subjects, "purge.v1.a", 4).await?;
+    ensure!(rows == 4, "{rows} rows after the first run, want 4");
+
+    // The old events were handled long ago: their ids go, the new one's
+    // stays, and the horizon is recorded.
+    sqlx::query(
+        "UPDATE processed_events SET handled_at = $1 - interval '1 hour' \
+         WHERE event_id IN (SELECT event_id FROM processed_events ORDER BY handled_at LIMIT 3)",
+    )
+    .bind(horizon)
+    .execute(&pool)
+    .await?;
+    let keep = (chrono::Utc::now() - horizon).to_std()?;
+    let gone = processed::purge(&pool, "purge-test", keep).await?;
+    ensure!(gone == 3, "{gone} rows purged, want the 3 old ones");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events")
+        .fetch_one(&pool)
+        .await?;
+    ensure!(left == 1, "{left} processed rows left, want 1");
+    let recorded = processed::horizon(&pool, "purge-test").await?;
+    ensure!(
+        recorded.is_some_and(|at| at >= horizon && at < horizon + chrono::Duration::seconds(1)),
+        "horizon {recorded:?}, want about {horizon}"
+    );
+    // A later purge with a longer keep never moves the horizon back.
+    processed::purge(&pool, "purge-test", Duration::from_secs(3600)).await?;
+    ensure!(processed::horizon(&pool, "purge-test").await? == recorded);
+
+    // The filter widens: the consumer is made again and starts at the
+    // horizon. The old events (ids forgotten) are not handled again; the
+    // new one is found in processed_events; the event of the subject now
+    // taken in is handled.
+    publish(js, subjects.subject("purge.v1.b"), "b 1").await?;
+    let rows = consume_until(js, &pool, &subjects, "purge.v1.>", 5).await?;
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM rows_seen ORDER BY body")
+        .fetch_all(&pool)
+        .await?;
+    ensure!(
+        rows == 5,
+        "{rows} rows after the filter changed, want 5: {bodies:?}"
+    );
+    Ok(())
+}

@@ -210,10 +210,8 @@ async fn first_stored_at(
     since: DateTime<Utc>,
     last: u64,
 ) -> Result<u64, RewindError> {
-    let start_time = ::time::OffsetDateTime::from_unix_timestamp_nanos(
-        since.timestamp_nanos_opt().unwrap_or_default() as i128,
-    )
-    .map_err(|e| RewindError::Info(e.to_string()))?;
+    let start_time =
+        crate::time::offset_date_time(since).map_err(|e| RewindError::Info(e.to_string()))?;
     let probe = stream
         .create_consumer(pull::OrderedConfig {
             filter_subject: filter.to_owned(),

@@ -37,6 +37,18 @@ pub struct CommonArgs {
     )]
     pub network_file: std::path::PathBuf,
 
+    /// Days each consumer keeps the ids of the events it handled before it
+    /// forgets them (kit processed.rs). No delivery brings back an event
+    /// that old; a consumer made again after its filter changed starts at
+    /// that horizon.
+    #[arg(
+        long,
+        env = "MESH__CONSUMER__KEEP_PROCESSED_DAYS",
+        default_value_t = crate::processed::KEEP_PROCESSED_DAYS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub keep_processed_days: u64,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "MESH__LOG__FORMAT", default_value = "text")]
     pub log_format: crate::telemetry::LogFormat,

@@ -25,7 +25,9 @@ use crate::config::Subjects;
 use crate::events::{dead_letter, replay};
 use crate::outbox::OutboxWaker;
 use crate::shutdown::Shutdown;
-use async_nats::jetstream::{self, consumer::pull, message::PublishMessage, AckKind};
+use async_nats::jetstream::{
+    self, consumer::pull, consumer::DeliverPolicy, message::PublishMessage, AckKind,
+};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
@@ -157,6 +159,9 @@ pub struct ConsumerSpec {
     /// lone message waits this long at most; zero takes only what has
     /// already arrived.
     pub linger: Duration,
+    /// How long the ids of handled events are kept in `processed_events`
+    /// ([`crate::processed`]).
+    pub keep_processed: Duration,
 }
 
 /// The linger of a consumer unless its service says otherwise
@@ -208,6 +213,15 @@ impl ConsumerSpec {
             ack_wait: Duration::from_secs(30),
             batch: DEFAULT_BATCH,
             linger: DEFAULT_LINGER,
+            keep_processed: crate::processed::KEEP_PROCESSED,
+        }
+    }
+
+    /// The same consumer keeping the ids of handled events this long.
+    pub const fn with_keep_processed(self, keep_processed: Duration) -> Self {
+        Self {
+            keep_processed,
+            ..self
         }
     }
 
@@ -252,6 +266,12 @@ pub async fn ensure_dead_letter_stream(
 impl<H: Handler> Consumer<H> {
     pub async fn run(self, shutdown: Shutdown) {
         let name = self.spec.durable;
+        let forgetting = tokio::spawn(crate::processed::keep_forgetting(
+            self.pool.clone(),
+            name,
+            self.spec.keep_processed,
+            shutdown.clone(),
+        ));
         loop {
             // consume() returns at shutdown, between messages, so that a
             // message being handled is finished first.
@@ -266,6 +286,7 @@ impl<H: Handler> Consumer<H> {
                 }
             }
         }
+        forgetting.abort();
         tracing::info!(consumer = name, "consumer stopped");
     }
 
@@ -307,14 +328,26 @@ impl<H: Handler> Consumer<H> {
         if existing != config.filter_subject {
             // A filter edited in place would skip the earlier events of the
             // subjects it newly takes in. A new consumer starts from the
-            // stream's first message; what was handled already is found in
-            // processed_events and skipped.
+            // stream's first message, or from the horizon before which this
+            // consumer forgot what it handled (kit processed.rs); what was
+            // handled since is found in processed_events and skipped.
+            let horizon = crate::processed::horizon(&self.pool, self.spec.durable).await?;
             tracing::warn!(
                 consumer = self.spec.durable,
                 old = %existing,
                 new = %config.filter_subject,
+                from = ?horizon,
                 "consumer filter changed, recreating the consumer"
             );
+            let config = match horizon {
+                Some(horizon) => pull::Config {
+                    deliver_policy: DeliverPolicy::ByStartTime {
+                        start_time: crate::time::offset_date_time(horizon)?,
+                    },
+                    ..config
+                },
+                None => config,
+            };
             stream.delete_consumer(self.spec.durable).await?;
             consumer = stream
                 .get_or_create_consumer(self.spec.durable, config)

@@ -14,6 +14,7 @@
 //! - [`outbox`]: the transactional outbox and its relay to JetStream.
 //! - [`consumer`]: durable pull consumers with exactly-once effects
 //!   (idempotent handling in the same transaction as the effect).
+//! - [`processed`]: forgetting the ids of events handled long ago.
 //! - [`grpc`]: serving a tonic router with health and reflection.
 //! - [`input`]: checks of request fields at the gRPC edge (lengths, codes,
 //!   enums, timestamps, page sizes), each naming the field and the rule.
@@ -36,6 +37,7 @@ pub mod input;
 pub mod nats;
 pub mod network;
 pub mod outbox;
+pub mod processed;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

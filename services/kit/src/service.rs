@@ -98,6 +98,9 @@ pub struct Backbone {
     /// The linger of this service's outbox relay, when the service's
     /// settings give one; else the kit's ([`RelaySettings::linger`]).
     pub relay_linger: Option<std::time::Duration>,
+    /// How long every consumer of this service keeps the ids of the
+    /// events it handled ([`ConsumerSpec::keep_processed`]).
+    pub keep_processed: std::time::Duration,
 }
 
 impl Backbone {
@@ -135,6 +138,9 @@ impl Backbone {
             consumer_linger: None,
             consumer_batch: None,
             relay_linger: None,
+            keep_processed: std::time::Duration::from_secs(
+                common.keep_processed_days.saturating_mul(24 * 3600),
+            ),
         })
     }
 
@@ -162,7 +168,8 @@ impl Backbone {
         let spec = match self.consumer_batch {
             Some(batch) => spec.with_batch(batch),
             None => spec,
-        };
+        }
+        .with_keep_processed(self.keep_processed);
         Consumer {
             spec,
             service: self.service,

@@ -49,6 +49,16 @@ pub fn from_local(local: NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
     Utc.from_utc_datetime(&utc)
 }
 
+/// A chrono time as the `time` crate's, which async-nats takes for a
+/// consumer's start time.
+pub fn offset_date_time(
+    at: DateTime<Utc>,
+) -> Result<::time::OffsetDateTime, ::time::error::ComponentRange> {
+    ::time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(
+        at.timestamp_nanos_opt().unwrap_or_default(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
