@@ -86,6 +86,18 @@ pub const SERVICES: [(&str, &str); 5] = [
     ("reporting", "REPORTING__GRPC__ADDR"),
 ];
 
+/// The gRPC service each process reports as serving (kit grpc.rs).
+fn grpc_service(name: &str) -> &'static str {
+    match name {
+        "deadline-watcher" => "complaints.v1.Deadlines",
+        "intake" => "complaints.v1.Intake",
+        "triage" => "complaints.v1.Triage",
+        "dispatch" => "complaints.v1.Dispatch",
+        "reporting" => "complaints.v1.Reporting",
+        _ => "",
+    }
+}
+
 /// One running mesh with a world of its own.
 pub struct TestMesh {
     pub id: String,
@@ -190,13 +202,29 @@ impl TestMesh {
                 .collect(),
             bins,
         };
-        for name in names {
-            let port = mesh.port(name);
-            let child = mesh.spawn(name, port, name)?;
-            mesh.children.push((name, child));
+        // A port free a moment ago may be taken by another test's process
+        // before the service binds it: then the service exits, and the mesh
+        // starts again on fresh ports (dispatch is told the others' ports).
+        let mut attempt = 1;
+        loop {
+            for &name in names {
+                let port = mesh.port(name);
+                let child = mesh.spawn(name, port, name)?;
+                mesh.children.push((name, child));
+            }
+            match mesh.wait_until_serving().await {
+                Ok(()) => return Ok(mesh),
+                Err(err) if attempt < 3 && err.to_string().contains("cannot listen on") => {
+                    eprintln!("a port was taken, starting the mesh again: {err}");
+                    mesh.children.clear();
+                    for (_, port) in &mut mesh.ports {
+                        *port = free_port()?;
+                    }
+                    attempt += 1;
+                }
+                Err(err) => return Err(err),
+            }
         }
-        mesh.wait_until_serving().await?;
-        Ok(mesh)
     }
 
     /// Starts one process of `name` listening on `port`, logging to
@@ -384,10 +412,12 @@ impl TestMesh {
                         self.log(child_name)
                     );
                 }
+                // Asked by its own gRPC service's name, so that another
+                // test's server on the same port does not pass for it.
                 let ready = match Channel::from_shared(self.url(name))?.connect().await {
                     Ok(channel) => HealthClient::new(channel)
                         .check(HealthCheckRequest {
-                            service: String::new(),
+                            service: grpc_service(name).to_owned(),
                         })
                         .await
                         .is_ok(),
