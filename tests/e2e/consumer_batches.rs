@@ -47,33 +47,54 @@ async fn dead_letters(js: &jetstream::Context, subjects: &Subjects) -> anyhow::R
 
 static NO_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
 
+/// Removes a test's streams (`stream` and the dead letters) and database.
+async fn tidy(
+    js: &jetstream::Context,
+    prefix: &str,
+    stream: &str,
+    db: TestDatabase,
+) -> anyhow::Result<()> {
+    for name in [stream, "DEADLETTER"] {
+        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
+    }
+    db.drop_it().await
+}
+
+/// A schema `schema` with the kit's tables and `rows_seen` (what [`Rows`]
+/// writes), the stream `stream` taking `filter`, and the dead-letter
+/// stream.
+async fn rows_world(
+    db: &TestDatabase,
+    js: &jetstream::Context,
+    subjects: &Subjects,
+    schema: &str,
+    stream: &str,
+    filter: &str,
+) -> anyhow::Result<sqlx::PgPool> {
+    let pool = mesh_kit::db::connect(&db.url, schema, 4).await?;
+    mesh_kit::db::migrate(&pool, schema, &NO_MIGRATIONS).await?;
+    sqlx::query("CREATE TABLE rows_seen (body TEXT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    mesh_kit::nats::ensure_stream(js, &subjects.stream(stream), vec![subjects.subject(filter)])
+        .await?;
+    mesh_kit::consumer::ensure_dead_letter_stream(js, subjects).await?;
+    Ok(pool)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_in_a_batch_ends_only_its_own_message() -> anyhow::Result<()> {
     let db = TestDatabase::create("batches").await?;
     let prefix = format!("batch{:08x}", rand::random::<u32>());
     let js = jetstream::new(async_nats::connect(nats_url()).await?);
     let result = run(&db, &js, &prefix).await;
-    for name in ["BATCH", "DEADLETTER"] {
-        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
-    }
-    db.drop_it().await?;
+    tidy(&js, &prefix, "BATCH", db).await?;
     result
 }
 
 async fn run(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {
     let subjects = Subjects::new(prefix);
-    let pool = mesh_kit::db::connect(&db.url, "batchtest", 4).await?;
-    mesh_kit::db::migrate(&pool, "batchtest", &NO_MIGRATIONS).await?;
-    sqlx::query("CREATE TABLE rows_seen (body TEXT NOT NULL)")
-        .execute(&pool)
-        .await?;
-    mesh_kit::nats::ensure_stream(
-        js,
-        &subjects.stream("BATCH"),
-        vec![subjects.subject("batch.v1.>")],
-    )
-    .await?;
-    mesh_kit::consumer::ensure_dead_letter_stream(js, &subjects).await?;
+    let pool = rows_world(db, js, &subjects, "batchtest", "BATCH", "batch.v1.>").await?;
 
     // 200 messages, one of them poison, all stored before the consumer
     // starts, so they arrive together; one of them twice (same id).
@@ -197,10 +218,7 @@ async fn messages_in_quick_succession_linger_into_one_batch() -> anyhow::Result<
     let prefix = format!("linger{:08x}", rand::random::<u32>());
     let js = jetstream::new(async_nats::connect(nats_url()).await?);
     let result = linger(&db, &js, &prefix).await;
-    for name in ["LINGER", "DEADLETTER"] {
-        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
-    }
-    db.drop_it().await?;
+    tidy(&js, &prefix, "LINGER", db).await?;
     result
 }
 
@@ -447,28 +465,14 @@ async fn handled_events_are_forgotten_and_a_new_filter_starts_at_the_horizon() -
     let prefix = format!("purge{:08x}", rand::random::<u32>());
     let js = jetstream::new(async_nats::connect(nats_url()).await?);
     let result = purge(&db, &js, &prefix).await;
-    for name in ["PURGE", "DEADLETTER"] {
-        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
-    }
-    db.drop_it().await?;
+    tidy(&js, &prefix, "PURGE", db).await?;
     result
 }
 
 async fn purge(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {
     use mesh_kit::processed;
     let subjects = Subjects::new(prefix);
-    let pool = mesh_kit::db::connect(&db.url, "purgetest", 4).await?;
-    mesh_kit::db::migrate(&pool, "purgetest", &NO_MIGRATIONS).await?;
-    sqlx::query("CREATE TABLE rows_seen (body TEXT NOT NULL)")
-        .execute(&pool)
-        .await?;
-    mesh_kit::nats::ensure_stream(
-        js,
-        &subjects.stream("PURGE"),
-        vec![subjects.subject("purge.v1.>")],
-    )
-    .await?;
-    mesh_kit::consumer::ensure_dead_letter_stream(js, &subjects).await?;
+    let pool = rows_world(db, js, &subjects, "purgetest", "PURGE", "purge.v1.>").await?;
 
     // Three old events, then the horizon, then one more.
     for body in ["old 1", "old 2", "old 3"] {

@@ -88,12 +88,15 @@ pub const SERVICES: [(&str, &str); 5] = [
 
 /// The gRPC service each process reports as serving (kit grpc.rs).
 fn grpc_service(name: &str) -> &'static str {
+    use complaints_proto::v1::{
+        deadlines_server, dispatch_server, intake_server, reporting_server, triage_server,
+    };
     match name {
-        "deadline-watcher" => "complaints.v1.Deadlines",
-        "intake" => "complaints.v1.Intake",
-        "triage" => "complaints.v1.Triage",
-        "dispatch" => "complaints.v1.Dispatch",
-        "reporting" => "complaints.v1.Reporting",
+        "deadline-watcher" => deadlines_server::SERVICE_NAME,
+        "intake" => intake_server::SERVICE_NAME,
+        "triage" => triage_server::SERVICE_NAME,
+        "dispatch" => dispatch_server::SERVICE_NAME,
+        "reporting" => reporting_server::SERVICE_NAME,
         _ => "",
     }
 }

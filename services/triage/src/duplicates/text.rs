@@ -89,41 +89,33 @@ fn numeral_value(run: &[char]) -> u64 {
         '十' => 10,
         '百' => 100,
         '千' => 1_000,
+        '万' => 10_000,
         _ => 1,
     };
     let (mut total, mut section, mut current) = (0u64, 0u64, 0u64);
-    let mut last_unit = None;
     for (at, c) in run.iter().enumerate() {
         match c {
             '万' => {
                 total += (section + current).max(1) * 10_000;
                 section = 0;
                 current = 0;
-                last_unit = Some(10_000);
             }
             '十' | '百' | '千' => {
                 section += current.max(1) * place(*c);
                 current = 0;
-                last_unit = Some(place(*c));
             }
             d => {
                 current = u64::from(digit(*d).unwrap_or(0));
-                // 一万二, 三千八, 八百五: the last digit right after a unit
-                // above ten counts in the next unit down.
-                if at + 1 == run.len() && at > 0 {
-                    if let Some(unit) = last_unit.filter(|u| *u >= 100 && unit_before(run, at)) {
-                        current *= unit / 10;
-                    }
+                // 一万二, 三千八, 八百五: a last digit right after 百, 千
+                // or 万 counts in the next unit down.
+                let after = at.checked_sub(1).map(|p| run[p]);
+                if at + 1 == run.len() && matches!(after, Some('百' | '千' | '万')) {
+                    current *= after.map_or(1, place) / 10;
                 }
             }
         }
     }
     total + section + current
-}
-
-/// Whether the character before `at` is a unit (百, 千 or 万).
-fn unit_before(run: &[char], at: usize) -> bool {
-    matches!(run[at - 1], '百' | '千' | '万')
 }
 
 /// Lower-case, Arabic digits, no punctuation or spaces, and the dialect's
