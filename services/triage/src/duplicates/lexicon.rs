@@ -628,6 +628,19 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
     ),
     (Class::Thing, "stroller", &["婴儿车", "童车"]),
     (Class::Thing, "bicycle", &["自行车"]),
+    (Class::Thing, "hoarding", &["围挡"]),
+    (Class::Thing, "wild_animal", &["野猪", "野兔", "野生动物"]),
+    (Class::Thing, "power_line", &["高压线", "电线杆", "电力线"]),
+    (
+        Class::Trouble,
+        "crop_damage",
+        &["拱毁", "拱坏", "拱没", "糟蹋庄稼", "祸害庄稼"],
+    ),
+    (
+        Class::Trouble,
+        "arcing",
+        &["放电", "滋滋响", "打火花", "冒火花"],
+    ),
     (Class::Thing, "shared_bike", &["共享单车", "单车"]),
     (
         Class::Thing,
@@ -1085,6 +1098,9 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "没拨付",
             "攥着不给",
             "还是不给",
+            "还欠着",
+            "未兑付",
+            "没兑付",
         ],
     ),
     (
@@ -1131,6 +1147,8 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "推迟",
             "拖延",
             "拖期",
+            "无人施工",
+            "1个工人都没有",
             "还没拿到",
             "没拿到",
             "没下来",
@@ -1327,6 +1345,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "直排",
             "往上排",
             "排到",
+            "泼水",
             "往河里",
             "排气",
             "废气",
@@ -1436,6 +1455,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "不让",
             "逼着",
             "强迫",
+            "被迫",
         ],
     ),
     (
@@ -1621,7 +1641,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
         Class::Trouble,
         "blocked",
         &[
-            "筑坝", "拦水", "封死", "堵着", "被堵", "截流", "淤死", "淤积", "淤堵", "淤塞",
+            "筑坝", "拦水", "封死", "堵着", "被堵", "堵死", "截流", "淤死", "淤积", "淤堵", "淤塞",
         ],
     ),
     (
@@ -1904,7 +1924,7 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "拆房子",
         ],
     ),
-    (Class::Source, "renovation", &["装修", "电钻", "砸墙"]),
+    (Class::Source, "renovation", &["装修", "电钻", "电镐", "砸墙"]),
     (
         Class::Source,
         "neighbour",
@@ -2407,8 +2427,16 @@ where
 /// firm's 破产 (bankruptcy) nothing broken (破), 在那站了 (stood there)
 /// no bus stop, 猫腻 (something fishy) no cat, and 顶层 (the top floor,
 /// 12号楼顶层) no roof (楼顶); 动感单车 (a spinning class) is no bicycle, a 冷却塔 (cooling tower) or a 冷柜 (freezer cabinet) no cold, an appliance store (电器城) no power supply,
-/// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工); 天不亮 (before dawn) is no broken light, 不给开 (won't issue a paper) no unpaid pay, 去别的工地 no building site of the matter, 一百块都用不了 (doesn't cost a hundred) nothing broken, and 坐黑车 (taking an unlicensed car, for want of a bus) no taxi of the matter.
-const FALSE_FRIENDS: [&str; 29] = [
+/// 火车站 no bus stop (车站), and 硬化工程 (paving) no chemical works (化工);
+/// a colour (颜色是灰的) is no dust, a sprained back (腰都闪了) no
+/// flickering, road works (改扩建) no illegal extension, and 用不了那么多
+/// (doesn't take that much) nothing broken; 天不亮 (before dawn) is no broken light, 不给开 (won't issue a paper) no unpaid pay, 去别的工地 no building site of the matter, 一百块都用不了 (doesn't cost a hundred) nothing broken, and 坐黑车 (taking an unlicensed car, for want of a bus) no taxi of the matter.
+const FALSE_FRIENDS: [&str; 34] = [
+    "颜色是灰",
+    "腰都闪",
+    "闪了腰",
+    "改扩建",
+    "用不了那么多",
     "坐黑车",
     "天不亮",
     "不给开",
@@ -3065,6 +3093,44 @@ mod tests {
             ("商场楼顶冷却塔运行噪音大", Class::Trouble, "cold"),
             ("那点东西一百块都用不了", Class::Trouble, "broken"),
             ("只能花钱坐黑车", Class::Thing, "taxi"),
+        ] {
+            let found = concepts(&normalise(raw));
+            assert!(
+                !found.get(&class).is_some_and(|c| c.contains(concept)),
+                "{raw}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn troubles_of_blind_eighteen_are_read_in_callers_words() {
+        for (raw, class, concept) in [
+            ("大坪流转地的租子，合作社去年的还欠着", Class::Trouble, "unpaid"),
+            ("补偿款约9.6万元至今未兑付", Class::Trouble, "unpaid"),
+            ("现场长期无人施工", Class::Trouble, "stalled"),
+            ("里面一个工人都没有", Class::Trouble, "stalled"),
+            ("和平街那段围挡还在", Class::Thing, "hoarding"),
+            ("其被迫消费约6000元", Class::Trouble, "forced"),
+            ("洗车的还往人行道上泼水", Class::Trouble, "dumping"),
+            ("石岩村的野猪又来了", Class::Thing, "wild_animal"),
+            ("俺家那几亩苞谷都拱没了", Class::Trouble, "crop_damage"),
+            ("房顶上那根高压线，下雨就滋滋响", Class::Trouble, "arcing"),
+            ("雨天有放电声", Class::Trouble, "arcing"),
+            ("今天又听见电镐响了一上午", Class::Source, "renovation"),
+        ] {
+            let found = concepts(&normalise(raw));
+            assert!(
+                found.get(&class).is_some_and(|c| c.contains(concept)),
+                "{raw}: {found:?}"
+            );
+        }
+        // A colour is no dust, a sprained back no flicker, road works no
+        // illegal extension, and "doesn't take that much" nothing broken.
+        for (raw, class, concept) in [
+            ("颜色是灰的，我订的是米白", Class::Trouble, "dust"),
+            ("俺家老头子摔了一跤，腰都闪了", Class::Trouble, "broken"),
+            ("承包地被县道改扩建工程征用", Class::Trouble, "illegal_build"),
+            ("可我算了根本用不了那么多", Class::Trouble, "broken"),
         ] {
             let found = concepts(&normalise(raw));
             assert!(

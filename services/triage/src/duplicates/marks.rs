@@ -23,14 +23,16 @@ const TIMES_OF_DAY: [&str; 11] = [
 /// (爱人 = 老公): whose matter it is. A relation is read only after 我, or
 /// after the operator's 其 or 称 (来电人称其儿子…, 来电人称女儿…), or after
 /// 为 or 给, whom the caller acted for (为孩子报名, 发放给本人), or after
-/// 咱 (咱爸; the dialect's 俺 and 娃 are read as 我 and 孩子: 俺娃 → 我孩子,
+/// 咱 (咱爸), or after the operator's 称他 or 称她 (来电人称，他父亲…, but
+/// not 会计他丈母娘, someone else's; the dialect's 俺 and 娃 are read as 我 and 孩子: 俺娃 → 我孩子,
 /// [`super::text::normalise`]): bare 孩子
 /// or 老人 are named in passing (家里孩子睡不着), and so are they after
 /// 因为 (because).
-const PERSONS: [(&str, &[&str]); 14] = [
+const PERSONS: [(&str, &[&str]); 15] = [
     ("self", &["自己的", "本人的", "自己上", "自己在", "本人"]),
     ("father", &["爸", "父亲", "老父亲", "爹"]),
     ("mother", &["妈", "母亲", "老母亲", "娘"]),
+    ("parents", &["父母", "爸妈"]),
     ("spouse", &["老公", "丈夫", "爱人", "老婆", "妻子", "媳妇"]),
     ("son", &["儿子"]),
     ("daughter", &["女儿", "闺女"]),
@@ -51,7 +53,7 @@ const PERSONS: [(&str, &[&str]); 14] = [
 ];
 
 /// The words that make a relation the caller's own.
-const OWNERS: [&str; 6] = ["我", "咱", "其", "称", "为", "给"];
+const OWNERS: [&str; 8] = ["我", "咱", "其", "称", "为", "给", "称他", "称她"];
 
 /// Each relation's words with an owner before them (我爸, 其爸, 称爸…),
 /// spelt out once, with one automaton that finds them all in one pass:
@@ -229,12 +231,15 @@ impl Marks {
 
 /// Both say whose matter it is and name nobody in common. A child (孩子,
 /// 小孩) is a son or a daughter told without saying which: 其孩子 and 我儿子
-/// may be one person.
+/// may be one person; parents (父母) are the father and the mother.
 fn persons_apart(a: &BTreeSet<&'static str>, b: &BTreeSet<&'static str>) -> bool {
-    let child_of = |x: &BTreeSet<&'static str>, y: &BTreeSet<&'static str>| {
-        x.contains("child") && (y.contains("son") || y.contains("daughter"))
+    let within = |x: &BTreeSet<&'static str>, y: &BTreeSet<&'static str>, whole, parts: [&str; 2]| {
+        x.contains(whole) && parts.iter().any(|part| y.contains(part))
     };
-    apart(a, b) && !child_of(a, b) && !child_of(b, a)
+    let one_of = |x, y| {
+        within(x, y, "child", ["son", "daughter"]) || within(x, y, "parents", ["father", "mother"])
+    };
+    apart(a, b) && !one_of(a, b) && !one_of(b, a)
 }
 
 /// Both sets hold something and nothing in common.
@@ -290,6 +295,21 @@ mod tests {
         )));
         assert!(persons(&normalise("俺爹在县医院住院")).contains("father"));
         assert!(persons(&normalise("俺娃上学的校车")).contains("child"));
+    }
+
+    #[test]
+    fn the_operators_he_or_she_owns_a_relation_and_parents_are_father_and_mother() {
+        let parents = persons(&normalise("来电人称，他父母在社区卫生服务中心做了体检"));
+        assert!(parents.contains("parents"), "{parents:?}");
+        let father = persons(&normalise("来电人称，他父亲九月份也申请了评估"));
+        let mother = persons(&normalise("来电人表示，其母亲82岁"));
+        let child = persons(&normalise("来电人反映，其孩子需接种疫苗"));
+        assert!(persons_apart(&mother, &father));
+        assert!(persons_apart(&child, &parents));
+        assert!(!persons_apart(&mother, &parents));
+        assert!(!persons_apart(&parents, &father));
+        // 他 elsewhere is someone else's: the accountant's mother-in-law.
+        assert!(persons(&normalise("会计他丈母娘家里也吃低保")).is_empty());
     }
 
     #[test]
