@@ -7,7 +7,7 @@ use crate::orders::{OrderHandler, CONSUMER};
 use crate::policy::Policy;
 use crate::service::DeadlineService;
 use clap::Parser;
-use complaints_proto::v1::deadlines_server::DeadlinesServer;
+use complaints_proto::v1::deadlines_server::{self, DeadlinesServer};
 use mesh_kit::consumer::Consumer;
 use mesh_kit::outbox::Relay;
 use mesh_kit::service::{Backbone, Runner, Service};
@@ -142,7 +142,7 @@ impl Service for Application {
 
     async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         tracing::info!(port = self.grpc_port(), "deadline-watcher running");
-        let router = mesh_kit::grpc::base_router(&["complaints.v1.Deadlines"])
+        let router = mesh_kit::grpc::base_router(&[deadlines_server::SERVICE_NAME])
             .await?
             .add_service(
                 DeadlinesServer::new(self.service)

@@ -7,7 +7,7 @@ use crate::routed::{self, RoutedHandler};
 use crate::service::DispatchService;
 use clap::Parser;
 use complaints_proto::v1::deadlines_client::DeadlinesClient;
-use complaints_proto::v1::dispatch_server::DispatchServer;
+use complaints_proto::v1::dispatch_server::{self, DispatchServer};
 use complaints_proto::v1::triage_client::TriageClient;
 use mesh_kit::consumer::Consumer;
 use mesh_kit::outbox::Relay;
@@ -152,7 +152,7 @@ impl Service for Application {
 
     async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         tracing::info!(port = self.grpc_port(), "dispatch running");
-        let router = mesh_kit::grpc::base_router(&["complaints.v1.Dispatch"])
+        let router = mesh_kit::grpc::base_router(&[dispatch_server::SERVICE_NAME])
             .await?
             .add_service(
                 DispatchServer::new(self.service)

@@ -4,7 +4,7 @@ use crate::registrar::{Registrar, RegistrarSettings, Registry, Writers};
 use crate::service::IntakeService;
 use crate::timeline::{TimelineHandler, CONSUMERS};
 use clap::Parser;
-use complaints_proto::v1::intake_server::IntakeServer;
+use complaints_proto::v1::intake_server::{self, IntakeServer};
 use mesh_kit::consumer::Consumer;
 use mesh_kit::outbox::Relay;
 use mesh_kit::service::{Backbone, Runner, Service};
@@ -150,7 +150,7 @@ impl Service for Application {
     /// were given), then the relay sends what was committed.
     async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         tracing::info!(port = self.grpc_port(), "intake running");
-        let router = mesh_kit::grpc::base_router(&["complaints.v1.Intake"])
+        let router = mesh_kit::grpc::base_router(&[intake_server::SERVICE_NAME])
             .await?
             .add_service(
                 IntakeServer::new(self.service)

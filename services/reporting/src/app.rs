@@ -5,7 +5,7 @@ use crate::schedule::Scheduler;
 use crate::service::ReportingService;
 use crate::store::Db;
 use clap::Parser;
-use complaints_proto::v1::reporting_server::ReportingServer;
+use complaints_proto::v1::reporting_server::{self, ReportingServer};
 use mesh_kit::consumer::Consumer;
 use mesh_kit::service::{Backbone, Runner, Service};
 use mesh_kit::{CommonArgs, Shutdown};
@@ -146,7 +146,7 @@ impl Service for Application {
 
     async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         tracing::info!(port = self.grpc_port(), "reporting running");
-        let router = mesh_kit::grpc::base_router(&["complaints.v1.Reporting"])
+        let router = mesh_kit::grpc::base_router(&[reporting_server::SERVICE_NAME])
             .await?
             .add_service(
                 ReportingServer::new(self.service).max_decoding_message_size(MAX_MESSAGE_BYTES),

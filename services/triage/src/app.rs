@@ -5,7 +5,7 @@ use crate::live::LiveRules;
 use crate::service::TriageService;
 use crate::steps::StepsHandler;
 use clap::Parser;
-use complaints_proto::v1::triage_server::TriageServer;
+use complaints_proto::v1::triage_server::{self, TriageServer};
 use mesh_kit::consumer::Consumer;
 use mesh_kit::outbox::Relay;
 use mesh_kit::service::{Backbone, Runner, Service};
@@ -109,7 +109,7 @@ impl Service for Application {
 
     async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         tracing::info!(port = self.grpc_port(), "triage running");
-        let router = mesh_kit::grpc::base_router(&["complaints.v1.Triage"])
+        let router = mesh_kit::grpc::base_router(&[triage_server::SERVICE_NAME])
             .await?
             .add_service(
                 TriageServer::new(self.service)
