@@ -264,14 +264,25 @@ pub async fn ensure_dead_letter_stream(
 }
 
 impl<H: Handler> Consumer<H> {
+    /// Handles deliveries until `shutdown`, and meanwhile forgets the ids
+    /// of events handled before the horizon ([`crate::processed`]).
     pub async fn run(self, shutdown: Shutdown) {
-        let name = self.spec.durable;
         let forgetting = tokio::spawn(crate::processed::keep_forgetting(
             self.pool.clone(),
-            name,
+            self.spec.durable,
             self.spec.keep_processed,
             shutdown.clone(),
         ));
+        self.handle_until(shutdown).await;
+        forgetting.abort();
+    }
+
+    /// Handles deliveries until `shutdown`, forgetting nothing: for a
+    /// consumer whose durable name (and so whose `processed_events` rows)
+    /// it shares with another that runs the purge, as intake's timeline
+    /// consumers of three streams do.
+    pub async fn handle_until(self, shutdown: Shutdown) {
+        let name = self.spec.durable;
         loop {
             // consume() returns at shutdown, between messages, so that a
             // message being handled is finished first.
@@ -286,7 +297,6 @@ impl<H: Handler> Consumer<H> {
                 }
             }
         }
-        forgetting.abort();
         tracing::info!(consumer = name, "consumer stopped");
     }
 

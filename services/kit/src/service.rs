@@ -17,6 +17,7 @@ use crate::{CommonArgs, Subjects};
 use async_nats::jetstream;
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -187,6 +188,9 @@ pub struct Runner {
     tasks: Tasks,
     shutdown: Shutdown,
     relays: Vec<Relay>,
+    /// The durable names whose handled events a consumer already forgets:
+    /// one purge per name, however many streams it consumes.
+    forgetting: HashSet<&'static str>,
 }
 
 impl Runner {
@@ -195,6 +199,7 @@ impl Runner {
             tasks: Tasks::new(),
             shutdown,
             relays: Vec::new(),
+            forgetting: HashSet::new(),
         }
     }
 
@@ -214,11 +219,18 @@ impl Runner {
         self
     }
 
-    /// Runs a durable consumer.
+    /// Runs a durable consumer. The first consumer of each durable name
+    /// also purges that name's handled events; the others of the same name
+    /// (one per stream) only handle deliveries.
     pub fn consumer<H: Handler>(&mut self, consumer: Consumer<H>) -> &mut Self {
         let shutdown = self.shutdown.clone();
+        let forgets = self.forgetting.insert(consumer.spec.durable);
         self.tasks.spawn("consumer", async move {
-            consumer.run(shutdown).await;
+            if forgets {
+                consumer.run(shutdown).await;
+            } else {
+                consumer.handle_until(shutdown).await;
+            }
             Ok(())
         });
         self
