@@ -1924,7 +1924,11 @@ pub const CONCEPTS: &[(Class, &str, &[&str])] = &[
             "拆房子",
         ],
     ),
-    (Class::Source, "renovation", &["装修", "电钻", "电镐", "砸墙"]),
+    (
+        Class::Source,
+        "renovation",
+        &["装修", "电钻", "电镐", "砸墙"],
+    ),
     (
         Class::Source,
         "neighbour",
@@ -3105,7 +3109,11 @@ mod tests {
     #[test]
     fn troubles_of_blind_eighteen_are_read_in_callers_words() {
         for (raw, class, concept) in [
-            ("大坪流转地的租子，合作社去年的还欠着", Class::Trouble, "unpaid"),
+            (
+                "大坪流转地的租子，合作社去年的还欠着",
+                Class::Trouble,
+                "unpaid",
+            ),
             ("补偿款约9.6万元至今未兑付", Class::Trouble, "unpaid"),
             ("现场长期无人施工", Class::Trouble, "stalled"),
             ("里面一个工人都没有", Class::Trouble, "stalled"),
@@ -3129,7 +3137,11 @@ mod tests {
         for (raw, class, concept) in [
             ("颜色是灰的，我订的是米白", Class::Trouble, "dust"),
             ("俺家老头子摔了一跤，腰都闪了", Class::Trouble, "broken"),
-            ("承包地被县道改扩建工程征用", Class::Trouble, "illegal_build"),
+            (
+                "承包地被县道改扩建工程征用",
+                Class::Trouble,
+                "illegal_build",
+            ),
             ("可我算了根本用不了那么多", Class::Trouble, "broken"),
         ] {
             let found = concepts(&normalise(raw));

@@ -233,9 +233,10 @@ impl Marks {
 /// 小孩) is a son or a daughter told without saying which: 其孩子 and 我儿子
 /// may be one person; parents (父母) are the father and the mother.
 fn persons_apart(a: &BTreeSet<&'static str>, b: &BTreeSet<&'static str>) -> bool {
-    let within = |x: &BTreeSet<&'static str>, y: &BTreeSet<&'static str>, whole, parts: [&str; 2]| {
-        x.contains(whole) && parts.iter().any(|part| y.contains(part))
-    };
+    let within =
+        |x: &BTreeSet<&'static str>, y: &BTreeSet<&'static str>, whole, parts: [&str; 2]| {
+            x.contains(whole) && parts.iter().any(|part| y.contains(part))
+        };
     let one_of = |x, y| {
         within(x, y, "child", ["son", "daughter"]) || within(x, y, "parents", ["father", "mother"])
     };
