@@ -47,17 +47,23 @@ async fn dead_letters(js: &jetstream::Context, subjects: &Subjects) -> anyhow::R
 
 static NO_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
 
-/// Removes a test's streams (`stream` and the dead letters) and database.
-async fn tidy(
-    js: &jetstream::Context,
-    prefix: &str,
+/// Runs `test` with a database and a NATS prefix of its own (`name`),
+/// then removes the database and the streams (`stream` and the dead
+/// letters), whether the test passed or not.
+async fn isolated(
+    name: &str,
     stream: &str,
-    db: TestDatabase,
+    test: impl AsyncFnOnce(&TestDatabase, &jetstream::Context, &str) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    for name in [stream, "DEADLETTER"] {
-        let _ = js.delete_stream(format!("{prefix}_{name}")).await;
+    let db = TestDatabase::create(name).await?;
+    let prefix = format!("{name}{:08x}", rand::random::<u32>());
+    let js = jetstream::new(async_nats::connect(nats_url()).await?);
+    let result = test(&db, &js, &prefix).await;
+    for stream in [stream, "DEADLETTER"] {
+        let _ = js.delete_stream(format!("{prefix}_{stream}")).await;
     }
-    db.drop_it().await
+    db.drop_it().await?;
+    result
 }
 
 /// A schema `schema` with the kit's tables and `rows_seen` (what [`Rows`]
@@ -84,12 +90,7 @@ async fn rows_world(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_in_a_batch_ends_only_its_own_message() -> anyhow::Result<()> {
-    let db = TestDatabase::create("batches").await?;
-    let prefix = format!("batch{:08x}", rand::random::<u32>());
-    let js = jetstream::new(async_nats::connect(nats_url()).await?);
-    let result = run(&db, &js, &prefix).await;
-    tidy(&js, &prefix, "BATCH", db).await?;
-    result
+    isolated("batches", "BATCH", run).await
 }
 
 async fn run(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {
@@ -214,12 +215,7 @@ impl Handler for Sizes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_in_quick_succession_linger_into_one_batch() -> anyhow::Result<()> {
-    let db = TestDatabase::create("linger").await?;
-    let prefix = format!("linger{:08x}", rand::random::<u32>());
-    let js = jetstream::new(async_nats::connect(nats_url()).await?);
-    let result = linger(&db, &js, &prefix).await;
-    tidy(&js, &prefix, "LINGER", db).await?;
-    result
+    isolated("linger", "LINGER", linger).await
 }
 
 async fn linger(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {
@@ -461,12 +457,7 @@ async fn consume_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handled_events_are_forgotten_and_a_new_filter_starts_at_the_horizon() -> anyhow::Result<()>
 {
-    let db = TestDatabase::create("purge").await?;
-    let prefix = format!("purge{:08x}", rand::random::<u32>());
-    let js = jetstream::new(async_nats::connect(nats_url()).await?);
-    let result = purge(&db, &js, &prefix).await;
-    tidy(&js, &prefix, "PURGE", db).await?;
-    result
+    isolated("purge", "PURGE", purge).await
 }
 
 async fn purge(db: &TestDatabase, js: &jetstream::Context, prefix: &str) -> anyhow::Result<()> {

@@ -23,9 +23,10 @@ const TIMES_OF_DAY: [&str; 11] = [
 /// (爱人 = 老公): whose matter it is. A relation is read only after 我, or
 /// after the operator's 其 or 称 (来电人称其儿子…, 来电人称女儿…), or after
 /// 为 or 给, whom the caller acted for (为孩子报名, 发放给本人), or after
-/// 咱 (咱爸), or after the operator's 称他 or 称她 (来电人称，他父亲…, but
-/// not 会计他丈母娘, someone else's; the dialect's 俺 and 娃 are read as 我 and 孩子: 俺娃 → 我孩子,
-/// [`super::text::normalise`]): bare 孩子
+/// 咱 (咱爸; the dialect's 俺 and 娃 are read as 我 and 孩子: 俺娃 → 我孩子,
+/// [`super::text::normalise`]), or after the operator's 称他 or 称她
+/// (来电人称，他父亲…; a 他 elsewhere, as in 会计他丈母娘, is someone
+/// else's): bare 孩子
 /// or 老人 are named in passing (家里孩子睡不着), and so are they after
 /// 因为 (because).
 const PERSONS: [(&str, &[&str]); 15] = [
@@ -229,18 +230,22 @@ impl Marks {
     }
 }
 
-/// Both say whose matter it is and name nobody in common. A child (孩子,
-/// 小孩) is a son or a daughter told without saying which: 其孩子 and 我儿子
-/// may be one person; parents (父母) are the father and the mother.
+/// Relations that name several people at once, and the relations of each
+/// of them: 其孩子 and 我儿子 may be one person, and 他父母 takes in 其母亲.
+const GROUPS: [(&str, [&str; 2]); 2] = [
+    ("child", ["son", "daughter"]),
+    ("parents", ["father", "mother"]),
+];
+
+/// Both say whose matter it is and name nobody in common, a group
+/// ([`GROUPS`]) counting as each of its members.
 fn persons_apart(a: &BTreeSet<&'static str>, b: &BTreeSet<&'static str>) -> bool {
-    let within =
-        |x: &BTreeSet<&'static str>, y: &BTreeSet<&'static str>, whole, parts: [&str; 2]| {
-            x.contains(whole) && parts.iter().any(|part| y.contains(part))
-        };
-    let one_of = |x, y| {
-        within(x, y, "child", ["son", "daughter"]) || within(x, y, "parents", ["father", "mother"])
+    let takes_in = |x: &BTreeSet<&'static str>, y: &BTreeSet<&'static str>| {
+        GROUPS.iter().any(|(group, members)| {
+            x.contains(group) && members.iter().any(|member| y.contains(member))
+        })
     };
-    apart(a, b) && !one_of(a, b) && !one_of(b, a)
+    apart(a, b) && !takes_in(a, b) && !takes_in(b, a)
 }
 
 /// Both sets hold something and nothing in common.
