@@ -183,8 +183,8 @@ fn the_fifth_sample_keeps_its_measured_level() {
     // 0.733, recall 0.550 (6dd96aa, before this session's changes: 0.678 /
     // 0.500). Written with a third of its pairs hard on purpose. Read
     // afterwards; it shaped v4. v5 (b52f134): precision 0.935, recall 0.900.
-    // v12: 0.937 / 0.925; v13: 0.961 / 0.925.
-    holds("tests/data/duplicates-blind5.toml", 200, 0.96, 0.92);
+    // v12: 0.937 / 0.925; v13: 0.961 / 0.925; v18: 0.962 / 0.938.
+    holds("tests/data/duplicates-blind5.toml", 200, 0.96, 0.93);
 }
 
 #[test]
@@ -228,8 +228,9 @@ fn the_ninth_sample_keeps_its_measured_level() {
     // v5 (b52f134) 0.650 / 0.487: see docs/triage.md. Read afterwards; it
     // shaped v8: precision 0.961, recall 0.925 (v13 the same); v14:
     // 0.949 / 0.925 (one wrong link more: a junk venue read in 检查该店
-    // had told the two food-street shops apart).
-    holds("tests/data/duplicates-blind9.toml", 200, 0.94, 0.92);
+    // had told the two food-street shops apart); v18: 0.949 / 0.938 (an
+    // abandoned van found by its plate).
+    holds("tests/data/duplicates-blind9.toml", 200, 0.94, 0.93);
 }
 
 #[test]
@@ -313,8 +314,9 @@ fn the_sixteenth_sample_keeps_its_measured_level() {
     // example's figures only: precision 0.865, recall 0.800 (64
     // duplicates found, 10 wrong links); v13 (89c3a18) at the same
     // sitting: the same. Read afterwards; it shaped v15:
-    // precision 0.938, recall 0.950 — no longer a blind figure.
-    holds("tests/data/duplicates-blind16.toml", 200, 0.93, 0.95);
+    // precision 0.938, recall 0.950 — no longer a blind figure. v18:
+    // 0.939 / 0.963 (a lost parcel's chase found by its insured sum).
+    holds("tests/data/duplicates-blind16.toml", 200, 0.93, 0.96);
 }
 
 #[test]

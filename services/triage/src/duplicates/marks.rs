@@ -136,7 +136,7 @@ pub struct Marks {
 }
 
 /// Words after which digits name one parcel, order or card.
-const SERIAL_WORDS: [&str; 6] = ["尾号", "单号", "订单号", "运单号", "快递单", "卡号"];
+pub const SERIAL_WORDS: [&str; 6] = ["尾号", "单号", "订单号", "运单号", "快递单", "卡号"];
 
 impl Marks {
     /// Reads the marks of a normalised text.

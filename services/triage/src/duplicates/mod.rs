@@ -32,6 +32,12 @@
 //!   caller's own words: what follows 说 is the other side's account
 //!   (店员说卡是另一个老板的; [`lexicon::unreported`]).
 //!
+//! What identifies the matter outweighs the words its trouble is told in
+//! ([`Comparison::identified`]): the same plate, or the same amount or
+//! date when either call refers back to a report, is the same matter
+//! though the concepts conflict, unless region, place, day or instance
+//! tell the two apart.
+//!
 //! A caller who names the earlier matter as the topic of the call
 //! ("保安公司辞退不给补偿那件事，…", "羽绒服那个投诉，…"; [`lexicon::matter_topic`])
 //! is heard first: it is the same matter when nothing but concepts marks
@@ -57,7 +63,10 @@
 //!   follow-up.
 //!
 //! The weights and thresholds are settings (`[duplicates]` in the rules).
-//! Labelled samples measure it (docs/triage.md).
+//! Labelled samples measure it (docs/triage.md). This is lexicon v18,
+//! shaped on blind sample 19: what identifies a matter outweighs a
+//! conflict of concepts, and regional words are read as the common ones
+//! ([`text::normalise`]).
 
 pub mod lexicon;
 pub mod marks;
@@ -168,6 +177,11 @@ pub struct Comparison {
     pub shared_amount: bool,
     /// Both give the same date, month and day (5月6日 = 五月六号).
     pub same_date: bool,
+    /// Both name the same plate (临A·3K7Q2 = 临A3K7Q2).
+    pub shared_plate: bool,
+    /// The earlier complaint refers back to a report before it: it was
+    /// itself a chase of the matter.
+    pub earlier_follow_up: bool,
 }
 
 impl Comparison {
@@ -194,6 +208,17 @@ impl Comparison {
             + flag(self.follow_up, s.follow_up_weight)
             + flag(self.same_respondent, s.respondent_weight)
             + flag(self.same_category, s.category_weight)
+    }
+
+    /// The two name what identifies one matter, whatever words tell its
+    /// trouble: the same plate, or the same amount or date in a chase
+    /// (either call refers back to a report). A chase tells how the
+    /// matter stands now, so its troubles are told in other words than
+    /// the first report's; the plate, the sum or the day stays the same.
+    pub fn identified(&self) -> bool {
+        self.shared_plate
+            || ((self.shared_amount || self.same_date)
+                && (self.follow_up || self.earlier_follow_up))
     }
 
     fn shares(&self, class: Class) -> bool {
@@ -407,6 +432,8 @@ pub fn compare_features(a: &Features, b: &Features) -> Comparison {
         same_category: a.category == b.category,
         shared_amount: !a.amounts.is_disjoint(&b.amounts),
         same_date: a.marks.same_date(&b.marks),
+        shared_plate: places::same_plate(&a.plates, &b.plates),
+        earlier_follow_up: a.follow_up,
         shared_place: shared_names
             || shared_address
             || !a.roads.is_disjoint(&b.roads)
@@ -428,6 +455,12 @@ pub fn same_matter(a: &Features, b: &Features, settings: &DuplicateSettings) -> 
 pub fn decide(c: &Comparison, s: &DuplicateSettings) -> bool {
     let place = c.shared_place || c.named_respondents_alike;
     if c.names_this_matter && !c.elsewhere() && (place || c.topic_shared) {
+        return true;
+    }
+    // What identifies the matter outweighs the words its trouble is told
+    // in (a conflict of concepts), though not another region, place, day
+    // or instance.
+    if c.identified() && !c.elsewhere() {
         return true;
     }
     if c.conflict() {
@@ -751,6 +784,46 @@ mod tests {
         );
         let c = compare(&a, &b);
         assert!(c.same_date && is_duplicate(&a, &b, &s), "{c:?}");
+    }
+
+    #[test]
+    fn what_identifies_the_matter_outweighs_the_words_of_its_trouble() {
+        let s = DuplicateSettings::default();
+        // The same plate: an abandoned car told as a parking space taken
+        // on one call and as a dusty car with flat tyres on the other.
+        let car = m(
+            "幸福里南门那台白车还在那儿，车牌临A3K7Q2，占了个车位好几个月了",
+            "",
+            "traffic",
+        );
+        let b = m(
+            "幸福里小区南门外一辆白色轿车（车牌号临A·3K7Q2）停放近半年，车身积满灰尘，轮胎已瘪",
+            "",
+            "urban",
+        );
+        let c = compare(&car, &b);
+        assert!(c.shared_plate && c.identified(), "{c:?}");
+        assert!(is_duplicate(&car, &b, &s), "{c:?}");
+        // The same sum in a chase, its troubles told otherwise.
+        let a = m(
+            "市儿童医院专家号网上抢不到，门口有人以每个号300元倒卖",
+            "市儿童医院",
+            "health",
+        );
+        let b = m(
+            "上次反映过，儿童医院门口倒号的还在，网上一个都约不到，门口三百块随便买",
+            "",
+            "public_security",
+        );
+        assert!(compare(&a, &b).identified());
+        assert!(is_duplicate(&a, &b, &s), "{:?}", compare(&a, &b));
+        // Another plate is still another matter.
+        let other = m(
+            "幸福里南门外一辆白色轿车（车牌号临A·5M2P7）停放近半年，轮胎已瘪",
+            "",
+            "urban",
+        );
+        assert!(!is_duplicate(&car, &other, &s));
     }
 
     #[test]

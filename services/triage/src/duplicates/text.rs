@@ -121,7 +121,7 @@ fn numeral_value(run: &[char]) -> u64 {
 /// Lower-case, Arabic digits, no punctuation or spaces, and the dialect's
 /// words for I and child as the common ones ([`common_word`]).
 pub fn normalise(text: &str) -> String {
-    arabic(&without_call_words(text))
+    arabic(&in_common_words(&without_call_words(text)))
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -140,6 +140,87 @@ fn common_word(c: char) -> String {
         '冇' => "没".to_owned(),
         other => other.to_string(),
     }
+}
+
+/// Regional words and their common ones, across the main speech areas
+/// rather than for any one complaint: Sichuan and Chongqing (啥子, 老汉儿,
+/// 屋头, 莫得, 咋个, 啷个), Wu (阿拉, 侬, 覅, 勿, 辰光, 困觉), the north and
+/// north-east (咋整, 嘎哈, 埋汰, 苞米, 恁们), Hunan and Hubei (么子, 堂客),
+/// Cantonese (唔, 佢, 嘅, 睇, 咗, 乜嘢, 点解) and words of every region for
+/// the family (婆娘, 婆姨, 闺女, 崽) and for time (礼拜, 一宿, 晌午).
+/// Longer words first: 搞啥子 before 啥子, 咋整 before 咋.
+const REGIONAL_WORDS: [(&str, &str); 44] = [
+    ("搞啥子", "做什么"),
+    ("搞么子", "做什么"),
+    ("啥子", "什么"),
+    ("么子", "什么"),
+    ("乜嘢", "什么"),
+    ("老汉儿", "父亲"),
+    ("屋头", "家里"),
+    ("莫得", "没有"),
+    ("咋个", "怎么"),
+    ("啷个", "怎么"),
+    ("咋整", "怎么办"),
+    ("咋办", "怎么办"),
+    ("嘎哈", "干什么"),
+    ("点解", "为什么"),
+    ("何解", "为什么"),
+    ("阿拉", "我"),
+    ("恁们", "你们"),
+    ("俺们", "我们"),
+    ("侬", "你"),
+    ("覅", "不要"),
+    ("勿", "不"),
+    ("辰光", "时候"),
+    ("困觉", "睡觉"),
+    ("物事", "东西"),
+    ("埋汰", "脏"),
+    ("苞米", "玉米"),
+    ("堂客", "妻子"),
+    ("婆娘", "妻子"),
+    ("婆姨", "妻子"),
+    ("闺女", "女儿"),
+    ("崽", "孩子"),
+    ("耗子", "老鼠"),
+    ("礼拜", "星期"),
+    ("一宿", "一夜"),
+    ("晌午", "中午"),
+    ("晓得", "知道"),
+    ("边度", "哪里"),
+    ("唔该", "谢谢"),
+    ("唔", "不"),
+    ("佢", "他"),
+    ("嘅", "的"),
+    ("睇", "看"),
+    ("咗", "了"),
+    ("係", "是"),
+];
+
+/// A text with [`REGIONAL_WORDS`] in their common words, so that a caller
+/// in dialect on one call and the operator's summary on the other are
+/// read alike (concepts, persons, follow-up cues).
+fn in_common_words(text: &str) -> String {
+    if !text
+        .chars()
+        .any(|c| REGIONAL_WORDS.iter().any(|(w, _)| w.starts_with(c)))
+    {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        match REGIONAL_WORDS.iter().find(|(w, _)| rest.starts_with(w)) {
+            Some((w, common)) => {
+                out.push_str(common);
+                rest = &rest[w.len()..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
 }
 
 /// The operator's words for the call itself, which say nothing of the
@@ -225,13 +306,22 @@ pub fn digit_runs(chars: &[char]) -> Vec<std::ops::Range<usize>> {
 /// The amounts a normalised text names, 100 and up: money, counts, prices,
 /// distances (6400元, 4200, 3万 = 30000, 120片), in the same units either
 /// side tells them in. Numbers of an address, a date, a time or an order
-/// (3号楼, 1502室, 2023年, 第5) are no amounts.
+/// (3号楼, 1502室, 2023年, 第5) are no amounts, nor are the digits of an
+/// account, card or parcel (尾号0716, 单号…: [`super::marks`] reads them as
+/// serials) or any number written with a leading zero.
 pub fn amounts(normalised_text: &str) -> std::collections::BTreeSet<u64> {
     const NOT_AN_AMOUNT: &str = "号楼栋单室路层组期年月日点分岁次级班届周";
     let chars: Vec<char> = normalised_text.chars().collect();
+    let serial = |run: &std::ops::Range<usize>| {
+        let lead: String = chars[run.start.saturating_sub(3)..run.start]
+            .iter()
+            .collect();
+        super::marks::SERIAL_WORDS.iter().any(|w| lead.ends_with(w))
+    };
     digit_runs(&chars)
         .into_iter()
         .filter(|run| run.start == 0 || chars[run.start - 1] != '第')
+        .filter(|run| !(run.len() > 1 && chars[run.start] == '0') && !serial(run))
         .filter_map(|run| {
             let value: u64 = chars[run.clone()].iter().collect::<String>().parse().ok()?;
             let value = match chars.get(run.end) {
@@ -253,6 +343,26 @@ pub fn is_han(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regional_words_read_as_the_common_ones() {
+        assert_eq!(normalise("阿拉屋头耗子多"), "我家里老鼠多");
+        assert_eq!(
+            normalise("我老汉儿的低保，啥子原因"),
+            "我父亲的低保什么原因"
+        );
+        assert_eq!(
+            normalise("苞米种子出不来苗，咋整"),
+            "玉米种子出不来苗怎么办"
+        );
+    }
+
+    #[test]
+    fn serial_numbers_are_no_amounts() {
+        assert!(amounts("宽带账号尾号0716断网").is_empty());
+        assert!(amounts("编号0716").is_empty());
+        assert_eq!(amounts("退款399元"), [399].into());
+    }
 
     #[test]
     fn the_operators_words_for_the_call_are_dropped() {
