@@ -237,6 +237,24 @@ pub struct TimelineEntry {
     pub detail: String,
 }
 
+/// Those of `case_ids` that name no case in intake, in the order given;
+/// empty when every one does (or none is given, without a statement).
+pub async fn unknown_cases(
+    tx: &mut PgConnection,
+    case_ids: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    if case_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "SELECT id FROM UNNEST($1::uuid[]) WITH ORDINALITY AS t(id, n) \
+         WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = t.id) ORDER BY n",
+    )
+    .bind(case_ids)
+    .fetch_all(tx)
+    .await
+}
+
 /// Adds entries to the timeline in one statement. Their ids follow the
 /// given order, as if each had been appended in turn.
 pub async fn append_timeline_many(

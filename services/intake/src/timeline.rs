@@ -97,10 +97,29 @@ impl Effects {
 
     /// Applies the effects in `tx`: the updates with a few statements
     /// (store::record_updates), then every entry with one. A case that
-    /// does not exist rejects the event.
+    /// does not exist rejects the event: one an update names is not found
+    /// by it, and the cases of the other entries (an earlier case linked
+    /// to, a deadline's case) are looked up with one statement, since the
+    /// timeline has no foreign key (migration 0106).
     pub async fn apply(&self, tx: &mut PgConnection) -> Result<(), HandleError> {
         let missing_cases = store::record_updates(tx, &self.updates).await?;
         if let Some(case_id) = missing_cases.first() {
+            return Err(missing(*case_id));
+        }
+        let updated: std::collections::HashSet<Uuid> = self
+            .updates
+            .iter()
+            .map(store::CaseUpdate::case_id)
+            .collect();
+        let mut others: Vec<Uuid> = self
+            .entries
+            .iter()
+            .map(|e| e.case_id)
+            .filter(|id| !updated.contains(id))
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        if let Some(case_id) = store::unknown_cases(tx, &others).await?.first() {
             return Err(missing(*case_id));
         }
         store::append_timeline_many(tx, &self.entries).await?;
@@ -646,7 +665,25 @@ mod tests {
                 order(Uuid::now_v7(), "east-heat", 1, 2).encode_to_vec(),
             );
             let garbage = delivery(events::triage::CASE_ROUTED, b"\xff\xff".to_vec());
-            for bad in [&unknown, &garbage] {
+            // Events that add entries without updating a case: the case
+            // is looked up all the same (the timeline has no foreign key).
+            let unknown_deadline = delivery(
+                events::deadline::DEADLINE_REGISTERED,
+                DeadlineRegistered {
+                    header: header(Uuid::now_v7(), "2026-11-000007", 3),
+                    order_id: "order-x".into(),
+                    department: "east-heat".into(),
+                    rule: "15 working days".into(),
+                    due_at: Some(mesh_kit::time::to_proto(at(40))),
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+            );
+            let mut linking_unknown = routed(known, "east-heat", 2);
+            linking_unknown.linked_case_id = Uuid::now_v7().to_string();
+            let unknown_link =
+                delivery(events::triage::CASE_ROUTED, linking_unknown.encode_to_vec());
+            for bad in [&unknown, &garbage, &unknown_deadline, &unknown_link] {
                 let mut tx = db.pool.begin().await?;
                 let err = handler
                     .handle_batch(&mut tx, &[&good, bad])
@@ -662,6 +699,14 @@ mod tests {
                 assert!(matches!(err, HandleError::Reject(_)), "{err}");
                 tx.rollback().await?;
             }
+            // Nothing of them was written, and the good event alone is.
+            let mut tx = db.pool.begin().await?;
+            handler.handle_batch(&mut tx, &[&good]).await?;
+            tx.commit().await?;
+            let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT case_id FROM timeline")
+                .fetch_all(&db.pool)
+                .await?;
+            assert_eq!(rows, [(known,)]);
             anyhow::Ok(())
         }
         .await;
