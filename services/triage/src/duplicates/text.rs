@@ -118,10 +118,76 @@ fn numeral_value(run: &[char]) -> u64 {
     total + section + current
 }
 
-/// Lower-case, Arabic digits, no punctuation or spaces, and the dialect's
-/// words for I and child as the common ones ([`common_word`]).
+/// Decimal numbers as the whole numbers they stand for, before the point
+/// is dropped with the punctuation: 4.2万 → 42000 and 1.5千 → 1500 (the
+/// unit taken in, the fraction counted), any other decimal its whole part
+/// (399.9元 → 399元). Dropping the point alone read 4.2万 as 42万 and
+/// 399.9元 as 3999元. A number too large to hold with its unit keeps its
+/// whole part and its unit.
+fn decimals(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digits_from = |from: usize| {
+        chars[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let whole_len = digits_from(i);
+        if whole_len == 0 {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let whole: String = chars[i..i + whole_len].iter().collect();
+        let point = i + whole_len;
+        let fraction_len = match chars.get(point) {
+            Some('.' | '．') => digits_from(point + 1),
+            _ => 0,
+        };
+        if fraction_len == 0 {
+            out.push_str(&whole);
+            i = point;
+            continue;
+        }
+        let fraction: String = chars[point + 1..point + 1 + fraction_len].iter().collect();
+        let after = point + 1 + fraction_len;
+        let unit = match chars.get(after) {
+            Some('万') => Some(10_000u64),
+            Some('千') => Some(1_000),
+            _ => None,
+        };
+        let value = unit.and_then(|unit| {
+            let whole: u64 = whole.parse().ok()?;
+            let fraction: u64 = fraction.parse().ok()?;
+            let scale = 10u64.checked_pow(u32::try_from(fraction_len).ok()?)?;
+            whole
+                .checked_mul(unit)?
+                .checked_add(fraction.checked_mul(unit)? / scale)
+        });
+        match value {
+            Some(value) => {
+                out.push_str(&value.to_string());
+                i = after + 1;
+            }
+            // No unit, or too large to hold with it: the whole part, and
+            // the unit (if any) follows as written.
+            None => {
+                out.push_str(&whole);
+                i = after;
+            }
+        }
+    }
+    out
+}
+
+/// Lower-case, Arabic digits, no punctuation or spaces, decimals as whole
+/// numbers ([`decimals`]), and the dialect's words for I and child as the
+/// common ones ([`common_word`]).
 pub fn normalise(text: &str) -> String {
-    arabic(&in_common_words(&without_call_words(text)))
+    decimals(&arabic(&in_common_words(&without_call_words(text))))
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -405,5 +471,22 @@ mod tests {
         assert_eq!(read("三万公里"), [30_000]);
         assert_eq!(read("3号楼1502室，2023年5月，第105号"), Vec::<u64>::new());
         assert_eq!(read("押金50元"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn decimals_are_read_as_the_amounts_they_are() {
+        let read = |t: &str| amounts(&normalise(t)).into_iter().collect::<Vec<_>>();
+        assert_eq!(read("借了4.2万"), [42_000]);
+        assert_eq!(read("借了四万二"), [42_000]);
+        assert_eq!(read("装修款4.25万，定金1.5千"), [1_500, 42_500]);
+        assert_eq!(read("退款399.9元"), [399]);
+        assert_eq!(read("退款399．90元"), [399]);
+        assert_eq!(read("显示3万"), [30_000]);
+        // Too large to hold in a u64 with its unit: the whole part, and
+        // the unit as written.
+        assert_eq!(
+            normalise("99999999999999999999.5万"),
+            "99999999999999999999万"
+        );
     }
 }
