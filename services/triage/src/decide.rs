@@ -2,6 +2,7 @@
 //! goes (department and handling mode), with the reasons for each, so the
 //! timeline and an auditor can see why.
 
+use crate::duplicates::text;
 use crate::rules::Rules;
 use complaints_proto::v1::{CaseRegistered, HandlingMode, Kind, Severity};
 use mesh_kit::network::Network;
@@ -197,32 +198,45 @@ pub fn respondent_department(network: &Network, respondent: &str) -> Option<Stri
         .map(|d| d.code.clone())
 }
 
-/// The largest money amount in the text, in yuan: digits followed by 元 or
-/// 块, or by 万 (ten thousand).
+/// The largest money amount in the text, in yuan: a number followed by 元
+/// or 块, or by 万 (ten thousand) or 亿 (a hundred million), or a Chinese
+/// numeral with 万 in it. Numbers are read in Arabic digits (5万, 2.5万,
+/// 1,200,000元) and in Chinese numerals, as the duplicate detector reads
+/// them ([`text::numeral_at`]: 五十万元, 四万二千块, 一万二).
 pub fn largest_amount(text: &str) -> Option<u64> {
     let chars: Vec<char> = text.chars().collect();
     let mut best = None;
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
+        let (number, end, with_wan) = if chars[i].is_ascii_digit() {
+            let end = i + chars[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit() || **c == '.' || **c == ',')
+                .count();
+            let number: String = chars[i..end].iter().filter(|c| **c != ',').collect();
+            (number, end, false)
+        } else if let Some((digits, end)) = text::numeral_at(&chars, i) {
+            let with_wan = chars[i..end].contains(&'万');
+            (digits, end, with_wan)
+        } else {
             i += 1;
             continue;
-        }
-        let start = i;
-        while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',') {
-            i += 1;
-        }
-        let number: String = chars[start..i].iter().filter(|c| **c != ',').collect();
+        };
+        i = end;
         let Ok(value) = number.parse::<f64>() else {
             continue;
         };
-        let yuan = match chars.get(i) {
+        let yuan = match chars.get(end) {
             Some('万') => Some(value * 10_000.0),
+            Some('亿') => Some(value * 100_000_000.0),
             Some('元' | '块') => Some(value),
+            _ if with_wan => Some(value),
             _ => None,
         };
         if let Some(yuan) = yuan {
-            let yuan = yuan as u64;
+            // Rounded: 1.2亿 is 120,000,000 though 1.2 × 10⁸ falls just
+            // short of it in floating point.
+            let yuan = yuan.round() as u64;
             best = Some(best.map_or(yuan, |b: u64| b.max(yuan)));
         }
     }
@@ -359,5 +373,16 @@ mod tests {
         assert_eq!(largest_amount("损失1,200,000元"), Some(1_200_000));
         assert_eq!(largest_amount("3号楼201室"), None);
         assert_eq!(largest_amount("2.5万"), Some(25_000));
+    }
+
+    #[test]
+    fn amounts_in_chinese_numerals_are_read_too() {
+        assert_eq!(largest_amount("损失五十万元"), Some(500_000));
+        assert_eq!(largest_amount("被骗四万二千块，另有八百元"), Some(42_000));
+        assert_eq!(largest_amount("欠了两万"), Some(20_000));
+        assert_eq!(largest_amount("借了一万二"), Some(12_000));
+        assert_eq!(largest_amount("涉及1.2亿元"), Some(120_000_000));
+        assert_eq!(largest_amount("三号楼住了三天，千万别去万达"), None);
+        assert_eq!(largest_amount("百货商场"), None);
     }
 }

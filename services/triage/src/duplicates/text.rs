@@ -40,47 +40,58 @@ fn everyday_numeral(c: char) -> char {
 /// next unit down, as callers say amounts: 一万二 = 12000, 三千八 = 3800,
 /// 八百五 = 850. 千 and 万 count only after a numeral (千万, 万达 stay).
 fn arabic(text: &str) -> String {
-    let chars: Vec<char> = text.chars().map(everyday_numeral).collect();
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        let start = i;
-        while i < chars.len()
-            && (digit(chars[i]).is_some()
-                || matches!(chars[i], '十' | '百')
-                || (i > start && matches!(chars[i], '千' | '万')))
-        {
-            i += 1;
+        match numeral_at(&chars, i) {
+            Some((digits, end)) => {
+                out.push_str(&digits);
+                i = end;
+            }
+            None => {
+                out.push(everyday_numeral(chars[i]));
+                i += 1;
+            }
         }
-        if i == start {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        // A lone 百 is a word's (百货, 百姓, 百合苑), never a number.
-        if i == start + 1 && chars[start] == '百' {
-            out.push('百');
-            continue;
-        }
-        // A lone 一 inside a word (一直, 一整天) is rewritten too; that is
-        // harmless for comparison, since both sides (and the lexicon) are
-        // rewritten alike.
-        let run = &chars[start..i];
-        let unit = |c: &char| matches!(c, '十' | '百' | '千' | '万');
-        let digit_by_digit = !run.iter().any(unit)
-            && (run.len() >= 3 || run.iter().any(|c| matches!(c, '零' | '〇' | '幺')))
-            && run.len() >= 2;
-        if digit_by_digit {
-            out.extend(
-                run.iter()
-                    .filter_map(|c| digit(*c))
-                    .map(|d| char::from_digit(d, 10).unwrap_or('0')),
-            );
-            continue;
-        }
-        out.push_str(&numeral_value(run).to_string());
     }
     out
+}
+
+/// The Chinese numeral starting at `start`, as [`arabic`] reads it: its
+/// Arabic digits and the index just after it (五十万 → 500000, 四万二千
+/// → 42000, 一万二 → 12000, 一五零二 → 1502, 零七一六 → 0716); `None`
+/// where none starts. 千 and 万 count only after a numeral (千万, 万达),
+/// and a lone 百 is a word's (百货, 百姓, 百合苑), never a number. A lone
+/// 一 inside a word (一直, 一整天) is read too; that is harmless for
+/// comparison, since both sides (and the lexicon) are read alike.
+pub fn numeral_at(chars: &[char], start: usize) -> Option<(String, usize)> {
+    let c = |i: usize| everyday_numeral(chars[i]);
+    let mut i = start;
+    while i < chars.len()
+        && (digit(c(i)).is_some()
+            || matches!(c(i), '十' | '百')
+            || (i > start && matches!(c(i), '千' | '万')))
+    {
+        i += 1;
+    }
+    if i == start || (i == start + 1 && c(start) == '百') {
+        return None;
+    }
+    let run: Vec<char> = (start..i).map(c).collect();
+    let unit = |c: &char| matches!(c, '十' | '百' | '千' | '万');
+    let digit_by_digit = !run.iter().any(unit)
+        && (run.len() >= 3 || run.iter().any(|c| matches!(c, '零' | '〇' | '幺')))
+        && run.len() >= 2;
+    let digits = if digit_by_digit {
+        run.iter()
+            .filter_map(|c| digit(*c))
+            .map(|d| char::from_digit(d, 10).unwrap_or('0'))
+            .collect()
+    } else {
+        numeral_value(&run).to_string()
+    };
+    Some((digits, i))
 }
 
 /// The value of a run of Chinese numerals with units (see [`arabic`]).
